@@ -1,0 +1,49 @@
+# Everything runs from the project's own virtualenv, made on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := forum
+
+.PHONY: help run test test-postgres lint fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/flask: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(BIN)/flask
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/flask ## install, migrate, load the demo and serve on http://$(HOST):$(PORT)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev ## run the whole test suite (SQLite; FORUM_TEST_DATABASE_URL picks another database)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.dev ## the suite against the local PostgreSQL
+	FORUM_TEST_DATABASE_URL=$${FORUM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.dev ## ruff fix and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev ## the measurements quoted in the README's design notes
+	$(BIN)/python bench/markdown_libraries.py
+	$(BIN)/python bench/statements.py
+
+clean: ## remove the virtualenv (the database in instance/ stays)
+	rm -rf $(VENV)

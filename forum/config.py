@@ -1,0 +1,91 @@
+"""Configuration: safe defaults, then instance/config.py, then FORUM_* variables.
+
+The application factory applies its own overrides last (tests use that).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from forum.models import ModerationMode
+
+# Every FORUM_* variable the contract names, and the config key it sets.
+ENVIRONMENT = {
+    "FORUM_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "FORUM_SECRET_KEY": "SECRET_KEY",
+    "FORUM_REDIS_URL": "FORUM_REDIS_URL",
+    "FORUM_EMBED_ORIGINS": "FORUM_EMBED_ORIGINS",
+    "FORUM_RATELIMIT": "FORUM_RATELIMIT",
+    "FORUM_MODERATION": "FORUM_MODERATION",
+    "FORUM_EDIT_WINDOW_MINUTES": "FORUM_EDIT_WINDOW_MINUTES",
+    "FORUM_TOKEN_TTL_HOURS": "FORUM_TOKEN_TTL_HOURS",
+    "FORUM_TRUSTED_AFTER": "FORUM_TRUSTED_AFTER",
+}
+
+DEFAULTS = {
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in from the instance path
+    "FORUM_REDIS_URL": None,
+    "FORUM_EMBED_ORIGINS": "",
+    "FORUM_RATELIMIT": "on",
+    "FORUM_MODERATION": ModerationMode.POST.value,
+    "FORUM_EDIT_WINDOW_MINUTES": 15,
+    "FORUM_TOKEN_TTL_HOURS": 24 * 14,
+    "FORUM_TRUSTED_AFTER": 3,
+    "FORUM_PAGE_SIZE": 50,
+    # A comment body is at most 10,000 characters; 1 MiB leaves room for JSON and
+    # form encoding while refusing anything absurd before it is parsed.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JSON_SORT_KEYS": False,
+}
+
+INTEGER_KEYS = ("FORUM_EDIT_WINDOW_MINUTES", "FORUM_TOKEN_TTL_HOURS", "FORUM_TRUSTED_AFTER")
+
+
+def load(app: Flask, overrides=None) -> None:
+    """Fill app.config; raises ValueError for a setting that cannot work."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, key in ENVIRONMENT.items():
+        if variable in os.environ:
+            app.config[key] = os.environ[variable]
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = Path(app.instance_path) / "forum.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    for key in INTEGER_KEYS:
+        app.config[key] = int(app.config[key])
+    mode = str(app.config["FORUM_MODERATION"]).lower()
+    if mode not in {m.value for m in ModerationMode}:
+        raise ValueError(f"FORUM_MODERATION must be pre, post or trusted, not {mode!r}")
+    app.config["FORUM_MODERATION"] = mode
+    app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _instance_secret(instance: Path) -> str:
+    """The key kept in instance/secret_key, made on first start (mode 0600)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

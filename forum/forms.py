@@ -1,0 +1,46 @@
+"""Form shapes and CSRF.  The rules themselves live in the services, which the
+views call after validate_on_submit(); their ValidationError fields are shown
+on these forms by show_errors()."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
+
+from forum.errors import ValidationError
+
+
+class RegisterForm(FlaskForm):
+    username = StringField("Username", description="3–30 letters, digits, _ or -")
+    email = EmailField("Email", description="Never shown to other readers")
+    password = PasswordField("Password", description="At least 10 characters")
+    next = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username")
+    password = PasswordField("Password")
+    next = HiddenField()
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your comment", description="Markdown works: **bold**, *italic*, links.")
+    parent_id = HiddenField()
+
+
+class EditForm(FlaskForm):
+    body = TextAreaField("Your comment")
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token (delete, log out)."""
+
+
+def show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Attach a service's field errors to the form; the rest go to form.form_errors."""
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+    if not error.fields:
+        form.form_errors.append(error.message)

@@ -1,0 +1,105 @@
+"""Markdown source -> clean HTML.  The only importer of bleach and markdown-it.
+
+Called once when text is written or edited; the result is stored and served
+as is.  Raw HTML in the source is never markup: markdown-it escapes it to text,
+and bleach then removes anything outside the allowlist that Markdown produced.
+"""
+
+import re
+import threading
+import unicodedata
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+
+COMMENT_TAGS = frozenset(
+    {"p", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "br"}
+)
+# Articles are written by the site's own editors, so they may use headings too.
+ARTICLE_TAGS = COMMENT_TAGS | {"h2", "h3", "h4", "hr"}
+PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# C0/C1 control characters other than tab and newlines: invisible, and NUL is
+# refused outright by PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+_local = threading.local()  # bleach's Cleaner is not thread-safe: one per thread
+
+
+def normalize(text: str) -> str:
+    """The form in which user text is stored: NFC, no control characters,
+    Unix newlines, no surrounding whitespace."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    return text.strip()
+
+
+def render_comment(source: str) -> str:
+    """Render a comment body (already normalized) to clean HTML."""
+    return _pipeline(COMMENT_TAGS).render(source)
+
+
+def render_article(source: str) -> str:
+    return _pipeline(ARTICLE_TAGS).render(source)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "a" and name == "href":
+        # Absolute links only: a relative one would point into whichever site
+        # embeds the thread.  bleach then checks the scheme against PROTOCOLS.
+        scheme, _, _ = value.partition(":")
+        return scheme.strip().lower() in PROTOCOLS
+    return (tag, name) in {("a", "title"), ("a", "rel"), ("ol", "start")}
+
+
+def _set_rel(attrs, new=False):
+    href_key = (None, "href")
+    if href_key not in attrs:
+        return attrs
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+def _markdown(tags: frozenset[str]) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    # No images yet: ![alt](src) stays a plain link to the picture.
+    md.disable("image")
+    if "h2" not in tags:
+        # "# Theory" in a comment stays text rather than losing its "#".
+        md.disable(["heading", "lheading", "hr"])
+    return md
+
+
+class _Pipeline:
+    def __init__(self, tags: frozenset[str]):
+        self.md = _markdown(tags)
+        self.cleaner = bleach.Cleaner(
+            tags=tags,
+            attributes=_allowed_attribute,
+            protocols=PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[
+                partial(
+                    LinkifyFilter,
+                    callbacks=[_set_rel],
+                    skip_tags={"pre", "code"},
+                    parse_email=False,
+                )
+            ],
+        )
+
+    def render(self, source: str) -> str:
+        return self.cleaner.clean(self.md.render(source)).strip()
+
+
+def _pipeline(tags: frozenset[str]) -> _Pipeline:
+    pipelines = getattr(_local, "pipelines", None)
+    if pipelines is None:
+        pipelines = _local.pipelines = {}
+    if tags not in pipelines:
+        pipelines[tags] = _Pipeline(tags)
+    return pipelines[tags]

@@ -1,0 +1,176 @@
+"""The demo site that `flask demo load` creates, so a new install shows a living page."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.markup import normalize
+from forum.models import Article, Comment, CommentStatus, User, utcnow
+from forum.services import accounts, comments, threads
+
+READERS = [
+    ("harbourlight", "Ines Harbour"),
+    ("tidewatcher", "Tom Okafor"),
+    ("quillfeather", "Quill"),
+    ("mapmaker_j", "Jun Sato"),
+]
+
+WELCOME = """\
+This is your forum. Every article gets a discussion underneath it, and readers
+can join in with an account of their own: post a comment, reply to anyone,
+and come back later to see where the conversation went.
+
+## How it works
+
+- Comments are written in Markdown. **Bold**, *italic*, `code`, quotes and
+  lists all work; links are kept, scripts and raw HTML are not.
+- Replies nest under the comment they answer, so several conversations can
+  run side by side without tangling.
+- You can edit a comment for a few minutes after posting it, and delete it
+  whenever you like. If others have already replied, a small marker keeps the
+  conversation in shape.
+- Every comment has its own link: use "Link" beside it to share exactly that
+  point in the discussion.
+
+## For publishers
+
+The same discussion can sit under articles on your own site with one line of
+HTML, and moderators keep things friendly from their own set of queues.
+
+Sign up, scroll down, and say hello.
+"""
+
+LANTERN = """\
+Eighteen months after the storm that closed season one, the ferry to Saltmere is
+running again, and the island looks almost ordinary. Almost. The first two
+episodes of *The Lantern Coast*, which we have seen ahead of the premiere, keep
+the slow, salt-stung pace that won the show its devoted following, and then
+spend their final ten minutes quietly pulling the floor out from under it.
+
+## What we can say without spoiling anything
+
+Marguerite Vance is back as the harbourmaster, now running the island council
+too, and she is hiding something from the new doctor who arrived on the first
+ferry. The lighthouse, dark since the storm, is lit again in the opening shot;
+nobody on the island admits to lighting it. And the tide tables pinned to the
+pub wall have been quietly changed. Twice.
+
+The writers have promised that every mystery opened this season closes by the
+finale. Showrunner Delia Frost told us the answers "are all on screen in
+episode one, if you know where to look."
+
+## Your turn
+
+So: who lit the lighthouse? Why would anyone rewrite a tide table? And is the
+new doctor really who she says she is? Share your theories below. We will
+revisit this thread after the finale and see who called it.
+"""
+
+
+def load(now: datetime | None = None) -> bool:
+    """Create the demo articles, readers and discussions; False if already there."""
+    if db.session.scalar(select(Article.id).where(Article.slug == "welcome-to-the-forum")):
+        return False
+    now = now or utcnow()
+    readers = {username: _reader(username, name) for username, name in READERS}
+
+    welcome = threads.save_article(
+        "welcome-to-the-forum",
+        "Welcome to the forum",
+        WELCOME,
+        summary="What this place is, and how to join the conversation.",
+        byline="The forum team",
+        published_at=now - timedelta(days=2),
+    )
+    lantern = threads.save_article(
+        "the-lantern-coast-season-two-first-look",
+        "First look: The Lantern Coast returns, and the lighthouse is lit again",
+        LANTERN,
+        summary="Season two of the island mystery keeps its nerve. Tell us what you think "
+        "happens next.",
+        byline="Arts desk",
+        published_at=now - timedelta(hours=20),
+    )
+
+    hello = _comment(
+        welcome.thread, readers["harbourlight"], None, now - timedelta(days=1, hours=20),
+        "First! Glad to see a comment section that lets replies nest properly.",
+    )
+    reply = _comment(
+        welcome.thread, readers["tidewatcher"], hello, now - timedelta(days=1, hours=19),
+        "Agreed. Quick test of the formatting: *italic*, **bold**, and a link to "
+        "https://example.org.",
+    )
+    _comment(
+        welcome.thread, readers["harbourlight"], reply, now - timedelta(days=1, hours=18),
+        "Links come out clickable, nice.",
+    )
+    _comment(
+        welcome.thread, readers["quillfeather"], None, now - timedelta(days=1, hours=2),
+        "> Every comment has its own link\n\nThat is going to save a lot of "
+        '"scroll up, no, further up" arguments.',
+    )
+
+    vance = _comment(
+        lantern.thread, readers["mapmaker_j"], None, now - timedelta(hours=15),
+        "Marguerite lit it herself. She is the only one with a key, and in the opening "
+        "shot her coat is wet even though it has not rained in the scene.",
+        theory_title="Marguerite lit the lighthouse",
+    )
+    doubt = _comment(
+        lantern.thread, readers["tidewatcher"], vance, now - timedelta(hours=14),
+        "Too obvious. The show loves pointing at her and then swerving.",
+    )
+    _comment(
+        lantern.thread, readers["mapmaker_j"], doubt, now - timedelta(hours=13),
+        "Season one swerved away from her three times and she *still* turned out to be "
+        "hiding the ferry logs. I am staying with it.",
+    )
+    tides = _comment(
+        lantern.thread, readers["quillfeather"], None, now - timedelta(hours=9),
+        "The tide tables are the real story. If someone needs people to believe low "
+        "tide is an hour later than it is, they want the causeway empty at a time "
+        "nobody is watching.",
+        theory_title="The tide tables hide a crossing",
+    )
+    _comment(
+        lantern.thread, readers["harbourlight"], tides, now - timedelta(hours=8),
+        "Oh, that is good. Which would explain why the doctor arrives by ferry instead "
+        "of walking across like everyone did in season one.",
+    )
+    _comment(
+        lantern.thread, readers["tidewatcher"], None, now - timedelta(hours=3),
+        "No theories from me yet, just happy it is back. That final shot of the lamp "
+        "turning was gorgeous.",
+    )
+    db.session.flush()
+    return True
+
+
+def _reader(username: str, display_name: str) -> User:
+    existing = accounts.find_user(username)
+    if existing is not None:
+        return existing
+    # Demo readers never sign in: their password is random and thrown away.
+    return accounts.register(
+        username,
+        f"{username}@readers.example.org",
+        secrets.token_urlsafe(24),
+        display_name=display_name,
+    )
+
+
+def _comment(thread, author, parent, when, body, theory_title=None) -> Comment:
+    return comments.add_comment(
+        thread,
+        author,
+        parent,
+        normalize(body),
+        CommentStatus.APPROVED,
+        theory_title=theory_title,
+        created_at=when,
+    )

@@ -1,0 +1,117 @@
+"""Articles and their threads."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from forum.errors import NotFound, ValidationError
+from forum.extensions import db
+from forum.markup import normalize, render_article
+from forum.models import Article, ModerationMode, Thread
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Thread keys come from publishers' pages later on: printable, no spaces, bounded.
+THREAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}")
+
+
+def is_valid_key(key) -> bool:
+    return isinstance(key, str) and THREAD_KEY.fullmatch(key) is not None
+
+
+def thread_by_key(key) -> Thread:
+    """Raises NotFound for an unknown (or malformed) key."""
+    thread = None
+    if is_valid_key(key):
+        thread = db.session.scalar(select(Thread).where(Thread.key == key))
+    if thread is None:
+        raise NotFound("There is no discussion with that key.")
+    return thread
+
+
+def article_by_slug(slug) -> Article:
+    """The article and its thread, in one statement; raises NotFound."""
+    article = None
+    if isinstance(slug, str) and SLUG.fullmatch(slug) and len(slug) <= 120:
+        article = db.session.scalar(select(Article).where(Article.slug == slug))
+    if article is None or article.thread is None:
+        raise NotFound("There is no article at this address.")
+    return article
+
+
+def list_articles(limit: int = 100) -> list[tuple[Article, int]]:
+    """Newest first, each with its approved-comment count, in one statement."""
+    rows = db.session.execute(
+        select(Article, Thread.comment_count)
+        .join(Thread, Thread.article_id == Article.id)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return [(article, count) for article, count in rows]
+
+
+def counts_for(keys: list[str]) -> dict[str, int]:
+    """Approved-comment counts for these keys; unknown keys count 0."""
+    valid = [key for key in keys if is_valid_key(key)]
+    found = dict(
+        db.session.execute(select(Thread.key, Thread.comment_count).where(Thread.key.in_(valid)))
+        if valid
+        else []
+    )
+    return {key: found.get(key, 0) for key in keys}
+
+
+def moderation_mode(thread: Thread) -> ModerationMode:
+    """The thread's own mode, or the site default."""
+    return thread.moderation or ModerationMode(current_app.config["FORUM_MODERATION"])
+
+
+def save_article(
+    slug: str,
+    title: str,
+    body: str,
+    summary: str = "",
+    byline: str = "",
+    published_at: datetime | None = None,
+    url: str | None = None,
+) -> Article:
+    """Create or update the article with this slug, and its thread.
+
+    Raises ValidationError for a malformed slug or an empty title or body.
+    """
+    fields = {}
+    if not SLUG.fullmatch(slug or "") or len(slug) > 120:
+        fields["slug"] = "Use lower-case letters, digits and single hyphens."
+    title, body = normalize(title or ""), normalize(body or "")
+    if not 1 <= len(title) <= 200:
+        fields["title"] = "Give the article a title of at most 200 characters."
+    if not body:
+        fields["body"] = "The article needs a body."
+    if fields:
+        raise ValidationError(fields=fields)
+
+    article = db.session.scalar(select(Article).where(Article.slug == slug))
+    if article is None:
+        article = Article(slug=slug)
+        db.session.add(article)
+    article.title = title
+    article.summary = normalize(summary)[:500]
+    article.byline = normalize(byline)[:100]
+    article.body = body
+    article.body_html = render_article(body)
+    if published_at is not None:
+        article.published_at = published_at
+    db.session.flush()
+
+    thread = article.thread or db.session.scalar(select(Thread).where(Thread.key == slug))
+    if thread is None:
+        thread = Thread(key=slug, title=title)
+        db.session.add(thread)
+    thread.article = article
+    thread.title = title
+    thread.url = url
+    db.session.flush()
+    return article

@@ -1,0 +1,319 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+tests/test_openapi.py keeps it true: every route is documented, every
+documented operation exists, and real responses validate against it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _object(required: list[str], properties: dict, additional: bool = False) -> dict:
+    return {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": additional,
+    }
+
+
+def _answer(description: str, schema: dict | None = None) -> dict:
+    answer = {"description": description}
+    if schema is not None:
+        answer.update(_json(schema))
+    return answer
+
+
+def _errors(*statuses: int) -> dict:
+    meaning = {
+        400: "Malformed request or missing CSRF token (code csrf_failed)",
+        401: "Not signed in, or a bad token",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict (taken, or thread_closed)",
+        413: "Body too large",
+        422: "Validation error; fields says which and why",
+        429: "Rate limited; see Retry-After",
+    }
+    return {str(s): _answer(meaning[s], _ref("Error")) for s in statuses}
+
+
+def _operation(summary: str, responses: dict, request: dict | None = None, **extra) -> dict:
+    operation = {"summary": summary, "responses": responses, **extra}
+    if request is not None:
+        operation["requestBody"] = {"required": True, **_json(request)}
+    return operation
+
+
+KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+COMMENT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+SCHEMAS = {
+    "Error": _object(
+        ["error"],
+        {
+            "error": _object(
+                ["code", "message"],
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            )
+        },
+    ),
+    "User": _object(
+        ["username", "display_name", "role", "created_at"],
+        {
+            "username": {"type": "string"},
+            "display_name": {"type": "string"},
+            "role": {"enum": ["reader", "moderator", "admin"]},
+            "created_at": TIME,
+            "email": {"type": "string", "description": "only to its owner and admins"},
+        },
+    ),
+    "Thread": _object(
+        ["key", "title", "url", "status", "moderation", "comment_count"],
+        {
+            "key": {"type": "string"},
+            "title": {"type": "string"},
+            "url": {"type": ["string", "null"]},
+            "status": {"enum": ["open", "closed"]},
+            "moderation": {"enum": ["pre", "post", "trusted"]},
+            "comment_count": {"type": "integer", "minimum": 0},
+        },
+    ),
+    "Author": _object(
+        ["username", "display_name"],
+        {"username": {"type": "string"}, "display_name": {"type": "string"}},
+    ),
+    "Comment": _object(
+        [
+            "id", "thread_key", "parent_id", "author", "html", "created_at", "edited_at",
+            "status", "score", "is_theory", "theory_title", "theory_status", "spoiler",
+            "featured", "replies",
+        ],
+        {
+            "id": {"type": "integer"},
+            "thread_key": {"type": "string"},
+            "parent_id": {"type": ["integer", "null"]},
+            "author": {"oneOf": [_ref("Author"), {"type": "null"}]},
+            "html": {"type": "string", "description": "sanitized once, at write time"},
+            "body": {"type": "string", "description": "the Markdown source; only to its author"},
+            "created_at": TIME,
+            "edited_at": NULLABLE_TIME,
+            "status": {"enum": ["approved", "pending", "rejected", "spam", "deleted"]},
+            "score": {"type": "integer"},
+            "is_theory": {"type": "boolean"},
+            "theory_title": {"type": ["string", "null"]},
+            "theory_status": {"enum": ["open", "confirmed", "debunked", None]},
+            "spoiler": {"type": "boolean"},
+            "featured": {"type": "boolean"},
+            "replies": {"type": "array", "items": _ref("Comment")},
+        },
+    ),
+}
+
+CREDENTIALS = _object(
+    ["username", "password"],
+    {"username": {"type": "string"}, "password": {"type": "string"}},
+)
+USER_ANSWER = _object(["user"], {"user": _ref("User")})
+COMMENT_ANSWER = _object(["comment"], {"comment": _ref("Comment")})
+
+PATHS = {
+    "/session": {
+        "get": _operation(
+            "The signed-in user (or null) and a CSRF token for cookie-authenticated calls",
+            {
+                "200": _answer(
+                    "Session",
+                    _object(
+                        ["user", "csrf_token"],
+                        {
+                            "user": {"oneOf": [_ref("User"), {"type": "null"}]},
+                            "csrf_token": {"type": "string"},
+                        },
+                    ),
+                )
+            },
+        ),
+        "post": _operation(
+            "Sign in with the session cookie",
+            {"200": _answer("Signed in", USER_ANSWER), **_errors(400, 401, 422, 429)},
+            CREDENTIALS,
+        ),
+        "delete": _operation("Sign out", {"204": _answer("Signed out"), **_errors(400)}),
+    },
+    "/tokens": {
+        "post": _operation(
+            "Exchange a password for a bearer token",
+            {
+                "201": _answer(
+                    "Token issued; it is shown only this once",
+                    _object(
+                        ["token", "expires_at", "user"],
+                        {"token": {"type": "string"}, "expires_at": TIME, "user": _ref("User")},
+                    ),
+                ),
+                **_errors(401, 422, 429),
+            },
+            {
+                "oneOf": [
+                    CREDENTIALS,
+                    _object(["sso"], {"sso": {"type": "string"}}),
+                ]
+            },
+        )
+    },
+    "/tokens/current": {
+        "delete": _operation(
+            "Revoke the bearer token that authenticated this request",
+            {"204": _answer("Revoked"), **_errors(401)},
+        )
+    },
+    "/users": {
+        "post": _operation(
+            "Register an account",
+            {"201": _answer("Created", USER_ANSWER), **_errors(409, 422, 429)},
+            _object(
+                ["username", "email", "password"],
+                {
+                    "username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"},
+                    "email": {"type": "string", "format": "email"},
+                    "password": {"type": "string", "minLength": 10},
+                },
+            ),
+        )
+    },
+    "/threads/{key}": {
+        "get": _operation(
+            "A thread",
+            {"200": _answer("The thread", _ref("Thread")), **_errors(404)},
+            parameters=[KEY],
+        )
+    },
+    "/threads/{key}/comments": {
+        "get": _operation(
+            "A page of top-level comments, each with its whole reply tree",
+            {
+                "200": _answer(
+                    "One page",
+                    _object(
+                        ["thread", "comments", "next_cursor"],
+                        {
+                            "thread": _ref("Thread"),
+                            "comments": {"type": "array", "items": _ref("Comment")},
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    ),
+                ),
+                **_errors(404, 422),
+            },
+            parameters=[
+                KEY,
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"enum": ["oldest", "newest", "top"], "default": "oldest"},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+                },
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+        ),
+        "post": _operation(
+            "Post a comment or a reply; status says approved or pending",
+            {"201": _answer("Posted", COMMENT_ANSWER), **_errors(400, 401, 404, 409, 422, 429)},
+            _object(
+                ["body"],
+                {
+                    "body": {"type": "string", "minLength": 1, "maxLength": 10000},
+                    "parent_id": {"type": ["integer", "null"]},
+                    "theory_title": {"type": ["string", "null"], "minLength": 3, "maxLength": 120},
+                    "spoiler": {"type": "boolean"},
+                },
+                additional=True,
+            ),
+            parameters=[KEY],
+        ),
+    },
+    "/comments/{id}": {
+        "get": _operation(
+            "One comment, without its replies",
+            {"200": _answer("The comment", COMMENT_ANSWER), **_errors(404)},
+            parameters=[COMMENT_ID],
+        ),
+        "patch": _operation(
+            "Edit a comment (its author, inside the edit window)",
+            {"200": _answer("Edited", COMMENT_ANSWER), **_errors(400, 401, 403, 404, 422)},
+            _object(["body"], {"body": {"type": "string"}}, additional=True),
+            parameters=[COMMENT_ID],
+        ),
+        "delete": _operation(
+            "Delete a comment (author or moderator); replies keep a tombstone",
+            {"204": _answer("Deleted"), **_errors(400, 401, 403, 404)},
+            parameters=[COMMENT_ID],
+        ),
+    },
+    "/counts": {
+        "get": _operation(
+            "Approved-comment counts for up to 200 thread keys",
+            {
+                "200": _answer(
+                    "Counts",
+                    _object(
+                        ["counts"],
+                        {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+                    ),
+                ),
+                **_errors(422),
+            },
+            parameters=[
+                {"name": "keys", "in": "query", "required": True, "schema": {"type": "string"}}
+            ],
+        )
+    },
+    "/openapi.json": {
+        "get": _operation(
+            "This document", {"200": _answer("OpenAPI 3.1", {"type": "object"})}
+        )
+    },
+}
+
+
+@cache
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "forum API",
+            "version": "1",
+            "description": "Threads, comments and accounts of a forum installation.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+        "security": [{}, {"bearer": []}, {"cookie": []}],
+        "paths": PATHS,
+    }

@@ -1,0 +1,77 @@
+"""Model objects -> the JSON shapes of CONTRACT.md section 3."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from forum import permissions
+from forum.models import Comment, Thread, User
+from forum.services.comments import Node
+from forum.services.threads import moderation_mode
+from forum.views.formatting import iso
+
+
+def user_json(user: User, viewer=None) -> dict:
+    data = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "created_at": iso(user.created_at),
+    }
+    if viewer is not None and permissions.is_signed_in(viewer):
+        if viewer.id == user.id or viewer.role == "admin":
+            data["email"] = user.email
+    return data
+
+
+def thread_json(thread: Thread) -> dict:
+    url = thread.url
+    if url is None and thread.article_id is not None:
+        url = url_for("pages.article", slug=thread.key, _external=True)
+    return {
+        "key": thread.key,
+        "title": thread.title,
+        "url": url,
+        "status": thread.status.value,
+        "moderation": moderation_mode(thread).value,
+        "comment_count": thread.comment_count,
+    }
+
+
+def comment_json(
+    comment: Comment, thread_key: str, viewer, tombstone: bool = False, replies=()
+) -> dict:
+    hidden = tombstone or comment.status == "deleted"
+    author = comment.author
+    data = {
+        "id": comment.id,
+        "thread_key": thread_key,
+        "parent_id": comment.parent_id,
+        "author": None
+        if hidden or author is None
+        else {"username": author.username, "display_name": author.display_name},
+        "html": "" if hidden else comment.html,
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
+        "status": comment.status.value,
+        "score": comment.score,
+        "is_theory": comment.is_theory,
+        "theory_title": None if hidden else comment.theory_title,
+        "theory_status": comment.theory_status.value if comment.theory_status else None,
+        "spoiler": comment.spoiler,
+        "featured": comment.featured,
+        "replies": list(replies),
+    }
+    if not hidden and permissions.is_author(viewer, comment):
+        data["body"] = comment.body
+    return data
+
+
+def node_json(node: Node, thread_key: str, viewer) -> dict:
+    return comment_json(
+        node.comment,
+        thread_key,
+        viewer,
+        tombstone=node.tombstone,
+        replies=[node_json(reply, thread_key, viewer) for reply in node.replies],
+    )

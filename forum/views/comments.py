@@ -1,0 +1,130 @@
+"""Writing comments from the HTML pages; each action works without JavaScript.
+
+A request sent by static/js/thread.js (header X-Forum-Fragment) gets the new
+comment's HTML, or the error as JSON, instead of a redirect.
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from forum import permissions
+from forum.errors import ForumError, ValidationError
+from forum.extensions import db, limiter
+from forum.forms import CommentForm, ConfirmForm, EditForm, show_errors
+from forum.models import CommentStatus
+from forum.services import comments, threads
+from forum.services.comments import Node
+
+bp = Blueprint("comments", __name__)
+
+
+def _is_fragment() -> bool:
+    return request.headers.get("X-Forum-Fragment") == "1"
+
+
+def _permalink(comment) -> str:
+    return url_for("pages.article", slug=comment.thread.key, comment=comment.id) + f"#c{comment.id}"
+
+
+@bp.post("/articles/<slug>/comments")
+@limiter.limit("10 per minute")
+@login_required
+def create(slug):
+    article = threads.article_by_slug(slug)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    parent = None
+    try:
+        if form.parent_id.data:
+            parent_id = int(form.parent_id.data) if form.parent_id.data.isdigit() else 0
+            parent = comments.comment_by_id_or_none(parent_id)
+            if parent is None or not permissions.can_view(current_user, parent):
+                raise ValidationError(fields={"parent_id": "That comment is no longer there."})
+        comment = comments.post_comment(
+            current_user._get_current_object(), article.thread, form.body.data, parent=parent
+        )
+    except ForumError as error:
+        db.session.rollback()
+        if _is_fragment():
+            return jsonify({"error": {"code": error.code, "message": _sentence(error)}}), error.status
+        if isinstance(error, ValidationError):
+            show_errors(form, error)
+        return render_template(
+            "comments/reply.html", form=form, parent=parent, article=article, error=error
+        ), error.status
+    db.session.commit()
+    pending = comment.status == CommentStatus.PENDING
+    if _is_fragment():
+        cue = parent.author.username if parent and parent.author else None
+        node = Node(comment, parent_author=cue)
+        return render_template("comments/posted.html", node=node, thread=article.thread), 201
+    flash("Thanks! Your comment is awaiting moderation." if pending else "Your comment is up.")
+    return redirect(_permalink(comment))
+
+
+@bp.get("/comments/<int:comment_id>")
+def show(comment_id):
+    """Permalink: the comment in its article page."""
+    comment = comments.visible_comment(current_user, comment_id)
+    return redirect(_permalink(comment))
+
+
+@bp.get("/comments/<int:comment_id>/reply")
+@login_required
+def reply(comment_id):
+    parent = comments.visible_comment(current_user, comment_id)
+    article = threads.article_by_slug(parent.thread.key)
+    form = CommentForm(parent_id=str(parent.id))
+    return render_template("comments/reply.html", form=form, parent=parent, article=article)
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(comment_id):
+    comment = comments.visible_comment(current_user, comment_id)
+    form = EditForm(body=comment.body)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            comments.edit_comment(current_user._get_current_object(), comment, form.body.data)
+        except ValidationError as error:
+            db.session.rollback()
+            show_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash("Your comment was updated.")
+            return redirect(_permalink(comment))
+    else:
+        # Refuse the page itself when editing is no longer possible.
+        comments.require_editable(current_user, comment)
+    return render_template("comments/edit.html", form=form, comment=comment), status
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(comment_id):
+    comment = comments.visible_comment(current_user, comment_id)
+    permissions.require(permissions.can_delete(current_user, comment))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        slug = comment.thread.key
+        comments.delete_comment(current_user._get_current_object(), comment)
+        db.session.commit()
+        flash("The comment was deleted.")
+        return redirect(url_for("pages.article", slug=slug, comment=comment.id) + f"#c{comment.id}")
+    return render_template("comments/delete.html", form=form, comment=comment)
+
+
+def _sentence(error: ForumError) -> str:
+    return " ".join(error.fields.values()) if error.fields else error.message

@@ -1,0 +1,72 @@
+"""The reading pages: the index of articles and an article with its thread."""
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from forum.errors import ValidationError
+from forum.forms import CommentForm
+from forum.services import comments, threads
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("pages/index.html", articles=threads.list_articles())
+
+
+@bp.get("/articles/<slug>")
+def article(slug):
+    article = threads.article_by_slug(slug)
+    thread = article.thread
+    status = 200
+    try:
+        sort, limit, position = comments.parse_page_args(
+            request.args.get("sort"),
+            None,
+            request.args.get("cursor"),
+            current_app.config["FORUM_PAGE_SIZE"],
+        )
+    except ValidationError:
+        # A stale or hand-edited link: show the first page rather than an error.
+        sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
+        status = 400 if request.args.get("sort") not in (None, *comments.SORTS) else 200
+    focus = _focus(request.args.get("comment"), thread)
+    if focus is not None:
+        page = comments.Page(roots=comments.load_trees(current_user, [focus]), next_cursor=None)
+    else:
+        page = comments.load_page(thread, current_user, sort, limit, position)
+    return render_template(
+        "articles/show.html",
+        article=article,
+        thread=thread,
+        page=page,
+        sort=sort,
+        focused=focus is not None,
+        continued=position is not None,
+        form=CommentForm(),
+    ), status
+
+
+@bp.get("/articles/<slug>/comments")
+def more_comments(slug):
+    """The next page of top-level comments as an HTML fragment (for "Load more")."""
+    thread = threads.article_by_slug(slug).thread
+    sort, limit, position = comments.parse_page_args(
+        request.args.get("sort"),
+        None,
+        request.args.get("cursor"),
+        current_app.config["FORUM_PAGE_SIZE"],
+    )
+    page = comments.load_page(thread, current_user, sort, limit, position)
+    return render_template("comments/page.html", thread=thread, page=page, sort=sort)
+
+
+def _focus(raw, thread) -> int | None:
+    """The top-level comment above ?comment=ID, when it is in this thread."""
+    if not raw or not raw.isdigit():
+        return None
+    comment = comments.comment_by_id_or_none(int(raw))
+    if comment is None or comment.thread_id != thread.id:
+        return None
+    return comment.root_id or comment.id

@@ -1,0 +1,152 @@
+// Progressive enhancement for the discussion: every action here also works as a
+// plain link or form without this file.  Inline reply boxes, posting without a
+// reload, "Load more", and permalinks to comments on later pages.
+(function () {
+  "use strict";
+
+  var discussion = document.getElementById("discussion");
+  if (!discussion) return;
+  var live = document.getElementById("thread-live");
+
+  function announce(message) {
+    if (live) { live.textContent = ""; setTimeout(function () { live.textContent = message; }, 50); }
+  }
+
+  function fromHTML(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content;
+  }
+
+  // A permalink to a comment that is not on this page: ask for its conversation.
+  var match = /^#c(\d+)$/.exec(window.location.hash);
+  if (match && !document.getElementById("c" + match[1])) {
+    var url = new URL(window.location.href);
+    url.searchParams.set("comment", match[1]);
+    url.searchParams.delete("cursor");
+    window.location.replace(url.toString());
+    return;
+  }
+
+  function showError(form, message) {
+    var status = form.querySelector(".form-status");
+    status.textContent = message;
+    status.hidden = false;
+  }
+
+  function insertComment(form, fragment) {
+    var item = fragment.querySelector("li");
+    var parentId = form.elements.parent_id ? form.elements.parent_id.value : "";
+    if (!parentId) {
+      var list = document.getElementById("comment-list");
+      if (discussion.dataset.sort === "newest") list.prepend(fragment); else list.append(fragment);
+      var empty = document.getElementById("empty-thread");
+      if (empty) empty.remove();
+      return item;
+    }
+    var parentItem = document.getElementById("c" + parentId).parentElement;
+    var replies = parentItem.querySelector(":scope > ol.replies");
+    if (!replies) {
+      replies = document.createElement("ol");
+      replies.className = "comments replies";
+      parentItem.append(replies);
+    }
+    replies.append(fragment);
+    return item;
+  }
+
+  discussion.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("comment-form") || form.dataset.plain) return;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-Forum-Fragment": "1" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.status === 201) {
+        return response.text().then(function (html) {
+          var item = insertComment(form, fromHTML(html));
+          if (form.classList.contains("reply-form")) form.remove(); else form.reset();
+          var article = item && item.querySelector("article");
+          if (article) article.focus();
+          announce(article && article.classList.contains("pending")
+            ? "Your comment was sent and is awaiting moderation."
+            : "Your comment was posted.");
+        });
+      }
+      if (type.indexOf("application/json") !== -1) {
+        return response.json().then(function (data) { showError(form, data.error.message); });
+      }
+      // Signed out meanwhile, or anything unexpected: let the browser do it.
+      form.dataset.plain = "1";
+      form.submit();
+    }).catch(function () {
+      showError(form, "Could not reach the server. Check your connection and try again.");
+    }).finally(function () {
+      button.disabled = false;
+    });
+  });
+
+  discussion.addEventListener("click", function (event) {
+    var link = event.target.closest("a.reply-link, button.cancel-reply, a.load-more");
+    if (!link) return;
+    if (link.matches("button.cancel-reply")) {
+      var replyForm = link.closest("form");
+      var owner = replyForm.previousElementSibling;
+      replyForm.remove();
+      var back = owner && owner.querySelector("a.reply-link");
+      if (back) back.focus();
+      return;
+    }
+    if (link.matches("a.reply-link")) {
+      var template = document.getElementById("reply-template");
+      if (!template) return;
+      event.preventDefault();
+      var article = link.closest("article");
+      var next = article.nextElementSibling;
+      if (next && next.classList.contains("reply-form")) { next.querySelector("textarea").focus(); return; }
+      var form = template.content.firstElementChild.cloneNode(true);
+      var id = link.dataset.reply;
+      form.elements.parent_id.value = id;
+      var textarea = form.querySelector("textarea");
+      textarea.id = "reply-body-" + id;
+      form.querySelector("label").htmlFor = textarea.id;
+      article.after(form);
+      textarea.focus();
+      return;
+    }
+    // Load more
+    event.preventDefault();
+    link.setAttribute("aria-busy", "true");
+    fetch(link.dataset.fragment, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) {
+        var fragment = fromHTML(html);
+        var items = fragment.querySelectorAll("ol#comment-list > li");
+        var list = document.getElementById("comment-list");
+        items.forEach(function (item) { list.append(item); });
+        var more = fragment.querySelector("a.load-more");
+        if (more) {
+          link.href = more.href;
+          link.dataset.fragment = more.dataset.fragment;
+          link.removeAttribute("aria-busy");
+        } else {
+          link.parentElement.remove();
+        }
+        if (items.length) {
+          var first = items[0].querySelector("article");
+          if (first) first.focus();
+        }
+        announce(items.length + " more comments loaded.");
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+})();
