@@ -64,10 +64,12 @@ def _set_rel(attrs, new=False):
 
 
 def _markdown(tags: frozenset[str]) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    comment = "h2" not in tags
+    # In a comment a single newline is a line break, as readers expect from a text box.
+    md = MarkdownIt("commonmark", {"html": False, "breaks": comment})
     # No images yet: ![alt](src) stays a plain link to the picture.
     md.disable("image")
-    if "h2" not in tags:
+    if comment:
         # "# Theory" in a comment stays text rather than losing its "#".
         md.disable(["heading", "lheading", "hr"])
     return md

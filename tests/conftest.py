@@ -1,0 +1,199 @@
+"""Fixtures: an app with an empty database per test, clients, and factories.
+
+FORUM_TEST_DATABASE_URL picks the database (default: a fresh SQLite file).  The
+schema is created once per run; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from forum import create_app
+from forum.extensions import db
+from forum.models import Comment, CommentStatus, Role, User, utcnow
+from forum.services import accounts, comments, threads
+
+PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("FORUM_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    url = database_url(tmp_path_factory)
+    app = create_app(_test_config(url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test secret",
+        "WTF_CSRF_ENABLED": False,
+        "FORUM_RATELIMIT": "off",
+    }
+
+
+@pytest.fixture
+def app(database):
+    app = create_app(_test_config(database))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service-level tests."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- factories -------------------------------------------------------------------
+# Each opens its own app context and commits, so tests can mix them with client calls.
+
+
+class Factory:
+    def __init__(self, app):
+        self.app = app
+
+    def user(self, username=None, role: Role = Role.READER, password=PASSWORD) -> User:
+        n = next(_serial)
+        username = username or f"reader{n}"
+        with self.app.app_context():
+            user = accounts.register(username, f"{username.lower()}@example.org", password, role)
+            db.session.commit()
+            db.session.expunge(user)
+            return user
+
+    def article(self, slug=None, title="An article", **kwargs):
+        slug = slug or f"article-{next(_serial)}"
+        with self.app.app_context():
+            article = threads.save_article(slug, title, "Some **body** text.", **kwargs)
+            db.session.commit()
+            return slug
+
+    def comment(self, author: User, slug: str, body=None, parent_id=None, age=None, **kwargs):
+        """Post through the real service; returns the comment id."""
+        with self.app.app_context():
+            thread = threads.thread_by_key(slug)
+            user = db.session.get(User, author.id)
+            parent = db.session.get(Comment, parent_id) if parent_id else None
+            comment = comments.post_comment(
+                user, thread, body or f"Comment number {next(_serial)}", parent=parent, **kwargs
+            )
+            if age is not None:
+                comment.created_at = utcnow() - age
+            db.session.commit()
+            return comment.id
+
+    def get(self, model, ident):
+        with self.app.app_context():
+            obj = db.session.get(model, ident)
+            if obj is not None:
+                db.session.expunge(obj)
+            return obj
+
+    def set_status(self, comment_id, status: CommentStatus):
+        with self.app.app_context():
+            db.session.get(Comment, comment_id).status = status
+            db.session.commit()
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory(app)
+
+
+# -- signed-in clients -------------------------------------------------------------
+
+
+class AuthActions:
+    """Signs in through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password=PASSWORD):
+        return self.client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def reader(make):
+    return make.user("alice")
+
+
+@pytest.fixture
+def moderator(make):
+    return make.user("mona", role=Role.MODERATOR)
+
+
+@pytest.fixture
+def reader_client(app, reader):
+    client = app.test_client()
+    AuthActions(client).login("alice")
+    return client
+
+
+@pytest.fixture
+def moderator_client(app, moderator):
+    client = app.test_client()
+    AuthActions(client).login("mona")
+    return client
+
+
+@pytest.fixture
+def article(make):
+    return make.article("a-story", "A story")
+
+
+def old(minutes: int) -> timedelta:
+    return timedelta(minutes=minutes)
