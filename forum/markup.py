@@ -26,13 +26,16 @@ LINK_REL = "nofollow ugc noopener"
 # refused outright by PostgreSQL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid in JSON, not in UTF-8
+
 _local = threading.local()  # bleach's Cleaner is not thread-safe: one per thread
 
 
 def normalize(text: str) -> str:
-    """The form in which user text is stored: NFC, no control characters,
-    Unix newlines, no surrounding whitespace."""
+    """The form in which user text is stored: NFC, no control characters, lone
+    surrogates replaced, Unix newlines, no surrounding whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
     return text.strip()
 

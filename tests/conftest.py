@@ -103,6 +103,7 @@ class Factory:
         with self.app.app_context():
             user = accounts.register(username, f"{username.lower()}@example.org", password, role)
             db.session.commit()
+            db.session.refresh(user)
             db.session.expunge(user)
             return user
 
@@ -131,6 +132,7 @@ class Factory:
         with self.app.app_context():
             obj = db.session.get(model, ident)
             if obj is not None:
+                db.session.refresh(obj)
                 db.session.expunge(obj)
             return obj
 

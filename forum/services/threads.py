@@ -56,11 +56,12 @@ def list_articles(limit: int = 100) -> list[tuple[Article, int]]:
 def counts_for(keys: list[str]) -> dict[str, int]:
     """Approved-comment counts for these keys; unknown keys count 0."""
     valid = [key for key in keys if is_valid_key(key)]
-    found = dict(
-        db.session.execute(select(Thread.key, Thread.comment_count).where(Thread.key.in_(valid)))
-        if valid
-        else []
-    )
+    found = {}
+    if valid:
+        rows = db.session.execute(
+            select(Thread.key, Thread.comment_count).where(Thread.key.in_(valid))
+        )
+        found = {key: count for key, count in rows}
     return {key: found.get(key, 0) for key in keys}
 
 
