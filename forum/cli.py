@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from forum.errors import Conflict, ValidationError
@@ -19,10 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rerender)
 
 
-@click.group(help="Manage accounts.")
-def users():
-    pass
-
+users = AppGroup("users", help="Manage accounts.")
 
 @users.command("create")
 @click.argument("username")
@@ -41,10 +39,7 @@ def create_user(username, email, password, role):
     click.echo(f"Created {user.role.value} {user.username}.")
 
 
-@click.group("demo", help="The demo site.")
-def demo_group():
-    pass
-
+demo_group = AppGroup("demo", help="The demo site.")
 
 @demo_group.command("load")
 def demo_load():
@@ -55,6 +50,7 @@ def demo_load():
 
 
 @click.command()
+@with_appcontext
 def rerender():
     """Rebuild stored HTML from the Markdown sources (after the allowlist changes)."""
     count = 0

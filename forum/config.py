@@ -34,6 +34,8 @@ DEFAULTS = {
     "FORUM_TOKEN_TTL_HOURS": 24 * 14,
     "FORUM_TRUSTED_AFTER": 3,
     "FORUM_PAGE_SIZE": 50,
+    "FORUM_ARGON2_TIME_COST": 3,
+    "FORUM_ARGON2_MEMORY_KIB": 64 * 1024,
     # A comment body is at most 10,000 characters; 1 MiB leaves room for JSON and
     # form encoding while refusing anything absurd before it is parsed.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -46,7 +48,14 @@ DEFAULTS = {
     "JSON_SORT_KEYS": False,
 }
 
-INTEGER_KEYS = ("FORUM_EDIT_WINDOW_MINUTES", "FORUM_TOKEN_TTL_HOURS", "FORUM_TRUSTED_AFTER")
+INTEGER_KEYS = (
+    "FORUM_EDIT_WINDOW_MINUTES",
+    "FORUM_TOKEN_TTL_HOURS",
+    "FORUM_TRUSTED_AFTER",
+    "FORUM_PAGE_SIZE",
+    "FORUM_ARGON2_TIME_COST",
+    "FORUM_ARGON2_MEMORY_KIB",
+)
 
 
 def load(app: Flask, overrides=None) -> None:

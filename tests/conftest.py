@@ -49,6 +49,9 @@ def _test_config(url: str) -> dict:
         "SECRET_KEY": "test secret",
         "WTF_CSRF_ENABLED": False,
         "FORUM_RATELIMIT": "off",
+        # Cheap hashing: these tests are about behaviour, not Argon2's cost.
+        "FORUM_ARGON2_TIME_COST": 1,
+        "FORUM_ARGON2_MEMORY_KIB": 1024,
     }
 
 
