@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
@@ -36,7 +37,9 @@ def article_by_slug(slug) -> Article:
     """The article and its thread, in one statement; raises NotFound."""
     article = None
     if isinstance(slug, str) and SLUG.fullmatch(slug) and len(slug) <= 120:
-        article = db.session.scalar(select(Article).where(Article.slug == slug))
+        article = db.session.scalar(
+            select(Article).options(joinedload(Article.thread)).where(Article.slug == slug)
+        )
     if article is None or article.thread is None:
         raise NotFound("There is no article at this address.")
     return article

@@ -1,0 +1,109 @@
+"""/api/v1/openapi.json says what the server does: the same routes, and real
+responses that validate against the documented schemas."""
+
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def test_documented_operations_are_exactly_the_routes(app, spec):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        path = path.replace("{comment_id}", "{id}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            served.add((path, method.lower()))
+    documented = {
+        (path, method) for path, operations in spec["paths"].items() for method in operations
+    }
+    assert served == documented
+
+
+def test_spec_is_openapi_3_1(spec):
+    assert spec["openapi"].startswith("3.1")
+    Draft202012Validator.check_schema({"$defs": spec["components"]["schemas"]})
+
+
+def check(spec, method, path, response):
+    """The response's status is documented for this operation and its body fits."""
+    operation = spec["paths"][path][method]
+    status = str(response.status_code)
+    assert status in operation["responses"], f"{method} {path} answered undocumented {status}"
+    answer = operation["responses"][status]
+    if "content" not in answer:
+        assert response.data == b""
+        return
+    schema = {
+        **answer["content"]["application/json"]["schema"],
+        "components": spec["components"],
+    }
+    errors = list(Draft202012Validator(schema).iter_errors(response.json))
+    assert not errors, f"{method} {path} {status}: {errors[0].message}"
+
+
+def test_real_responses_match_the_spec(client, spec, make, article):
+    make.user("alice")
+    check(spec, "post", "/users", client.post("/api/v1/users", json={
+        "username": "newbie", "email": "n@example.org", "password": "long password!"}))
+    check(spec, "post", "/users", client.post("/api/v1/users", json={"username": "x"}))
+    check(spec, "post", "/users", client.post("/api/v1/users", json={
+        "username": "newbie", "email": "n2@example.org", "password": "long password!"}))
+    check(spec, "get", "/session", client.get("/api/v1/session"))
+    check(spec, "post", "/session", client.post("/api/v1/session", json={
+        "username": "alice", "password": "wrong password"}))
+    check(spec, "post", "/session", client.post("/api/v1/session", json={
+        "username": "alice", "password": PASSWORD}))
+    check(spec, "get", "/session", client.get("/api/v1/session"))
+    check(spec, "delete", "/session", client.delete("/api/v1/session"))
+
+    issued = client.post("/api/v1/tokens", json={"username": "alice", "password": PASSWORD})
+    check(spec, "post", "/tokens", issued)
+    check(spec, "post", "/tokens", client.post("/api/v1/tokens", json={"sso": "x"}))
+    bearer = {"Authorization": f"Bearer {issued.json['token']}"}
+
+    check(spec, "get", "/threads/{key}", client.get("/api/v1/threads/a-story"))
+    check(spec, "get", "/threads/{key}", client.get("/api/v1/threads/missing"))
+    posted = client.post(
+        "/api/v1/threads/a-story/comments",
+        json={"body": "a theory", "theory_title": "Who did it"},
+        headers=bearer,
+    )
+    check(spec, "post", "/threads/{key}/comments", posted)
+    cid = posted.json["comment"]["id"]
+    reply = client.post(
+        "/api/v1/threads/a-story/comments", json={"body": "reply", "parent_id": cid}, headers=bearer
+    )
+    check(spec, "post", "/threads/{key}/comments", reply)
+    check(spec, "post", "/threads/{key}/comments", client.post(
+        "/api/v1/threads/a-story/comments", json={"body": ""}, headers=bearer))
+    check(spec, "post", "/threads/{key}/comments", client.post(
+        "/api/v1/threads/a-story/comments", json={"body": "x"}))
+    check(spec, "get", "/threads/{key}/comments", client.get(
+        "/api/v1/threads/a-story/comments", headers=bearer))
+    check(spec, "get", "/threads/{key}/comments", client.get(
+        "/api/v1/threads/a-story/comments?limit=0"))
+    check(spec, "get", "/comments/{id}", client.get(f"/api/v1/comments/{cid}"))
+    check(spec, "patch", "/comments/{id}", client.patch(
+        f"/api/v1/comments/{cid}", json={"body": "edited"}, headers=bearer))
+    check(spec, "patch", "/comments/{id}", client.patch(
+        f"/api/v1/comments/{cid}", json={"body": ""}, headers=bearer))
+    check(spec, "delete", "/comments/{id}", client.delete(
+        f"/api/v1/comments/{cid}", headers=bearer))
+    check(spec, "get", "/threads/{key}/comments", client.get("/api/v1/threads/a-story/comments"))
+    check(spec, "get", "/comments/{id}", client.get("/api/v1/comments/424242"))
+    check(spec, "get", "/counts", client.get("/api/v1/counts?keys=a-story,other"))
+    check(spec, "get", "/counts", client.get("/api/v1/counts"))
+    check(spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current", headers=bearer))
+    check(spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current"))
