@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
 
 users = AppGroup("users", help="Manage accounts.")
 
+
 @users.command("create")
 @click.argument("username")
 @click.option("--email", required=True)
@@ -40,6 +41,7 @@ def create_user(username, email, password, role):
 
 
 demo_group = AppGroup("demo", help="The demo site.")
+
 
 @demo_group.command("load")
 def demo_load():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from forum.errors import Forbidden, ThreadClosed, Unauthorized
-from forum.models import Comment, CommentStatus, Thread, User
+from forum.models import Comment, CommentStatus, Role, Thread, User
 
 
 def is_signed_in(user) -> bool:
@@ -19,6 +19,15 @@ def is_signed_in(user) -> bool:
 
 def is_moderator(user) -> bool:
     return is_signed_in(user) and user.is_moderator
+
+
+def is_admin(user) -> bool:
+    return is_signed_in(user) and user.role == Role.ADMIN
+
+
+def can_see_email(viewer, user: User) -> bool:
+    """An address is shown to its owner and to admins, never to other readers."""
+    return is_signed_in(viewer) and (viewer.id == user.id or is_admin(viewer))
 
 
 def is_author(user, comment: Comment) -> bool:

@@ -113,7 +113,7 @@ class Factory:
     def article(self, slug=None, title="An article", **kwargs):
         slug = slug or f"article-{next(_serial)}"
         with self.app.app_context():
-            article = threads.save_article(slug, title, "Some **body** text.", **kwargs)
+            threads.save_article(slug, title, "Some **body** text.", **kwargs)
             db.session.commit()
             return slug
 

@@ -116,8 +116,17 @@ def test_safe_next(target, expected):
 
 def test_cli_users_create(runner, app):
     result = runner.invoke(
-        args=["users", "create", "boss", "--email", "boss@example.org", "--password", PASSWORD,
-              "--role", "admin"]
+        args=[
+            "users",
+            "create",
+            "boss",
+            "--email",
+            "boss@example.org",
+            "--password",
+            PASSWORD,
+            "--role",
+            "admin",
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():

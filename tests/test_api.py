@@ -137,8 +137,14 @@ def test_register_through_api(client, make):
     ("payload", "field"),
     [
         ({"username": "ab", "email": "a@example.org", "password": "long enough pw"}, "username"),
-        ({"username": "a" * 31, "email": "a@example.org", "password": "long enough pw"}, "username"),
-        ({"username": "has space", "email": "a@example.org", "password": "long enough pw"}, "username"),
+        (
+            {"username": "a" * 31, "email": "a@example.org", "password": "long enough pw"},
+            "username",
+        ),
+        (
+            {"username": "has space", "email": "a@example.org", "password": "long enough pw"},
+            "username",
+        ),
         ({"username": "émile", "email": "a@example.org", "password": "long enough pw"}, "username"),
         ({"username": "okname", "email": "not-an-email", "password": "long enough pw"}, "email"),
         ({"username": "okname", "email": "a@example.org", "password": "short"}, "password"),
@@ -206,7 +212,9 @@ def test_replies_nest_to_any_depth(client, article, bearer):
     parent = post(client, bearer, body="root").json["comment"]["id"]
     ids = [parent]
     for depth in range(1, 12):
-        ids.append(post(client, bearer, body=f"depth {depth}", parent_id=ids[-1]).json["comment"]["id"])
+        ids.append(
+            post(client, bearer, body=f"depth {depth}", parent_id=ids[-1]).json["comment"]["id"]
+        )
     tree = client.get("/api/v1/threads/a-story/comments").json["comments"]
     node, seen = tree[0], []
     while True:
@@ -219,14 +227,18 @@ def test_replies_nest_to_any_depth(client, article, bearer):
 
 
 def test_theory_and_spoiler_fields(client, article, bearer):
-    response = post(client, bearer, body="It was the keeper", theory_title="The keeper did it", spoiler=True)
+    response = post(
+        client, bearer, body="It was the keeper", theory_title="The keeper did it", spoiler=True
+    )
     assert response.status_code == 201
     comment = response.json["comment"]
     assert comment["is_theory"] is True
     assert comment["theory_title"] == "The keeper did it"
     assert comment["theory_status"] == "open"
     assert comment["spoiler"] is True
-    reply = post(client, bearer, body="nope", parent_id=comment["id"], theory_title="No theory here")
+    reply = post(
+        client, bearer, body="nope", parent_id=comment["id"], theory_title="No theory here"
+    )
     assert reply.status_code == 422
     assert "theory_title" in reply.json["error"]["fields"]
 
@@ -402,7 +414,8 @@ def test_sort_orders(client, make, reader, app):
         db.session.get(Comment, ids[3]).score = -1
         db.session.commit()
     listing = lambda sort: [  # noqa: E731
-        c["id"] for c in client.get(f"/api/v1/threads/a-story/comments?sort={sort}").json["comments"]
+        c["id"]
+        for c in client.get(f"/api/v1/threads/a-story/comments?sort={sort}").json["comments"]
     ]
     assert listing("oldest") == ids
     assert listing("newest") == ids[::-1]
@@ -434,7 +447,9 @@ def test_cursor_is_stable_when_new_comments_arrive(client, make, reader):
     ids = seed(make, reader, 6)
     first = client.get("/api/v1/threads/a-story/comments?limit=3").json
     make.comment(reader, "a-story", "late arrival")
-    second = client.get(f"/api/v1/threads/a-story/comments?limit=3&cursor={first['next_cursor']}").json
+    second = client.get(
+        f"/api/v1/threads/a-story/comments?limit=3&cursor={first['next_cursor']}"
+    ).json
     assert [c["id"] for c in second["comments"]] == ids[3:6]
 
 
@@ -443,8 +458,10 @@ def test_each_page_carries_whole_reply_trees(client, make, reader):
     roots = seed(make, reader, 3)
     reply = make.comment(reader, "a-story", "reply", parent_id=roots[1])
     make.comment(reader, "a-story", "deeper", parent_id=reply)
-    page = client.get("/api/v1/threads/a-story/comments?limit=1&cursor=" + client.get(
-        "/api/v1/threads/a-story/comments?limit=1").json["next_cursor"]).json
+    page = client.get(
+        "/api/v1/threads/a-story/comments?limit=1&cursor="
+        + client.get("/api/v1/threads/a-story/comments?limit=1").json["next_cursor"]
+    ).json
     assert page["comments"][0]["id"] == roots[1]
     assert page["comments"][0]["replies"][0]["replies"][0]["html"] == "<p>deeper</p>"
 
@@ -493,7 +510,10 @@ def test_edit_window_is_configurable(client, app, make, reader, bearer):
     app.config["FORUM_EDIT_WINDOW_MINUTES"] = 60
     make.article("a-story")
     cid = make.comment(reader, "a-story", "old words", age=timedelta(minutes=30))
-    assert client.patch(f"/api/v1/comments/{cid}", json={"body": "new"}, headers=bearer).status_code == 200
+    assert (
+        client.patch(f"/api/v1/comments/{cid}", json={"body": "new"}, headers=bearer).status_code
+        == 200
+    )
 
 
 def test_only_the_author_edits(client, make, bearer):
@@ -510,7 +530,10 @@ def test_edit_validation(client, article, bearer):
     for payload in ({"body": ""}, {"body": 3}, {}):
         response = client.patch(f"/api/v1/comments/{cid}", json=payload, headers=bearer)
         assert response.status_code == 422
-    assert client.patch("/api/v1/comments/99999", json={"body": "x"}, headers=bearer).status_code == 404
+    assert (
+        client.patch("/api/v1/comments/99999", json={"body": "x"}, headers=bearer).status_code
+        == 404
+    )
 
 
 def test_delete_keeps_a_tombstone_for_replies(client, make, bearer, reader):

@@ -60,9 +60,12 @@ def test_api_cookie_calls_need_the_header(client, make):
     assert refused.json["error"]["code"] == "csrf_failed"
     token = client.get("/api/v1/session").json["csrf_token"]
     headers = {"X-CSRFToken": token}
-    assert client.post(
-        "/api/v1/session", json={"username": "alice", "password": PASSWORD}, headers=headers
-    ).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/session", json={"username": "alice", "password": PASSWORD}, headers=headers
+        ).status_code
+        == 200
+    )
     forged = client.post("/api/v1/threads/a-story/comments", json={"body": "forged"})
     assert forged.status_code == 400 and forged.json["error"]["code"] == "csrf_failed"
     wrong = client.post(

@@ -29,8 +29,12 @@ def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
     index = client.get("/").get_data(as_text=True)
     assert "Welcome to the forum" in index and "The Lantern Coast" in index
     # Demo readers cannot be signed into with a guessable password.
-    assert client.post("/api/v1/tokens", json={
-        "username": "harbourlight", "password": PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/tokens", json={"username": "harbourlight", "password": PASSWORD}
+        ).status_code
+        == 401
+    )
 
 
 def test_rerender_rebuilds_stored_html(runner, app, make, reader):
@@ -84,9 +88,7 @@ def limited_app(database):
 
 def test_rate_limit_answers_429_with_retry_after(limited_app):
     client = limited_app.test_client()
-    statuses = [
-        client.post("/api/v1/users", json={"username": "x"}).status_code for _ in range(11)
-    ]
+    statuses = [client.post("/api/v1/users", json={"username": "x"}).status_code for _ in range(11)]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
     response = client.post("/api/v1/users", json={"username": "x"})

@@ -55,16 +55,38 @@ def check(spec, method, path, response):
 
 def test_real_responses_match_the_spec(client, spec, make, article):
     make.user("alice")
-    check(spec, "post", "/users", client.post("/api/v1/users", json={
-        "username": "newbie", "email": "n@example.org", "password": "long password!"}))
+    check(
+        spec,
+        "post",
+        "/users",
+        client.post(
+            "/api/v1/users",
+            json={"username": "newbie", "email": "n@example.org", "password": "long password!"},
+        ),
+    )
     check(spec, "post", "/users", client.post("/api/v1/users", json={"username": "x"}))
-    check(spec, "post", "/users", client.post("/api/v1/users", json={
-        "username": "newbie", "email": "n2@example.org", "password": "long password!"}))
+    check(
+        spec,
+        "post",
+        "/users",
+        client.post(
+            "/api/v1/users",
+            json={"username": "newbie", "email": "n2@example.org", "password": "long password!"},
+        ),
+    )
     check(spec, "get", "/session", client.get("/api/v1/session"))
-    check(spec, "post", "/session", client.post("/api/v1/session", json={
-        "username": "alice", "password": "wrong password"}))
-    check(spec, "post", "/session", client.post("/api/v1/session", json={
-        "username": "alice", "password": PASSWORD}))
+    check(
+        spec,
+        "post",
+        "/session",
+        client.post("/api/v1/session", json={"username": "alice", "password": "wrong password"}),
+    )
+    check(
+        spec,
+        "post",
+        "/session",
+        client.post("/api/v1/session", json={"username": "alice", "password": PASSWORD}),
+    )
     check(spec, "get", "/session", client.get("/api/v1/session"))
     check(spec, "delete", "/session", client.delete("/api/v1/session"))
 
@@ -86,24 +108,51 @@ def test_real_responses_match_the_spec(client, spec, make, article):
         "/api/v1/threads/a-story/comments", json={"body": "reply", "parent_id": cid}, headers=bearer
     )
     check(spec, "post", "/threads/{key}/comments", reply)
-    check(spec, "post", "/threads/{key}/comments", client.post(
-        "/api/v1/threads/a-story/comments", json={"body": ""}, headers=bearer))
-    check(spec, "post", "/threads/{key}/comments", client.post(
-        "/api/v1/threads/a-story/comments", json={"body": "x"}))
-    check(spec, "get", "/threads/{key}/comments", client.get(
-        "/api/v1/threads/a-story/comments", headers=bearer))
-    check(spec, "get", "/threads/{key}/comments", client.get(
-        "/api/v1/threads/a-story/comments?limit=0"))
+    check(
+        spec,
+        "post",
+        "/threads/{key}/comments",
+        client.post("/api/v1/threads/a-story/comments", json={"body": ""}, headers=bearer),
+    )
+    check(
+        spec,
+        "post",
+        "/threads/{key}/comments",
+        client.post("/api/v1/threads/a-story/comments", json={"body": "x"}),
+    )
+    check(
+        spec,
+        "get",
+        "/threads/{key}/comments",
+        client.get("/api/v1/threads/a-story/comments", headers=bearer),
+    )
+    check(
+        spec,
+        "get",
+        "/threads/{key}/comments",
+        client.get("/api/v1/threads/a-story/comments?limit=0"),
+    )
     check(spec, "get", "/comments/{id}", client.get(f"/api/v1/comments/{cid}"))
-    check(spec, "patch", "/comments/{id}", client.patch(
-        f"/api/v1/comments/{cid}", json={"body": "edited"}, headers=bearer))
-    check(spec, "patch", "/comments/{id}", client.patch(
-        f"/api/v1/comments/{cid}", json={"body": ""}, headers=bearer))
-    check(spec, "delete", "/comments/{id}", client.delete(
-        f"/api/v1/comments/{cid}", headers=bearer))
+    check(
+        spec,
+        "patch",
+        "/comments/{id}",
+        client.patch(f"/api/v1/comments/{cid}", json={"body": "edited"}, headers=bearer),
+    )
+    check(
+        spec,
+        "patch",
+        "/comments/{id}",
+        client.patch(f"/api/v1/comments/{cid}", json={"body": ""}, headers=bearer),
+    )
+    check(
+        spec, "delete", "/comments/{id}", client.delete(f"/api/v1/comments/{cid}", headers=bearer)
+    )
     check(spec, "get", "/threads/{key}/comments", client.get("/api/v1/threads/a-story/comments"))
     check(spec, "get", "/comments/{id}", client.get("/api/v1/comments/424242"))
     check(spec, "get", "/counts", client.get("/api/v1/counts?keys=a-story,other"))
     check(spec, "get", "/counts", client.get("/api/v1/counts"))
-    check(spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current", headers=bearer))
+    check(
+        spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current", headers=bearer)
+    )
     check(spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current"))

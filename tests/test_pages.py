@@ -132,7 +132,9 @@ def test_sorting_links(client, make, reader, app):
 def test_load_more_without_javascript(client, make, reader, app):
     app.config["FORUM_PAGE_SIZE"] = 3
     make.article("a-story")
-    ids = [make.comment(reader, "a-story", f"c{i}", age=timedelta(minutes=10 - i)) for i in range(7)]
+    ids = [
+        make.comment(reader, "a-story", f"c{i}", age=timedelta(minutes=10 - i)) for i in range(7)
+    ]
     first = html(client.get("/articles/a-story"))
     assert comment_ids(first) == ids[:3]
     link = re.search(r'class="load-more button" href="([^"]+)"', first).group(1)
@@ -156,7 +158,9 @@ def test_bad_cursor_on_page_shows_first_page(client, make, reader, article):
 def test_permalink_shows_the_conversation_of_a_later_comment(client, make, reader, app):
     app.config["FORUM_PAGE_SIZE"] = 2
     make.article("a-story")
-    ids = [make.comment(reader, "a-story", f"c{i}", age=timedelta(minutes=10 - i)) for i in range(5)]
+    ids = [
+        make.comment(reader, "a-story", f"c{i}", age=timedelta(minutes=10 - i)) for i in range(5)
+    ]
     reply = make.comment(reader, "a-story", "deep link target", parent_id=ids[4])
     response = client.get(f"/comments/{reply}")
     assert response.status_code == 302

@@ -25,7 +25,6 @@ PASSWORD_MAX = 1024  # argon2 copes with more; nobody needs more
 TOKEN_PREFIX = "fpt_"
 
 
-
 @cache
 def _hasher_for(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
     """An Argon2id hasher, and a hash to verify against when the username is

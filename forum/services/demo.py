@@ -97,53 +97,83 @@ def load(now: datetime | None = None) -> bool:
     )
 
     hello = _comment(
-        welcome.thread, readers["harbourlight"], None, now - timedelta(days=1, hours=20),
+        welcome.thread,
+        readers["harbourlight"],
+        None,
+        now - timedelta(days=1, hours=20),
         "First! Glad to see a comment section that lets replies nest properly.",
     )
     reply = _comment(
-        welcome.thread, readers["tidewatcher"], hello, now - timedelta(days=1, hours=19),
+        welcome.thread,
+        readers["tidewatcher"],
+        hello,
+        now - timedelta(days=1, hours=19),
         "Agreed. Quick test of the formatting: *italic*, **bold**, and a link to "
         "https://example.org.",
     )
     _comment(
-        welcome.thread, readers["harbourlight"], reply, now - timedelta(days=1, hours=18),
+        welcome.thread,
+        readers["harbourlight"],
+        reply,
+        now - timedelta(days=1, hours=18),
         "Links come out clickable, nice.",
     )
     _comment(
-        welcome.thread, readers["quillfeather"], None, now - timedelta(days=1, hours=2),
+        welcome.thread,
+        readers["quillfeather"],
+        None,
+        now - timedelta(days=1, hours=2),
         "> Every comment has its own link\n\nThat is going to save a lot of "
         '"scroll up, no, further up" arguments.',
     )
 
     vance = _comment(
-        lantern.thread, readers["mapmaker_j"], None, now - timedelta(hours=15),
+        lantern.thread,
+        readers["mapmaker_j"],
+        None,
+        now - timedelta(hours=15),
         "Marguerite lit it herself. She is the only one with a key, and in the opening "
         "shot her coat is wet even though it has not rained in the scene.",
         theory_title="Marguerite lit the lighthouse",
     )
     doubt = _comment(
-        lantern.thread, readers["tidewatcher"], vance, now - timedelta(hours=14),
+        lantern.thread,
+        readers["tidewatcher"],
+        vance,
+        now - timedelta(hours=14),
         "Too obvious. The show loves pointing at her and then swerving.",
     )
     _comment(
-        lantern.thread, readers["mapmaker_j"], doubt, now - timedelta(hours=13),
+        lantern.thread,
+        readers["mapmaker_j"],
+        doubt,
+        now - timedelta(hours=13),
         "Season one swerved away from her three times and she *still* turned out to be "
         "hiding the ferry logs. I am staying with it.",
     )
     tides = _comment(
-        lantern.thread, readers["quillfeather"], None, now - timedelta(hours=9),
+        lantern.thread,
+        readers["quillfeather"],
+        None,
+        now - timedelta(hours=9),
         "The tide tables are the real story. If someone needs people to believe low "
         "tide is an hour later than it is, they want the causeway empty at a time "
         "nobody is watching.",
         theory_title="The tide tables hide a crossing",
     )
     _comment(
-        lantern.thread, readers["harbourlight"], tides, now - timedelta(hours=8),
+        lantern.thread,
+        readers["harbourlight"],
+        tides,
+        now - timedelta(hours=8),
         "Oh, that is good. Which would explain why the doctor arrives by ferry instead "
         "of walking across like everyone did in season one.",
     )
     _comment(
-        lantern.thread, readers["tidewatcher"], None, now - timedelta(hours=3),
+        lantern.thread,
+        readers["tidewatcher"],
+        None,
+        now - timedelta(hours=3),
         "No theories from me yet, just happy it is back. That final shot of the lamp "
         "turning was gorgeous.",
     )

@@ -56,7 +56,9 @@ def create(slug):
     except ForumError as error:
         db.session.rollback()
         if _is_fragment():
-            return jsonify({"error": {"code": error.code, "message": _sentence(error)}}), error.status
+            return jsonify(
+                {"error": {"code": error.code, "message": _sentence(error)}}
+            ), error.status
         if isinstance(error, ValidationError):
             show_errors(form, error)
         return render_template(

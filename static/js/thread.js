@@ -132,7 +132,15 @@
         var fragment = fromHTML(html);
         var items = fragment.querySelectorAll("ol#comment-list > li");
         var list = document.getElementById("comment-list");
-        items.forEach(function (item) { list.append(item); });
+        var added = Array.prototype.map.call(items, function (item) {
+          // A comment posted from this page was already added at the end; a
+          // later page brings it again: keep the one on screen, in its place.
+          var article = item.querySelector(":scope > article");
+          var shown = article && document.getElementById(article.id);
+          var kept = shown ? shown.parentElement : item;
+          list.append(kept);
+          return kept;
+        });
         var more = fragment.querySelector("a.load-more");
         if (more) {
           link.href = more.href;
@@ -141,8 +149,8 @@
         } else {
           link.parentElement.remove();
         }
-        if (items.length) {
-          var first = items[0].querySelector("article");
+        if (added.length) {
+          var first = added[0].querySelector("article");
           if (first) first.focus();
         }
         announce(items.length + " more comments loaded.");

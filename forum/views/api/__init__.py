@@ -216,4 +216,3 @@ def counts():
 @bp.get("/openapi.json")
 def openapi():
     return document()
-

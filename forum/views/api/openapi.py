@@ -101,9 +101,21 @@ SCHEMAS = {
     ),
     "Comment": _object(
         [
-            "id", "thread_key", "parent_id", "author", "html", "created_at", "edited_at",
-            "status", "score", "is_theory", "theory_title", "theory_status", "spoiler",
-            "featured", "replies",
+            "id",
+            "thread_key",
+            "parent_id",
+            "author",
+            "html",
+            "created_at",
+            "edited_at",
+            "status",
+            "score",
+            "is_theory",
+            "theory_title",
+            "theory_status",
+            "spoiler",
+            "featured",
+            "replies",
         ],
         {
             "id": {"type": "integer"},
@@ -290,9 +302,7 @@ PATHS = {
         )
     },
     "/openapi.json": {
-        "get": _operation(
-            "This document", {"200": _answer("OpenAPI 3.1", {"type": "object"})}
-        )
+        "get": _operation("This document", {"200": _answer("OpenAPI 3.1", {"type": "object"})})
     },
 }
 

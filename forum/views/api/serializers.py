@@ -18,9 +18,8 @@ def user_json(user: User, viewer=None) -> dict:
         "role": user.role.value,
         "created_at": iso(user.created_at),
     }
-    if viewer is not None and permissions.is_signed_in(viewer):
-        if viewer.id == user.id or viewer.role == "admin":
-            data["email"] = user.email
+    if permissions.can_see_email(viewer, user):
+        data["email"] = user.email
     return data
 
 
