@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
@@ -55,6 +54,7 @@ from forum.services import accounts, comments, demo, threads  # noqa: E402
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 LONG = "a-long-discussion"
+BUSY = "a-busy-discussion"  # for posting while later pages are unloaded
 PAGE_SIZE = 5
 LONG_COMMENTS = 12
 READER = ("lena", "lena@example.org", "correct horse battery")
@@ -84,34 +84,32 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site():
-    with tempfile.TemporaryDirectory(prefix="forum-browser-") as tmp:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'browser.sqlite'}",
-                "SECRET_KEY": "x",
-                "FORUM_RATELIMIT": "off",
-                "TESTING": True,
-                "FORUM_PAGE_SIZE": PAGE_SIZE,
-            }
-        )
+def site(tmp_path_factory):
+    database = tmp_path_factory.mktemp("browser") / "forum.sqlite"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "x",
+            "FORUM_RATELIMIT": "off",
+            "TESTING": True,
+            "FORUM_PAGE_SIZE": PAGE_SIZE,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        ids = _seed()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", ids)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
         with app.app_context():
-            db.create_all()
-            ids = _seed()
-        server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Site(f"http://127.0.0.1:{server.server_port}", ids)
-        finally:
-            server.shutdown()
-            thread.join(10)
-            server.server_close()
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _seed() -> dict[str, int]:
@@ -133,6 +131,11 @@ def _seed() -> dict[str, int]:
         comments.post_comment(poster, long_thread, f"Long thread comment {n:02}").id
         for n in range(1, LONG_COMMENTS + 1)
     ]
+    threads.save_article(BUSY, "A busy discussion", "Readers keep arriving.")
+    db.session.flush()
+    busy_thread = threads.thread_by_key(BUSY)
+    for n in range(1, PAGE_SIZE + 3):
+        comments.post_comment(poster, busy_thread, f"Busy thread comment {n:02}")
     db.session.commit()
     return {
         "own": own.id,
@@ -193,11 +196,11 @@ class Watched:
         self.page = page
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on(
-            "console",
-            lambda message: message.type == "error"
-            and self.errors.append(f"console.error: {message.text} ({message.location})"),
-        )
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console.error: {message.text} ({message.location['url']})")
 
     def assert_clean(self, expected: str | None = None) -> None:
         """No errors, apart from those matching the regular expression expected."""
@@ -218,10 +221,6 @@ def register(page: Page, username: str) -> None:
 
 def comment_article(page: Page, text: str):
     return page.locator("article.comment", has_text=text)
-
-
-def comment_id(locator) -> int:
-    return int(locator.get_attribute("id").removeprefix("c"))
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -317,7 +316,7 @@ def test_errors_from_the_server_show_beside_the_form(site, open_context, signed_
     expect(page.get_by_role("button", name="Post comment")).to_be_enabled()
     assert page.evaluate("window.__marker") == "same page"
     # Chromium logs every 4xx response; this one was the point of the test.
-    w.assert_clean(expected=r"status of 422 .*/comments'")
+    w.assert_clean(expected=r"status of 422 .*/comments\)")
 
 
 # -- posting without JavaScript ------------------------------------------------------------
@@ -373,6 +372,15 @@ def test_permalink_to_a_later_page_opens_its_conversation(site, open_context):
     expect(target).to_be_in_viewport()
     expect(page.locator("article.comment:target")).to_have_attribute("id", f"c{late}")
     expect(page.get_by_role("link", name="Show all comments")).to_be_visible()
+
+    # A link to a comment that is gone settles on the whole discussion (no reload loop).
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+    page.goto(site.url(f"/articles/{LONG}#c999999"))
+    expect(page).to_have_url(site.url(f"/articles/{LONG}?comment=999999#c999999"))
+    expect(page.locator("#comment-list > li")).to_have_count(PAGE_SIZE)
+    page.wait_for_timeout(300)
+    assert len(loads) <= 2, loads
     w.assert_clean()
 
 
@@ -396,6 +404,27 @@ def test_load_more_appends_the_next_page(site, open_context):
     texts = top.locator(".comment-body").all_inner_texts()
     assert texts == [f"Long thread comment {n:02}" for n in range(1, LONG_COMMENTS + 1)]
     assert page.evaluate("window.__marker") == "same page"
+    w.assert_clean()
+
+
+@pytest.mark.browser
+def test_load_more_after_posting_shows_the_new_comment_once(site, open_context, signed_in_state):
+    w = watched(open_context(storage_state=signed_in_state))
+    page = w.page
+    page.goto(site.url(f"/articles/{BUSY}"))
+    page.get_by_label("Your comment").fill("Posted before the later pages were loaded.")
+    page.get_by_role("button", name="Post comment").click()
+    mine = comment_article(page, "Posted before the later pages were loaded.")
+    expect(mine).to_be_focused()
+    # The new comment belongs on the last page, which "Load more" brings in later.
+    top = page.locator("#comment-list > li > article.comment")
+    expect(top).to_have_count(PAGE_SIZE + 1)
+    more = page.get_by_role("link", name="Load more comments")
+    more.click()
+    expect(more).to_have_count(0)
+    expect(top).to_have_count(PAGE_SIZE + 3)
+    expect(mine).to_have_count(1)
+    expect(top.last).to_contain_text("Posted before the later pages were loaded.")
     w.assert_clean()
 
 
@@ -442,7 +471,8 @@ AXE_RUN = """async () => {
   const results = await axe.run(document, {resultTypes: ["violations"]});
   return results.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(" ") + (n.failureSummary ? " -- " + n.failureSummary.replace(/\\s+/g, " ") : "")),
+    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
+                              (n.failureSummary || "").replace(/\\s+/g, " ")),
   }));
 }"""
 
@@ -518,7 +548,8 @@ def test_axe_finds_no_serious_violations(
         if v not in serious:  # shown with -rP; worth a look, not a failure
             print(f"axe [{v['impact']}] {v['id']} on {name}: {v['targets']}")
     report = "\n".join(
-        f"  [{v['impact']}] {v['id']}: {v['help']}\n" + "\n".join(f"      {t}" for t in v["targets"])
+        f"  [{v['impact']}] {v['id']}: {v['help']}\n"
+        + "\n".join(f"      {t}" for t in v["targets"])
         for v in serious
     )
     assert not serious, f"axe on {name} ({scheme}, {viewport or 'desktop'}):\n{report}"
