@@ -38,8 +38,9 @@ def build(size: int, author) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                          "FORUM_RATELIMIT": "off"})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "FORUM_RATELIMIT": "off"}
+        )
         with app.app_context():
             db.create_all()
             author = accounts.register("bencher", "bench@example.org", "long password!")
@@ -62,8 +63,10 @@ def main() -> None:
                     timings.append(time.perf_counter() - start)
                     assert response.status_code == 200
                 median = statistics.median(timings) * 1000
-                print(f"{target:44} {size:8} {len(statements):4} {median:10.2f} "
-                      f"{median * 1000 / size:11.1f}")
+                print(
+                    f"{target:44} {size:8} {len(statements):4} {median:10.2f} "
+                    f"{median * 1000 / size:11.1f}"
+                )
 
 
 if __name__ == "__main__":

@@ -268,6 +268,8 @@ def test_register_then_post_and_reply_without_reload(site, open_context):
     expect(page.locator(".whoami")).to_contain_text(username)
 
     page.evaluate("window.__marker = 'same page'")
+    counter = page.locator("#discussion-heading .count")
+    before = int(re.search(r"\d+", counter.inner_text()).group())
     page.get_by_label("Your comment").fill("Posted *without* a reload.")
     page.get_by_role("button", name="Post comment").click()
     posted = comment_article(page, "Posted without a reload.")
@@ -276,6 +278,7 @@ def test_register_then_post_and_reply_without_reload(site, open_context):
     expect(posted).to_be_focused()
     expect(page.get_by_label("Your comment")).to_have_value("")
     expect(page.locator("#thread-live")).to_have_text("Your comment was posted.")
+    expect(counter).to_have_text(f"({before + 1} comments)")
     assert page.evaluate("window.__marker") == "same page"
 
     parent_id = site.ids["too_obvious"]
@@ -283,7 +286,7 @@ def test_register_then_post_and_reply_without_reload(site, open_context):
     parent.locator("a.reply-link").click()
     form = page.locator(f"#c{parent_id} + form.reply-form")
     expect(form).to_be_visible()
-    textarea = form.get_by_label("Your reply")
+    textarea = form.get_by_label("Your reply to Tom Okafor")
     expect(textarea).to_be_focused()
     textarea.fill("An inline reply.")
     form.get_by_role("button", name="Post reply").click()

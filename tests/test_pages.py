@@ -90,6 +90,7 @@ def test_fragment_post_returns_the_comment_html(reader_client, article):
     )
     assert response.status_code == 201
     assert '<li class="comment-item">' in html(response)
+    assert response.headers["X-Forum-Comment-Count"] == "1"
     assert "<p>quick</p>" in html(response)
     bad = reader_client.post(
         "/articles/a-story/comments", data={"body": ""}, headers={"X-Forum-Fragment": "1"}
@@ -170,6 +171,18 @@ def test_permalink_shows_the_conversation_of_a_later_comment(client, make, reade
     assert comment_ids(page) == [ids[4], reply]
     assert "You are looking at one conversation." in page
     assert client.get("/comments/999999").status_code == 404
+
+
+def test_permalink_to_a_vanished_comment_says_so(client, make, reader, article):
+    kept = make.comment(reader, "a-story", "still here")
+    gone = make.comment(reader, "a-story", "gone soon")
+    make.set_status(gone, CommentStatus.DELETED)
+    for value in (str(gone), "999999", "²", "abc", "-1"):
+        response = client.get(f"/articles/a-story?comment={value}")
+        assert response.status_code == 200, value
+        page = html(response)
+        assert "That comment is not here any more" in page
+        assert comment_ids(page) == [kept]
 
 
 def test_edit_flow(reader_client, make, reader, article):

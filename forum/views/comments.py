@@ -69,7 +69,8 @@ def create(slug):
     if _is_fragment():
         cue = parent.author.username if parent and parent.author else None
         node = Node(comment, parent_author=cue)
-        return render_template("comments/posted.html", node=node, thread=article.thread), 201
+        page = render_template("comments/posted.html", node=node, thread=article.thread)
+        return page, 201, {"X-Forum-Comment-Count": str(article.thread.comment_count)}
     flash("Thanks! Your comment is awaiting moderation." if pending else "Your comment is up.")
     return redirect(_permalink(comment))
 

@@ -32,9 +32,12 @@ def article(slug):
         sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
         status = 400 if request.args.get("sort") not in (None, *comments.SORTS) else 200
     focus = _focus(request.args.get("comment"), thread)
+    page = None
     if focus is not None:
-        page = comments.Page(roots=comments.load_trees(current_user, [focus]), next_cursor=None)
-    else:
+        roots = comments.load_trees(current_user, [focus])
+        page = comments.Page(roots=roots, next_cursor=None) if roots else None
+    missing = "comment" in request.args and page is None
+    if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position)
     return render_template(
         "articles/show.html",
@@ -42,7 +45,8 @@ def article(slug):
         thread=thread,
         page=page,
         sort=sort,
-        focused=focus is not None,
+        focused=focus is not None and not missing,
+        missing=missing,
         continued=position is not None,
         form=CommentForm(),
     ), status
@@ -64,7 +68,7 @@ def more_comments(slug):
 
 def _focus(raw, thread) -> int | None:
     """The top-level comment above ?comment=ID, when it is in this thread."""
-    if not raw or not raw.isdigit():
+    if not raw or not (raw.isascii() and raw.isdigit()):
         return None
     comment = comments.comment_by_id_or_none(int(raw))
     if comment is None or comment.thread_id != thread.id:

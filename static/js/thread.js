@@ -71,6 +71,11 @@
       if (response.status === 201) {
         return response.text().then(function (html) {
           var item = insertComment(form, fromHTML(html));
+          var count = response.headers.get("X-Forum-Comment-Count");
+          var counter = discussion.querySelector("#discussion-heading .count");
+          if (count !== null && counter) {
+            counter.textContent = "(" + count + (count === "1" ? " comment)" : " comments)");
+          }
           if (form.classList.contains("reply-form")) form.remove(); else form.reset();
           var article = item && item.querySelector("article");
           if (article) article.focus();
@@ -115,7 +120,10 @@
       form.elements.parent_id.value = id;
       var textarea = form.querySelector("textarea");
       textarea.id = "reply-body-" + id;
-      form.querySelector("label").htmlFor = textarea.id;
+      var label = form.querySelector("label");
+      label.htmlFor = textarea.id;
+      var author = article.querySelector(".author");
+      if (author) label.textContent = "Your reply to " + author.textContent;
       article.after(form);
       textarea.focus();
       return;
