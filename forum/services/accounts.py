@@ -52,12 +52,23 @@ def check_password(password) -> str | None:
         return f"Use at least {PASSWORD_MIN} characters."
     if len(password) > PASSWORD_MAX:
         return f"Use at most {PASSWORD_MAX} characters."
+    if not _is_utf8(password):
+        return "Use characters that can be typed; this one has a broken character."
     return None
+
+
+def _is_utf8(text: str) -> bool:
+    # JSON may carry lone surrogates, which no hash function can encode.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalize_email(email) -> tuple[str | None, str | None]:
     """(normalized address, None) or (None, reason)."""
-    if not isinstance(email, str) or len(email) > 254:
+    if not isinstance(email, str) or len(email) > 254 or not _is_utf8(email):
         return None, "Enter a valid email address."
     try:
         info = validate_email(email.strip(), check_deliverability=False)
@@ -116,8 +127,8 @@ def find_user(username) -> User | None:
 def authenticate(username, password) -> User | None:
     """The user with these credentials, or None; always spends one Argon2 verify."""
     user = find_user(username)
-    if not isinstance(password, str) or len(password) > PASSWORD_MAX:
-        password = ""
+    if not isinstance(password, str) or len(password) > PASSWORD_MAX or not _is_utf8(password):
+        password = ""  # still verified, so a bad request costs what a good one does
     hasher, dummy = _hasher()
     try:
         hasher.verify(user.password_hash if user else dummy, password)
