@@ -12,6 +12,11 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from forum import cli, config, errors, permissions
+from forum.extensions import csrf, db, limiter, login_manager, migrate
+from forum.models import User, render_migration_item
+from forum.views import api, auth, comments, formatting, pages
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,16 +28,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from forum import config
-
     config.load(app, overrides)
 
-    from forum import cli, errors, permissions
-    from forum.extensions import csrf, db, limiter, login_manager, migrate
-
     db.init_app(app)
-    from forum.models import render_migration_item
-
     migrate.init_app(
         app,
         db,
@@ -47,13 +45,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Please sign in to take part."
     login_manager.session_protection = "basic"
 
-    from forum.models import User
-
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-    from forum.views import api, auth, comments, formatting, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -200,5 +199,8 @@ def article(make):
     return make.article("a-story", "A story")
 
 
-def old(minutes: int) -> timedelta:
-    return timedelta(minutes=minutes)
+def token_for(client, username, password=PASSWORD) -> str:
+    """A bearer token, through the real API."""
+    response = client.post("/api/v1/tokens", json={"username": username, "password": password})
+    assert response.status_code == 201, response.json
+    return response.json["token"]

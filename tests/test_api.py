@@ -4,14 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from forum.models import ApiToken, Comment, CommentStatus, Role, Thread, User
-from tests.conftest import PASSWORD
-
-
-def token_for(client, username, password=PASSWORD) -> str:
-    response = client.post("/api/v1/tokens", json={"username": username, "password": password})
-    assert response.status_code == 201, response.json
-    return response.json["token"]
+from forum.extensions import db
+from forum.models import ApiToken, Comment, CommentStatus, Role, Thread, ThreadStatus, User
+from tests.conftest import PASSWORD, token_for
 
 
 @pytest.fixture
@@ -80,8 +75,6 @@ def test_token_issue_use_and_revoke(client, reader, make):
 def test_expired_token_is_refused(client, reader, app):
     token = token_for(client, "alice")
     with app.app_context():
-        from forum.extensions import db
-
         record = db.session.scalars(db.select(ApiToken)).one()
         record.expires_at = record.created_at - timedelta(seconds=1)
         db.session.commit()
@@ -346,9 +339,6 @@ def test_posting_needs_authentication(client, article):
 def test_closed_thread_refuses_readers_but_not_moderators(client, make, bearer, mod_bearer, app):
     make.article("a-story")
     with app.app_context():
-        from forum.extensions import db
-        from forum.models import ThreadStatus
-
         db.session.scalars(db.select(Thread)).one().status = ThreadStatus.CLOSED
         db.session.commit()
     response = post(client, bearer, body="hi")
@@ -385,8 +375,6 @@ def test_trusted_mode_holds_first_comments(app, make, client):
     make.comment(alice, "a-story", "second")  # approved by a moderator in effect:
     # two approved comments now make alice trusted.
     with app.app_context():
-        from forum.extensions import db
-
         for c in db.session.scalars(db.select(Comment)):
             c.status = CommentStatus.APPROVED
         db.session.commit()
@@ -407,8 +395,6 @@ def test_sort_orders(client, make, reader, app):
     make.article("a-story")
     ids = seed(make, reader, 4)
     with app.app_context():
-        from forum.extensions import db
-
         db.session.get(Comment, ids[2]).score = 5
         db.session.get(Comment, ids[0]).score = 5
         db.session.get(Comment, ids[3]).score = -1

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Thread
+from tests.conftest import token_for
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_wait(ctx):
@@ -33,8 +34,6 @@ def test_a_comment_needs_a_real_thread(ctx):
 
 def test_failed_post_leaves_no_half_written_record(client, make, reader, article, app):
     """A validation failure after the thread was touched rolls everything back."""
-    from tests.test_api import token_for
-
     headers = {"Authorization": f"Bearer {token_for(client, 'alice')}"}
     response = client.post(
         "/api/v1/threads/a-story/comments",

@@ -5,6 +5,7 @@ import stat
 
 import pytest
 
+from forum import config as forum_config
 from forum import create_app
 from forum.extensions import db
 from forum.models import Article, Comment, User
@@ -65,8 +66,6 @@ def test_bad_moderation_setting_fails_clearly(monkeypatch):
 
 
 def test_secret_key_is_generated_once_and_private(tmp_path, monkeypatch):
-    from forum import config as forum_config
-
     key = forum_config._instance_secret(tmp_path)
     path = tmp_path / "secret_key"
     assert len(key) == 64

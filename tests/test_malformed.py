@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from tests.test_api import token_for
+from tests.conftest import token_for
 
 JUNK_VALUES = [
     None,

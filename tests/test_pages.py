@@ -3,7 +3,11 @@
 import re
 from datetime import timedelta
 
-from forum.models import Comment, CommentStatus
+from forum.extensions import db
+from forum.models import Comment, CommentStatus, User
+from forum.services import comments as comment_service
+from forum.services import threads
+from tests.conftest import token_for
 
 
 def html(response):
@@ -70,7 +74,7 @@ def test_post_errors_are_shown_and_nothing_saved(reader_client, make, article):
     assert "Write something first." in html(response)
     response = reader_client.post("/articles/a-story/comments", data={"body": "x" * 10_001})
     assert response.status_code == 422
-    assert "Keep it under 10,000 characters" in html(response)
+    assert "Keep it to 10,000 characters at most" in html(response)
     response = reader_client.post(
         "/articles/a-story/comments", data={"body": "ok", "parent_id": "12345"}
     )
@@ -117,8 +121,6 @@ def test_sorting_links(client, make, reader, app):
     a = make.comment(reader, "a-story", "first", age=timedelta(minutes=3))
     b = make.comment(reader, "a-story", "second", age=timedelta(minutes=2))
     with app.app_context():
-        from forum.extensions import db
-
         db.session.get(Comment, b).score = 3
         db.session.commit()
     assert comment_ids(html(client.get("/articles/a-story")))[:2] == [a, b]
@@ -257,9 +259,6 @@ def test_user_text_is_escaped_everywhere(client, make, app):
     make.article("a-story")
     user = make.user("sneaky")
     with app.app_context():
-        from forum.extensions import db
-        from forum.models import User
-
         db.session.get(User, user.id).display_name = "<script>alert(1)</script>"
         db.session.commit()
     cid = make.comment(user, "a-story", "<img src=x onerror=alert(1)>")
@@ -277,3 +276,27 @@ def test_security_headers(client):
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in html(response)  # no inline script anywhere
+
+
+def test_a_hundred_levels_deep_still_renders_and_deeper_is_refused(client, make, reader, app):
+    make.article("a-story")
+    with app.app_context():
+        thread = threads.thread_by_key("a-story")
+        parent = None
+        for level in range(comment_service.DEPTH_MAX + 1):
+            parent = comment_service.add_comment(
+                thread, None, parent, f"level {level}", CommentStatus.APPROVED
+            )
+        db.session.commit()
+        deepest = parent.id
+    assert client.get("/articles/a-story").status_code == 200
+    api = client.get("/api/v1/threads/a-story/comments")
+    assert api.status_code == 200
+    headers = {"Authorization": f"Bearer {token_for(client, 'alice')}"}
+    response = client.post(
+        "/api/v1/threads/a-story/comments",
+        json={"body": "one more", "parent_id": deepest},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert "as deep as it goes" in response.json["error"]["fields"]["parent_id"]

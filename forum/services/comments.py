@@ -65,7 +65,7 @@ def check_body(body) -> str:
         raise ValidationError(fields={"body": "Write something first."})
     if len(body) > BODY_MAX:
         raise ValidationError(
-            fields={"body": f"Keep it under {BODY_MAX:,} characters (this is {len(body):,})."}
+            fields={"body": f"Keep it to {BODY_MAX:,} characters at most (this is {len(body):,})."}
         )
     return body
 
