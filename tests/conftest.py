@@ -75,6 +75,24 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
+def app_with(database):
+    """Builds apps with config overrides on the test database, cleaned up after."""
+    made = []
+
+    def build(**overrides):
+        app = create_app({**_test_config(database), **overrides})
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def ctx(app):
     """An application context for service-level tests."""
     with app.app_context():

@@ -5,22 +5,13 @@ import re
 
 import pytest
 
-from forum import create_app
-from forum.extensions import db
 from forum.models import Comment
-from tests.conftest import PASSWORD, _empty_tables, _test_config
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def app(database):
-    config = _test_config(database)
-    config["WTF_CSRF_ENABLED"] = True
-    app = create_app(config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+def app(app_with):
+    return app_with(WTF_CSRF_ENABLED=True)
 
 
 def form_token(client, path):

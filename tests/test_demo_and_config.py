@@ -9,7 +9,7 @@ from forum import config as forum_config
 from forum import create_app
 from forum.extensions import db
 from forum.models import Article, Comment, User
-from tests.conftest import PASSWORD, _empty_tables, _test_config
+from tests.conftest import PASSWORD
 
 
 def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
@@ -73,20 +73,8 @@ def test_secret_key_is_generated_once_and_private(tmp_path, monkeypatch):
     assert forum_config._instance_secret(tmp_path) == key
 
 
-@pytest.fixture
-def limited_app(database):
-    config = _test_config(database)
-    config["FORUM_RATELIMIT"] = "on"
-    app = create_app(config)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
-
-
-def test_rate_limit_answers_429_with_retry_after(limited_app):
-    client = limited_app.test_client()
+def test_rate_limit_answers_429_with_retry_after(app_with):
+    client = app_with(FORUM_RATELIMIT="on").test_client()
     statuses = [client.post("/api/v1/users", json={"username": "x"}).status_code for _ in range(11)]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
