@@ -11,6 +11,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from forum.extensions import db
+
 
 class ForumError(Exception):
     status = 400
@@ -51,6 +53,12 @@ class Conflict(ForumError):
     status = 409
     code = "conflict"
     message = "That conflicts with something that already exists."
+
+
+class Banned(ForumError):
+    status = 403
+    code = "banned"
+    message = "Your account cannot post at the moment."
 
 
 class ThreadClosed(ForumError):
@@ -97,6 +105,7 @@ def error_response(error: ForumError, headers: dict[str, str] | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(ForumError)
     def on_forum_error(error: ForumError):
+        db.session.rollback()  # nothing half-done survives a refused request
         return error_response(error)
 
     @app.errorhandler(CSRFError)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask_login import UserMixin
 from markupsafe import Markup
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Enum,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +58,10 @@ def render_migration_item(type_, obj, autogen_context):
     return False
 
 
+# "Banned until" for a permanent ban: a real date keeps the column simple to query.
+PERMANENT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 class Role(enum.StrEnum):
     READER = "reader"
     MODERATOR = "moderator"
@@ -74,6 +80,14 @@ class ModerationMode(enum.StrEnum):
     PRE = "pre"
     POST = "post"
     TRUSTED = "trusted"
+
+
+class FlagReason(enum.StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "off_topic"
+    SPOILER = "spoiler"
+    OTHER = "other"
 
 
 class ThreadStatus(enum.StrEnum):
@@ -112,10 +126,20 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A ban in force until this time (PERMANENT for good); its history is in the audit log.
+    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ban_reason: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    def is_banned(self, now: datetime) -> bool:
+        return self.banned_until is not None and self.banned_until > now
+
+    @property
+    def ban_is_permanent(self) -> bool:
+        return self.banned_until is not None and self.banned_until >= PERMANENT
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -191,7 +215,8 @@ class Comment(db.Model):
         Index("ix_comments_thread_roots_time", "thread_id", "parent_id", "created_at", "id"),
         Index("ix_comments_thread_roots_score", "thread_id", "parent_id", "score", "id"),
         Index("ix_comments_author_time", "author_id", "created_at"),
-        Index("ix_comments_status_time", "status", "created_at"),
+        Index("ix_comments_status_time", "status", "created_at", "id"),
+        Index("ix_comments_flagged", "open_flags", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,9 +241,27 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the automatic rules held it: [{"rule": ..., "detail": ...}], shown to moderators.
+    hold_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    # Reader flags since a moderator last reviewed it (the Reported queue).
+    open_flags: Mapped[int] = mapped_column(Integer, default=0)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Shown to the author of a rejected comment.
+    moderation_reason: Mapped[str | None] = mapped_column(String(500))
+    theory_note: Mapped[str | None] = mapped_column(String(500))
+    theory_link: Mapped[str | None] = mapped_column(String(2000))
+    # Optimistic locking: two moderators (or an edit and a decision) racing on
+    # one comment cannot both win; the loser gets StaleDataError.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": revision}
 
     thread: Mapped[Thread] = relationship()
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
     parent: Mapped[Comment | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
 
     @property
@@ -229,3 +272,68 @@ class Comment(db.Model):
     def safe_html(self) -> Markup:
         # The one place user content becomes markup: it was cleaned at write time.
         return Markup(self.html)
+
+
+class Flag(db.Model):
+    """A reader's report of a comment; one per reader per comment."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class UserNote(db.Model):
+    """A moderator's note on a reader, visible to moderators only."""
+
+    __tablename__ = "user_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class AuditEntry(db.Model):
+    """One moderation action or settings change: who, what, on what, when, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_time", "created_at", "id"),
+        Index("ix_audit_log_action_time", "action", "created_at", "id"),
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    target_label: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str | None] = mapped_column(String(500))
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Setting(db.Model):
+    """A moderation setting an admin changed in the UI (absent: the default)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from forum.errors import Forbidden, ThreadClosed, Unauthorized
-from forum.models import Comment, CommentStatus, Role, Thread, User
+from forum.errors import Banned, Forbidden, ThreadClosed, Unauthorized
+from forum.models import Comment, CommentStatus, Role, Thread, User, utcnow
 
 
 def is_signed_in(user) -> bool:
@@ -34,24 +34,36 @@ def is_author(user, comment: Comment) -> bool:
     return is_signed_in(user) and comment.author_id is not None and comment.author_id == user.id
 
 
+def is_banned(user, now: datetime | None = None) -> bool:
+    return is_signed_in(user) and user.is_banned(now or utcnow())
+
+
 def can_post(user, thread: Thread) -> bool:
-    return is_signed_in(user) and (thread.is_open or is_moderator(user))
+    return (
+        is_signed_in(user) and not is_banned(user) and (thread.is_open or is_moderator(user))
+    )
 
 
 def can_reply(user, comment: Comment) -> bool:
     return can_post(user, comment.thread) and comment.status == CommentStatus.APPROVED
 
 
+# What an author still sees of their own comment that readers do not: held ones
+# (spam looks like pending to its author) and removed ones, with the reason.
+OWN_HELD = (CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED)
+
+
 def can_view(user, comment: Comment) -> bool:
-    """Readers see approved comments and their own pending ones."""
+    """Readers see approved comments; authors also their own held or removed ones."""
     if comment.status == CommentStatus.APPROVED or is_moderator(user):
         return True
-    return comment.status == CommentStatus.PENDING and is_author(user, comment)
+    return comment.status in OWN_HELD and is_author(user, comment)
 
 
 def can_edit(user, comment: Comment, now: datetime, window_minutes: int) -> bool:
     return (
         is_author(user, comment)
+        and not is_banned(user)
         and comment.status in (CommentStatus.APPROVED, CommentStatus.PENDING)
         and now - comment.created_at <= timedelta(minutes=window_minutes)
     )
@@ -63,6 +75,34 @@ def can_delete(user, comment: Comment) -> bool:
     return is_author(user, comment) or is_moderator(user)
 
 
+def can_flag(user, comment: Comment) -> bool:
+    """Any signed-in reader but its author may report an approved comment."""
+    return (
+        is_signed_in(user)
+        and not is_banned(user)
+        and not is_author(user, comment)
+        and comment.status == CommentStatus.APPROVED
+    )
+
+
+def can_moderate(user) -> bool:
+    """Queues, decisions on comments, bans, notes, thread settings."""
+    return is_moderator(user)
+
+
+def can_administer(user) -> bool:
+    """Moderation settings and the audit log."""
+    return is_admin(user)
+
+
+def can_ban(actor, target: User) -> bool:
+    """Moderators ban readers; admins also ban moderators; nobody bans an admin or
+    themselves."""
+    if not can_moderate(actor) or actor.id == target.id or target.role == Role.ADMIN:
+        return False
+    return target.role == Role.READER or is_admin(actor)
+
+
 def require_signed_in(user) -> User:
     """Raises Unauthorized for an anonymous visitor."""
     if not is_signed_in(user):
@@ -71,10 +111,26 @@ def require_signed_in(user) -> User:
 
 
 def require_can_post(user, thread: Thread) -> None:
-    """Raises Unauthorized, or ThreadClosed for a reader on a closed thread."""
+    """Raises Unauthorized, Banned, or ThreadClosed for a reader on a closed thread."""
     require_signed_in(user)
+    require_not_banned(user)
     if not can_post(user, thread):
         raise ThreadClosed()
+
+
+def ban_message(user) -> str:
+    if user.ban_is_permanent:
+        until = "for good"
+    else:
+        until = f"until {user.banned_until:%d %b %Y, %H:%M} UTC"
+    reason = f" Reason: {user.ban_reason}" if user.ban_reason else ""
+    return f"Your account is banned from posting {until}.{reason}"
+
+
+def require_not_banned(user) -> None:
+    """Raises Banned, with when and why, for a banned account."""
+    if is_banned(user):
+        raise Banned(ban_message(user))
 
 
 def require(allowed: bool, message: str | None = None) -> None:
@@ -90,5 +146,11 @@ TEMPLATE_GLOBALS = {
     "can_edit": can_edit,
     "can_delete": can_delete,
     "is_moderator": is_moderator,
+    "is_banned": is_banned,
+    "ban_message": ban_message,
+    "can_flag": can_flag,
+    "can_moderate": can_moderate,
+    "can_administer": can_administer,
+    "can_ban": can_ban,
     "is_author": is_author,
 }

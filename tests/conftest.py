@@ -51,6 +51,8 @@ def _test_config(url: str) -> dict:
         # Cheap hashing: these tests are about behaviour, not Argon2's cost.
         "FORUM_ARGON2_TIME_COST": 1,
         "FORUM_ARGON2_MEMORY_KIB": 1024,
+        # Fresh accounts post freely here; tests of the new-account rule turn it back on.
+        "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10**4},
     }
 
 

@@ -38,7 +38,9 @@ def comment(status=CommentStatus.APPROVED, author=READER, age=timedelta(minutes=
         (OTHER, CommentStatus.PENDING, False),
         (MOD, CommentStatus.PENDING, True),
         (OTHER, CommentStatus.REJECTED, False),
-        (READER, CommentStatus.SPAM, False),
+        (READER, CommentStatus.SPAM, True),  # its author sees it as awaiting moderation
+        (OTHER, CommentStatus.SPAM, False),
+        (READER, CommentStatus.REJECTED, True),  # with the moderator's reason
         (ADMIN, CommentStatus.SPAM, True),
         (OTHER, CommentStatus.DELETED, False),
     ],

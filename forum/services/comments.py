@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from forum import permissions
@@ -19,12 +19,12 @@ from forum.markup import normalize, render_comment
 from forum.models import (
     Comment,
     CommentStatus,
-    ModerationMode,
     TheoryStatus,
     Thread,
     User,
     utcnow,
 )
+from forum.services import rules, settings
 from forum.services.threads import moderation_mode
 
 BODY_MAX = 10_000
@@ -110,14 +110,29 @@ def post_comment(
     if fields:
         raise ValidationError(fields=fields)
 
+    verdict = rules.review(_submission(author, thread, body))
     return add_comment(
         thread,
         author,
         parent,
         body,
-        initial_status(author, thread),
+        verdict.status,
         theory_title=theory_title,
         spoiler=spoiler,
+        hold_reasons=verdict.reasons,
+    )
+
+
+def _submission(author: User, thread: Thread, body: str, comment=None) -> rules.Submission:
+    return rules.Submission(
+        author=author,
+        thread=thread,
+        body=body,
+        html=render_comment(body),
+        mode=moderation_mode(thread),
+        settings=settings.current(),
+        now=utcnow(),
+        comment=comment,
     )
 
 
@@ -130,6 +145,7 @@ def add_comment(
     theory_title: str | None = None,
     spoiler: bool = False,
     created_at: datetime | None = None,
+    hold_reasons: list[dict] | None = None,
 ) -> Comment:
     """Store an already validated comment and keep the thread's count and version.
 
@@ -148,29 +164,12 @@ def add_comment(
         theory_status=TheoryStatus.OPEN if theory_title else None,
         spoiler=spoiler,
         created_at=created_at or utcnow(),
+        hold_reasons=hold_reasons or [],
     )
     db.session.add(comment)
     _touch(thread, +1 if status == CommentStatus.APPROVED else 0)
     db.session.flush()
     return comment
-
-
-def initial_status(author: User, thread: Thread) -> CommentStatus:
-    """Approved or pending, by the thread's moderation mode."""
-    if permissions.is_moderator(author):
-        return CommentStatus.APPROVED
-    mode = moderation_mode(thread)
-    if mode == ModerationMode.PRE:
-        return CommentStatus.PENDING
-    if mode == ModerationMode.TRUSTED:
-        approved = db.session.scalar(
-            select(func.count(Comment.id)).where(
-                Comment.author_id == author.id, Comment.status == CommentStatus.APPROVED
-            )
-        )
-        if approved < current_app.config["FORUM_TRUSTED_AFTER"]:
-            return CommentStatus.PENDING
-    return CommentStatus.APPROVED
 
 
 def edit_comment(user: User, comment: Comment, body, now: datetime | None = None) -> Comment:
@@ -179,9 +178,14 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
     require_editable(user, comment, now)
     body = check_body(body)
     if body != comment.body:
+        verdict = rules.review(_submission(user, comment.thread, body, comment))
         comment.body = body
-        comment.html = render_comment(body)
+        comment.html = verdict.html
         comment.edited_at = now
+        if verdict.status != CommentStatus.APPROVED:
+            comment.hold_reasons = [*comment.hold_reasons, *verdict.reasons]
+            if rules.SEVERITY[verdict.status] > rules.SEVERITY.get(comment.status, 0):
+                change_status(comment, verdict.status)
         _touch(comment.thread, 0)
     db.session.flush()
     return comment
@@ -204,13 +208,18 @@ def delete_comment(user: User, comment: Comment, now: datetime | None = None) ->
     """
     permissions.require_signed_in(user)
     permissions.require(permissions.can_delete(user, comment))
-    was_approved = comment.status == CommentStatus.APPROVED
-    comment.status = CommentStatus.DELETED
+    change_status(comment, CommentStatus.DELETED)
     comment.deleted_at = now or utcnow()
     comment.body = ""
     comment.html = ""
-    _touch(comment.thread, -1 if was_approved else 0)
     db.session.flush()
+
+
+def change_status(comment: Comment, status: CommentStatus) -> None:
+    """Set the status, keeping the thread's approved count and version right."""
+    delta = int(status == CommentStatus.APPROVED) - int(comment.status == CommentStatus.APPROVED)
+    comment.status = status
+    _touch(comment.thread, delta)
 
 
 def _touch(thread: Thread, count_delta: int) -> None:
@@ -262,7 +271,7 @@ def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, 
             fields["limit"] = f"Use a whole number from 1 to {LIMIT_MAX}."
     position = None
     if cursor:
-        position = _decode_cursor(cursor, sort)
+        position = decode_cursor(cursor, sort)
         if position is None:
             fields["cursor"] = "This cursor is not valid for this list; start again without it."
     if fields:
@@ -294,7 +303,7 @@ def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | N
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode_cursor(sort, last.score, last.created_at, last.id)
+        next_cursor = encode_cursor(sort, last.score, last.created_at, last.id)
     return Page(roots=load_trees(viewer, [row.id for row in rows]), next_cursor=next_cursor)
 
 
@@ -338,11 +347,12 @@ def descendants(node: Node) -> list[Node]:
 
 
 def _shown(viewer, comment: Comment) -> bool:
+    """In a thread: approved comments; held ones to moderators; the author's own."""
     if comment.status == CommentStatus.APPROVED:
         return True
-    if comment.status != CommentStatus.PENDING:
-        return False
-    return permissions.is_author(viewer, comment) or permissions.is_moderator(viewer)
+    if permissions.is_author(viewer, comment):
+        return comment.status in permissions.OWN_HELD
+    return comment.status == CommentStatus.PENDING and permissions.is_moderator(viewer)
 
 
 def _root_visible(viewer):
@@ -355,9 +365,8 @@ def _root_visible(viewer):
     if permissions.is_moderator(viewer):
         clause = or_(clause, Comment.status == CommentStatus.PENDING)
     elif permissions.is_signed_in(viewer):
-        clause = or_(
-            clause, and_(Comment.status == CommentStatus.PENDING, Comment.author_id == viewer.id)
-        )
+        own = and_(Comment.status.in_(permissions.OWN_HELD), Comment.author_id == viewer.id)
+        clause = or_(clause, own)
     return clause
 
 
@@ -377,12 +386,12 @@ def _after(sort: str, position: tuple):
     return later
 
 
-def _encode_cursor(sort: str, score: int, created_at: datetime, comment_id: int) -> str:
+def encode_cursor(sort: str, score: int, created_at: datetime, comment_id: int) -> str:
     raw = json.dumps([sort, score, created_at.isoformat(), comment_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor, sort: str) -> tuple | None:
+def decode_cursor(cursor, sort: str) -> tuple | None:
     """(score, created_at, id) from a cursor made for this sort, or None."""
     if not isinstance(cursor, str) or len(cursor) > 200:
         return None

@@ -1,0 +1,236 @@
+"""The automatic holds: an ordered pipeline every new or edited comment passes.
+
+Each phase looks at one thing and may refuse the comment (raising), raise its
+status (approved -> pending -> spam) or add a reason; the reasons are stored on
+the comment and shown to moderators beside it.  Moderators' own comments skip
+the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from forum.errors import Forbidden, ValidationError
+from forum.extensions import db
+from forum.models import Comment, CommentStatus, ModerationMode, Thread, User
+from forum.wordmatch import WordList
+
+log = logging.getLogger(__name__)
+SEVERITY = {CommentStatus.APPROVED: 0, CommentStatus.PENDING: 1, CommentStatus.SPAM: 2}
+HOOK_TIMEOUT_SECONDS = 2.0
+_LINK = re.compile(r"<a\s[^>]*href=")
+
+
+@dataclass
+class Submission:
+    """A comment on its way in, and what the phases decided about it."""
+
+    author: User
+    thread: Thread
+    body: str
+    html: str
+    mode: ModerationMode
+    settings: dict
+    now: datetime
+    comment: Comment | None = None  # the stored comment, when this is an edit
+    status: CommentStatus = CommentStatus.APPROVED
+    reasons: list[dict] = field(default_factory=list)
+
+    def hold(self, status: CommentStatus, rule: str, detail: str, **extra) -> None:
+        if SEVERITY[status] > SEVERITY[self.status]:
+            self.status = status
+        self.reasons.append({"rule": rule, "detail": detail, **extra})
+
+
+Phase = Callable[[Submission], None]
+
+
+def banned_words(sub: Submission) -> None:
+    found = WordList(sub.settings["banned_words"]).find(sub.body)
+    if not found:
+        return
+    words = [m.found for m in found]
+    if sub.settings["banned_action"] == "refuse":
+        raise ValidationError(
+            fields={"body": f"Please remove words this forum does not allow: {', '.join(words)}."}
+        )
+    sub.hold(CommentStatus.SPAM, "banned_word", f"Banned: {', '.join(words)}", words=words)
+
+
+def suspect_words(sub: Submission) -> None:
+    found = WordList(sub.settings["suspect_words"]).find(sub.body)
+    if found:
+        words = [m.found for m in found]
+        sub.hold(CommentStatus.PENDING, "suspect_word", f"Suspect: {', '.join(words)}", words=words)
+
+
+def email_domain(sub: Submission) -> None:
+    domain = sub.author.email_key.rpartition("@")[2]
+    if domain in {d.lower() for d in sub.settings["banned_email_domains"]}:
+        raise Forbidden("Accounts with this email domain cannot post here.")
+    if domain in {d.lower() for d in sub.settings["premoderated_email_domains"]}:
+        sub.hold(CommentStatus.PENDING, "email_domain", f"Pre-moderated email domain {domain}")
+
+
+def rejection_rate(sub: Submission) -> None:
+    window = sub.settings["rejection_window"]
+    decided = db.session.scalars(
+        select(Comment.status)
+        .where(
+            Comment.author_id == sub.author.id,
+            Comment.moderated_at.is_not(None),
+            Comment.status != CommentStatus.DELETED,
+        )
+        .order_by(Comment.moderated_at.desc())
+        .limit(window)
+    ).all()
+    if len(decided) < 3:
+        return
+    bad = sum(1 for s in decided if s in (CommentStatus.REJECTED, CommentStatus.SPAM))
+    if bad / len(decided) >= sub.settings["rejection_threshold"]:
+        sub.hold(
+            CommentStatus.PENDING,
+            "rejection_rate",
+            f"{bad} of the author's last {len(decided)} moderated comments were removed",
+        )
+
+
+def too_many_links(sub: Submission) -> None:
+    links = len(_LINK.findall(sub.html))
+    if links > sub.settings["max_links"]:
+        sub.hold(CommentStatus.PENDING, "links", f"{links} links")
+
+
+def duplicate(sub: Submission) -> None:
+    since = sub.now - timedelta(hours=sub.settings["duplicate_hours"])
+    query = select(Comment.id).where(
+        Comment.author_id == sub.author.id,
+        Comment.body == sub.body,
+        Comment.created_at >= since,
+        Comment.status != CommentStatus.DELETED,
+    )
+    if sub.comment is not None:
+        query = query.where(Comment.id != sub.comment.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        sub.hold(CommentStatus.SPAM, "duplicate", "Same text posted again by the same account")
+
+
+def new_account_burst(sub: Submission) -> None:
+    age = sub.now - sub.author.created_at
+    if age >= timedelta(minutes=sub.settings["new_account_minutes"]) or sub.comment is not None:
+        return
+    posted = db.session.scalar(
+        select(func.count(Comment.id)).where(Comment.author_id == sub.author.id)
+    )
+    if posted >= sub.settings["new_account_comments"]:
+        minutes = max(1, int(age.total_seconds() // 60))
+        sub.hold(
+            CommentStatus.PENDING,
+            "new_account",
+            f"Comment {posted + 1} from an account {minutes} minute(s) old",
+        )
+
+
+def external_hook(sub: Submission) -> None:
+    """Ask the newsroom's own service; any failure means it has no opinion."""
+    url = sub.settings["hook_url"]
+    if not url:
+        return
+    payload = json.dumps(
+        {
+            "body": sub.body,
+            "html": sub.html,
+            "author": {
+                "username": sub.author.username,
+                "created_at": sub.author.created_at.isoformat(),
+            },
+            "thread": {"key": sub.thread.key, "title": sub.thread.title},
+            "edit": sub.comment is not None,
+        }
+    ).encode()
+    signature = hmac.new(sub.settings["hook_secret"].encode(), payload, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        url,
+        data=payload,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Forum-Signature": f"sha256={signature}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HOOK_TIMEOUT_SECONDS) as response:
+            answer = json.loads(response.read(65536))
+        verdict = answer.get("action")
+        reason = str(answer.get("reason") or "")[:200]
+    except (OSError, ValueError, AttributeError) as error:  # URLError, timeouts, bad JSON
+        log.warning("moderation hook gave no opinion: %s", type(error).__name__)
+        return
+    if verdict == "refuse":
+        raise ValidationError(fields={"body": reason or "This comment was not accepted."})
+    if verdict in ("hold", "spam"):
+        status = CommentStatus.SPAM if verdict == "spam" else CommentStatus.PENDING
+        sub.hold(status, "hook", f"Moderation service: {reason or verdict}")
+
+
+def moderation_mode(sub: Submission) -> None:
+    if sub.mode == ModerationMode.PRE:
+        sub.hold(CommentStatus.PENDING, "pre_moderation", "This thread is pre-moderated")
+    elif sub.mode == ModerationMode.TRUSTED:
+        approved = approved_since_last_removal(sub.author)
+        needed = sub.settings["trusted_after"]
+        if approved < needed:
+            sub.hold(
+                CommentStatus.PENDING,
+                "not_yet_trusted",
+                f"{approved} of {needed} approved comments needed to post directly",
+            )
+
+
+def approved_since_last_removal(author: User) -> int:
+    """Approved comments since the author's last rejected or spam one (trusted mode)."""
+    last_removal = (
+        select(func.max(Comment.moderated_at))
+        .where(
+            Comment.author_id == author.id,
+            Comment.status.in_([CommentStatus.REJECTED, CommentStatus.SPAM]),
+        )
+        .scalar_subquery()
+    )
+    return db.session.scalar(
+        select(func.count(Comment.id)).where(
+            Comment.author_id == author.id,
+            Comment.status == CommentStatus.APPROVED,
+            (last_removal.is_(None)) | (Comment.created_at > last_removal),
+        )
+    )
+
+
+PHASES: list[Phase] = [
+    banned_words,
+    email_domain,
+    duplicate,
+    suspect_words,
+    too_many_links,
+    rejection_rate,
+    new_account_burst,
+    external_hook,
+    moderation_mode,
+]
+
+
+def review(sub: Submission) -> Submission:
+    """Run every phase in order; raises ValidationError or Forbidden to refuse."""
+    if sub.author.is_moderator:
+        return sub
+    for phase in PHASES:
+        phase(sub)
+    return sub

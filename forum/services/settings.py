@@ -1,0 +1,126 @@
+"""Moderation settings that admins change in the UI; the defaults live here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g
+from sqlalchemy import select
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.models import Setting
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: str  # "words", "choice", "int", "float", "text", "secret"
+    default: object
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    low: float = 0
+    high: float = 10**6
+
+
+FIELDS = [
+    Field("banned_words", "Banned words and phrases", "words", [],
+          "One per line. Comments containing them are refused or held as spam."),
+    Field("banned_action", "When a banned word is found", "choice", "refuse",
+          "Refuse the comment with a message, or accept it into the Spam queue.",
+          choices=("refuse", "spam")),
+    Field("suspect_words", "Suspect words and phrases", "words", [],
+          "One per line. Comments containing them wait in Pending, the word highlighted."),
+    Field("banned_email_domains", "Banned email domains", "words", [],
+          "One per line, e.g. spam.example. Their accounts cannot post."),
+    Field("premoderated_email_domains", "Pre-moderated email domains", "words", [],
+          "One per line. Every comment from these accounts waits in Pending."),
+    Field("max_links", "Links allowed before a hold", "int", 2,
+          "A comment with more links waits in Pending.", high=1000),
+    Field("duplicate_hours", "Duplicate window (hours)", "int", 24,
+          "The same text from the same account within this window goes to Spam.", high=24 * 365),
+    Field("new_account_minutes", "New account age (minutes)", "int", 30,
+          "Accounts younger than this…", high=10**6),
+    Field("new_account_comments", "…may post this many comments before a hold", "int", 3,
+          high=10**4),
+    Field("rejection_threshold", "Rejection rate that restores pre-moderation", "float", 0.5,
+          "Share of an account's recent moderated comments rejected or marked spam.", high=1),
+    Field("rejection_window", "Recent decisions considered", "int", 10,
+          "Pre-moderation starts once at least 3 of these decisions exist.", low=3, high=1000),
+    Field("flag_threshold", "Flags that hide a comment", "int", 3,
+          "In post-moderation, a comment with this many new flags waits for review.",
+          low=1, high=1000),
+    Field("trusted_after", "Approved comments before an account is trusted", "int", 3,
+          "In trusted mode.", high=1000),
+    Field("hook_url", "External moderation hook URL", "text", "",
+          "Optional. Each new or edited comment is POSTed here (JSON, signed)."),
+    Field("hook_secret", "Hook signing secret", "secret", "",
+          "HMAC-SHA256 key; the signature is sent as X-Forum-Signature."),
+]  # fmt: skip
+BY_KEY = {field.key: field for field in FIELDS}
+
+
+def current() -> dict[str, object]:
+    """Every setting: stored values over defaults; read once per request."""
+    if "forum_settings" not in g:
+        values = {field.key: field.default for field in FIELDS}
+        values["trusted_after"] = current_app.config["FORUM_TRUSTED_AFTER"]
+        # Site-wide defaults from config (instance/config.py), before the admins' own.
+        values.update(current_app.config.get("FORUM_SETTINGS_DEFAULTS", {}))
+        for row in db.session.scalars(select(Setting)):
+            if row.key in values:
+                values[row.key] = row.value
+        g.forum_settings = values
+    return g.forum_settings
+
+
+def parse(form: dict[str, str]) -> dict[str, object]:
+    """Form text -> typed values; raises ValidationError naming each bad field."""
+    values, fields = {}, {}
+    for field in FIELDS:
+        raw = (form.get(field.key) or "").strip()
+        if field.kind == "words":
+            values[field.key] = sorted({line.strip() for line in raw.splitlines() if line.strip()})
+            if any(len(w) > 100 for w in values[field.key]):
+                fields[field.key] = "Keep each entry under 100 characters."
+        elif field.kind == "choice":
+            if raw not in field.choices:
+                fields[field.key] = f"Choose one of: {', '.join(field.choices)}."
+            values[field.key] = raw
+        elif field.kind in ("int", "float"):
+            try:
+                number = int(raw) if field.kind == "int" else float(raw)
+            except ValueError:
+                fields[field.key] = "Enter a number."
+                continue
+            if not field.low <= number <= field.high:
+                fields[field.key] = f"Use a number from {field.low:g} to {field.high:g}."
+            values[field.key] = number
+        elif field.kind == "text":
+            if raw and not raw.startswith(("http://", "https://")):
+                fields[field.key] = "Use an http:// or https:// address, or leave it empty."
+            values[field.key] = raw[:2000]
+        else:  # secret: empty keeps the stored one
+            if raw:
+                values[field.key] = raw[:200]
+    if fields:
+        raise ValidationError(fields=fields)
+    return values
+
+
+def save(values: dict[str, object]) -> dict[str, tuple[object, object]]:
+    """Store changed values; returns {key: (before, after)} of what changed."""
+    before = current()
+    changed = {}
+    for key, value in values.items():
+        if before.get(key) != value:
+            changed[key] = (before.get(key), value)
+            row = db.session.get(Setting, key)
+            if row is None:
+                db.session.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+    g.pop("forum_settings", None)
+    db.session.flush()
+    return changed
