@@ -246,9 +246,7 @@ class Comment(db.Model):
     # Reader flags since a moderator last reviewed it (the Reported queue).
     open_flags: Mapped[int] = mapped_column(Integer, default=0)
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    moderated_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Shown to the author of a rejected comment.
     moderation_reason: Mapped[str | None] = mapped_column(String(500))
     theory_note: Mapped[str | None] = mapped_column(String(500))
@@ -288,6 +286,7 @@ class Flag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+    comment: Mapped[Comment] = relationship()
 
 
 class UserNote(db.Model):

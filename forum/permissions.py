@@ -39,9 +39,7 @@ def is_banned(user, now: datetime | None = None) -> bool:
 
 
 def can_post(user, thread: Thread) -> bool:
-    return (
-        is_signed_in(user) and not is_banned(user) and (thread.is_open or is_moderator(user))
-    )
+    return is_signed_in(user) and not is_banned(user) and (thread.is_open or is_moderator(user))
 
 
 def can_reply(user, comment: Comment) -> bool:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from functools import cache
 
 TIME = {"type": "string", "format": "date-time"}
+FLAG_REASONS = ["spam", "abuse", "off_topic", "spoiler", "other"]
+ACTIONS = [
+    "approve", "reject", "spam", "restore", "feature", "unfeature", "mark_spoiler",
+    "unmark_spoiler", "confirm_theory", "debunk_theory", "reopen_theory",
+]  # fmt: skip
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -59,6 +64,8 @@ def _operation(summary: str, responses: dict, request: dict | None = None, **ext
 
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 COMMENT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+MODERATORS = "Moderators only."
 
 SCHEMAS = {
     "Error": _object(
@@ -134,8 +141,59 @@ SCHEMAS = {
             "spoiler": {"type": "boolean"},
             "featured": {"type": "boolean"},
             "replies": {"type": "array", "items": _ref("Comment")},
+            "moderation_reason": {
+                "type": "string",
+                "description": "why it was rejected; to its author and moderators",
+            },
         },
     ),
+    "Flag": _object(
+        ["reason", "note", "user", "created_at"],
+        {
+            "reason": {"enum": FLAG_REASONS},
+            "note": {"type": ["string", "null"]},
+            "user": {"type": "string"},
+            "created_at": TIME,
+        },
+    ),
+    "Ban": _object(
+        ["user", "banned", "banned_until", "ban_reason"],
+        {
+            "user": _ref("User"),
+            "banned": {"type": "boolean"},
+            "banned_until": {**NULLABLE_TIME, "description": "null while banned means for good"},
+            "ban_reason": {"type": ["string", "null"]},
+        },
+    ),
+    "Note": _object(
+        ["body", "author", "created_at"],
+        {"body": {"type": "string"}, "author": {"type": ["string", "null"]}, "created_at": TIME},
+    ),
+}
+SCHEMAS["QueueItem"] = {
+    "allOf": [
+        {**SCHEMAS["Comment"], "additionalProperties": True},
+        {
+            "type": "object",
+            "required": ["flags", "hold_reasons", "thread_title", "author_record"],
+            "properties": {
+                "flags": {"type": "array", "items": _ref("Flag")},
+                "hold_reasons": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["rule", "detail"],
+                        "properties": {"rule": {"type": "string"}, "detail": {"type": "string"}},
+                    },
+                },
+                "thread_title": {"type": "string"},
+                "author_record": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer"},
+                },
+            },
+        },
+    ]
 }
 
 CREDENTIALS = _object(
@@ -282,6 +340,169 @@ PATHS = {
             {"204": _answer("Deleted"), **_errors(400, 401, 403, 404)},
             parameters=[COMMENT_ID],
         ),
+    },
+    "/comments/{id}/flags": {
+        "post": _operation(
+            "Report a comment (one report per reader per comment, not one's own)",
+            {
+                "201": _answer(
+                    "Reported",
+                    _object(
+                        ["flag"],
+                        {
+                            "flag": _object(
+                                ["reason", "note", "created_at"],
+                                {
+                                    "reason": {"enum": FLAG_REASONS},
+                                    "note": {"type": ["string", "null"]},
+                                    "created_at": TIME,
+                                },
+                            )
+                        },
+                    ),
+                ),
+                **_errors(400, 401, 403, 404, 409, 422, 429),
+            },
+            _object(
+                ["reason"],
+                {"reason": {"enum": FLAG_REASONS}, "note": {"type": ["string", "null"]}},
+                additional=True,
+            ),
+            parameters=[COMMENT_ID],
+        )
+    },
+    "/moderation/queue/{name}": {
+        "get": _operation(
+            "A page of a moderation queue, oldest first (pending, reported) or newest first",
+            {
+                "200": _answer(
+                    "One page",
+                    _object(
+                        ["items", "next_cursor"],
+                        {
+                            "items": {"type": "array", "items": _ref("QueueItem")},
+                            "next_cursor": {"type": ["string", "null"]},
+                        },
+                    ),
+                ),
+                **_errors(401, 403, 404, 422),
+            },
+            parameters=[
+                {
+                    "name": "name",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["pending", "reported", "spam", "rejected"]},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+            description=MODERATORS,
+        )
+    },
+    "/moderation/comments/{id}": {
+        "post": _operation(
+            "Act on a comment; 409 if it was already handled",
+            {
+                "200": _answer("Done", COMMENT_ANSWER),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+            _object(
+                ["action"],
+                {
+                    "action": {"enum": ACTIONS},
+                    "reason": {"type": ["string", "null"], "description": "shown to the author"},
+                    "note": {"type": ["string", "null"]},
+                    "link": {"type": ["string", "null"], "format": "uri"},
+                },
+                additional=True,
+            ),
+            parameters=[COMMENT_ID],
+            description=MODERATORS,
+        )
+    },
+    "/moderation/users/{username}": {
+        "get": _operation(
+            "An account's moderation record: ban, comment counts by status, notes",
+            {
+                "200": _answer(
+                    "The record",
+                    {
+                        "allOf": [
+                            {**SCHEMAS["Ban"], "additionalProperties": True},
+                            {
+                                "type": "object",
+                                "required": ["record", "notes"],
+                                "properties": {
+                                    "record": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "integer"},
+                                    },
+                                    "notes": {"type": "array", "items": _ref("Note")},
+                                },
+                            },
+                        ]
+                    },
+                ),
+                **_errors(401, 403, 404),
+            },
+            parameters=[USERNAME],
+            description=MODERATORS,
+        )
+    },
+    "/moderation/users/{username}/ban": {
+        "post": _operation(
+            "Ban an account until a time, or for good without one",
+            {"200": _answer("Banned", _ref("Ban")), **_errors(400, 401, 403, 404, 422)},
+            _object(
+                ["reason"],
+                {
+                    "until": {"type": ["string", "null"], "format": "date-time"},
+                    "reason": {"type": "string"},
+                },
+                additional=True,
+            ),
+            parameters=[USERNAME],
+            description=MODERATORS,
+        ),
+        "delete": _operation(
+            "Lift a ban",
+            {"204": _answer("Unbanned"), **_errors(400, 401, 403, 404, 409)},
+            parameters=[USERNAME],
+            description=MODERATORS,
+        ),
+    },
+    "/moderation/users/{username}/notes": {
+        "post": _operation(
+            "Add a moderator note to an account (moderators only see it)",
+            {
+                "201": _answer("Added", _object(["note"], {"note": _ref("Note")})),
+                **_errors(400, 401, 403, 404, 422),
+            },
+            _object(["body"], {"body": {"type": "string"}}, additional=True),
+            parameters=[USERNAME],
+            description=MODERATORS,
+        )
+    },
+    "/moderation/threads/{key}": {
+        "patch": _operation(
+            "Close or reopen a thread, or change its moderation mode",
+            {"200": _answer("The thread", _ref("Thread")), **_errors(400, 401, 403, 404, 422)},
+            _object(
+                [],
+                {
+                    "status": {"enum": ["open", "closed"]},
+                    "moderation": {"enum": ["pre", "post", "trusted"]},
+                },
+                additional=True,
+            ),
+            parameters=[KEY],
+            description=MODERATORS,
+        )
     },
     "/counts": {
         "get": _operation(

@@ -52,7 +52,7 @@ def comment_json(
         "html": "" if hidden else comment.html,
         "created_at": iso(comment.created_at),
         "edited_at": iso(comment.edited_at),
-        "status": comment.status.value,
+        "status": _status_for(comment, viewer),
         "score": comment.score,
         "is_theory": comment.is_theory,
         "theory_title": None if hidden else comment.theory_title,
@@ -63,7 +63,18 @@ def comment_json(
     }
     if not hidden and permissions.is_author(viewer, comment):
         data["body"] = comment.body
+    if comment.moderation_reason and (
+        permissions.is_author(viewer, comment) or permissions.can_moderate(viewer)
+    ):
+        data["moderation_reason"] = comment.moderation_reason
     return data
+
+
+def _status_for(comment: Comment, viewer) -> str:
+    # Spam is not announced to its author: to them it is waiting like any held comment.
+    if comment.status == "spam" and not permissions.can_moderate(viewer):
+        return "pending"
+    return comment.status.value
 
 
 def node_json(node: Node, thread_key: str, viewer) -> dict:

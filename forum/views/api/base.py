@@ -1,0 +1,58 @@
+"""The API blueprint, how it authenticates, and the helpers every endpoint uses."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from forum.errors import Unauthorized, ValidationError
+from forum.extensions import csrf
+from forum.services import accounts
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # checked below, only for cookie-authenticated requests
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# These neither read nor set the session cookie, so there is nothing to forge.
+NO_COOKIE_ENDPOINTS = {"api.create_token", "api.create_user", "api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthorized("Send Authorization: Bearer <token>.")
+        token = accounts.token_for(raw.strip())
+        if token is None:
+            raise Unauthorized("That token is unknown, expired or revoked.")
+        g.api_token = token
+        g._login_user = token.user  # Flask-Login's user for this request only
+    elif (
+        request.method in UNSAFE
+        and request.endpoint not in NO_COOKIE_ENDPOINTS
+        and current_app.config["WTF_CSRF_ENABLED"]
+    ):
+        csrf.protect()  # raises CSRFError -> 400 csrf_failed
+
+
+@bp.after_request
+def no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def body() -> dict:
+    """The request's JSON object; raises ValidationError for anything else."""
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("Send a JSON object as the request body.")
+    return data
+
+
+def created(payload: dict):
+    return jsonify(payload), 201
+
+
+def no_content():
+    return "", 204

@@ -1,0 +1,169 @@
+"""Sessions, tokens, users, threads, comments and counts (CONTRACT.md section 3)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from forum import permissions
+from forum.errors import Unauthorized, ValidationError
+from forum.extensions import db, limiter
+from forum.services import accounts, comments, threads
+from forum.views.api.base import body, bp, created, no_content
+from forum.views.api.openapi import document
+from forum.views.api.serializers import comment_json, iso, node_json, thread_json, user_json
+
+# -- sessions, tokens, users --------------------------------------------------
+
+
+@bp.get("/session")
+def get_session():
+    user = user_json(current_user, current_user) if current_user.is_authenticated else None
+    return {"user": user, "csrf_token": generate_csrf()}
+
+
+@bp.post("/session")
+@limiter.limit("20 per minute")
+def create_session():
+    data = body()
+    user = accounts.authenticate(data.get("username"), data.get("password"))
+    if user is None:
+        raise Unauthorized("Wrong username or password.")
+    login_user(user)
+    db.session.commit()
+    return {"user": user_json(user, user)}
+
+
+@bp.delete("/session")
+def delete_session():
+    logout_user()
+    return no_content()
+
+
+@bp.post("/tokens")
+@limiter.limit("20 per minute")
+def create_token():
+    data = body()
+    if "sso" in data:
+        raise ValidationError(
+            "Single sign-on is not set up on this forum.",
+            fields={"sso": "No publisher key is configured."},
+        )
+    user = accounts.authenticate(data.get("username"), data.get("password"))
+    if user is None:
+        raise Unauthorized("Wrong username or password.")
+    raw, token = accounts.issue_token(user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
+    db.session.commit()
+    return created(
+        {"token": raw, "expires_at": iso(token.expires_at), "user": user_json(user, user)}
+    )
+
+
+@bp.delete("/tokens/current")
+def delete_current_token():
+    token = g.get("api_token")
+    if token is None:
+        raise Unauthorized("Send the token to revoke as Authorization: Bearer <token>.")
+    accounts.revoke_token(token)
+    db.session.commit()
+    return no_content()
+
+
+@bp.post("/users")
+@limiter.limit("10 per hour")
+def create_user():
+    data = body()
+    user = accounts.register(data.get("username"), data.get("email"), data.get("password"))
+    db.session.commit()
+    return created({"user": user_json(user, user)})
+
+
+# -- threads and comments -----------------------------------------------------
+
+
+@bp.get("/threads/<path:key>")
+def get_thread(key):
+    return thread_json(threads.thread_by_key(key))
+
+
+@bp.get("/threads/<path:key>/comments")
+def list_comments(key):
+    thread = threads.thread_by_key(key)
+    sort, limit, position = comments.parse_page_args(
+        request.args.get("sort"),
+        request.args.get("limit"),
+        request.args.get("cursor"),
+        default_limit=50,
+    )
+    page = comments.load_page(thread, current_user, sort, limit, position)
+    return {
+        "thread": thread_json(thread),
+        "comments": [node_json(node, thread.key, current_user) for node in page.roots],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.post("/threads/<path:key>/comments")
+@limiter.limit("10 per minute")
+def create_comment(key):
+    data = body()
+    permissions.require_signed_in(current_user)
+    thread = threads.thread_by_key(key)
+    parent = None
+    if data.get("parent_id") is not None:
+        parent_id = data["parent_id"]
+        if not isinstance(parent_id, int) or isinstance(parent_id, bool):
+            raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
+        parent = comments.comment_by_id_or_none(parent_id)
+        if parent is None or not permissions.can_view(current_user, parent):
+            raise ValidationError(fields={"parent_id": "There is no comment with that id."})
+    comment = comments.post_comment(
+        current_user._get_current_object(),
+        thread,
+        data.get("body"),
+        parent=parent,
+        theory_title=data.get("theory_title"),
+        spoiler=data.get("spoiler", False),
+    )
+    db.session.commit()
+    return created({"comment": comment_json(comment, thread.key, current_user)})
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_comment(comment_id):
+    comment = comments.visible_comment(current_user, comment_id)
+    return {"comment": comment_json(comment, comment.thread.key, current_user)}
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id):
+    data = body()
+    permissions.require_signed_in(current_user)
+    comment = comments.visible_comment(current_user, comment_id)
+    comments.edit_comment(current_user._get_current_object(), comment, data.get("body"))
+    db.session.commit()
+    return {"comment": comment_json(comment, comment.thread.key, current_user)}
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id):
+    permissions.require_signed_in(current_user)
+    comment = comments.visible_comment(current_user, comment_id)
+    comments.delete_comment(current_user._get_current_object(), comment)
+    db.session.commit()
+    return no_content()
+
+
+@bp.get("/counts")
+def counts():
+    raw = request.args.get("keys", "")
+    keys = [key for key in dict.fromkeys(raw.split(",")) if key]
+    if not keys or len(keys) > 200:
+        raise ValidationError(fields={"keys": "Give 1 to 200 thread keys, separated by commas."})
+    return {"counts": threads.counts_for(keys)}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return document()

@@ -1,0 +1,201 @@
+"""Flags and the moderators' endpoints (CONTRACT.md section 3, moderation)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import request
+from flask_login import current_user
+
+from forum import permissions
+from forum.errors import ValidationError
+from forum.extensions import db, limiter
+from forum.services import comments, moderation, threads
+from forum.views.api.base import body, bp, created, no_content
+from forum.views.api.serializers import comment_json, iso, thread_json, user_json
+
+
+def _actor():
+    permissions.require_signed_in(current_user)
+    return current_user._get_current_object()
+
+
+@bp.post("/comments/<int:comment_id>/flags")
+@limiter.limit("30 per hour")
+def flag_comment(comment_id):
+    data = body()
+    user = _actor()
+    comment = comments.visible_comment(user, comment_id)
+    report = moderation.flag(user, comment, data.get("reason"), data.get("note"))
+    db.session.commit()
+    return created(
+        {
+            "flag": {
+                "reason": report.reason.value,
+                "note": report.note,
+                "created_at": iso(report.created_at),
+            }
+        }
+    )
+
+
+@bp.get("/moderation/queue/<name>")
+def queue(name):
+    user = _actor()
+    page = moderation.queue(
+        user, name, limit=_limit(request.args.get("limit")), cursor=request.args.get("cursor")
+    )
+    return {
+        "items": [queue_item_json(item, user) for item in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.post("/moderation/comments/<int:comment_id>")
+def act(comment_id):
+    data = body()
+    user = _actor()
+    permissions.require(permissions.can_moderate(user))
+    comment = comments.comment_by_id(comment_id)
+    moderation.act(
+        user,
+        comment,
+        data.get("action"),
+        reason=data.get("reason"),
+        note=data.get("note"),
+        link=data.get("link"),
+    )
+    db.session.commit()
+    return {"comment": comment_json(comment, comment.thread.key, user)}
+
+
+@bp.post("/moderation/users/<username>/ban")
+def ban(username):
+    data = body()
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    target = moderation.user_by_name(username)
+    moderation.ban(actor, target, data.get("reason"), _time(data.get("until"), "until"))
+    db.session.commit()
+    return ban_json(target, actor)
+
+
+@bp.delete("/moderation/users/<username>/ban")
+def unban(username):
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    target = moderation.user_by_name(username)
+    moderation.unban(actor, target)
+    db.session.commit()
+    return no_content()
+
+
+@bp.get("/moderation/users/<username>")
+def user_record(username):
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    target = moderation.user_by_name(username)
+    record = moderation.author_records({target.id})[target.id]
+    return {
+        **ban_json(target, actor),
+        "record": {
+            "approved": record.approved,
+            "pending": record.pending,
+            "rejected": record.rejected,
+            "spam": record.spam,
+        },
+        "notes": [
+            {
+                "body": note.body,
+                "author": note.author.username if note.author else None,
+                "created_at": iso(note.created_at),
+            }
+            for note in record.notes
+        ],
+    }
+
+
+@bp.post("/moderation/users/<username>/notes")
+def add_note(username):
+    data = body()
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    target = moderation.user_by_name(username)
+    note = moderation.add_note(actor, target, data.get("body"))
+    db.session.commit()
+    return created(
+        {"note": {"body": note.body, "author": actor.username, "created_at": iso(note.created_at)}}
+    )
+
+
+@bp.patch("/moderation/threads/<path:key>")
+def update_thread(key):
+    data = body()
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    thread = threads.thread_by_key(key)
+    moderation.update_thread(actor, thread, data.get("status"), data.get("moderation"))
+    db.session.commit()
+    return thread_json(thread)
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+def queue_item_json(item: moderation.QueueItem, viewer) -> dict:
+    comment = item.comment
+    data = comment_json(comment, comment.thread.key, viewer)
+    data["flags"] = [
+        {
+            "reason": report.reason.value,
+            "note": report.note,
+            "user": report.user.username,
+            "created_at": iso(report.created_at),
+        }
+        for report in item.flags
+    ]
+    data["hold_reasons"] = comment.hold_reasons
+    data["thread_title"] = comment.thread.title
+    data["author_record"] = {
+        "approved": item.record.approved,
+        "pending": item.record.pending,
+        "rejected": item.record.rejected,
+        "spam": item.record.spam,
+        "notes": len(item.record.notes),
+    }
+    return data
+
+
+def ban_json(user, viewer) -> dict:
+    banned = permissions.is_banned(user)
+    return {
+        "user": user_json(user, viewer),
+        "banned": banned,
+        "banned_until": None if not banned or user.ban_is_permanent else iso(user.banned_until),
+        "ban_reason": user.ban_reason if banned else None,
+    }
+
+
+def _limit(raw) -> int:
+    if raw in (None, ""):
+        return 50
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 200:
+        raise ValidationError(fields={"limit": "Use a whole number from 1 to 200."})
+    return int(raw)
+
+
+def _time(raw, name: str) -> datetime | None:
+    """An ISO 8601 time with its zone (Z or +hh:mm), as UTC; raises ValidationError."""
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, str) or len(raw) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            fields={name: "Use an ISO 8601 time such as 2026-12-31T23:00:00Z."}
+        ) from None
+    if moment.tzinfo is None:
+        raise ValidationError(fields={name: "Give the time zone too, e.g. a trailing Z for UTC."})
+    return moment.astimezone(UTC)
