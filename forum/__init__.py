@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import cli, config, errors, permissions
 from forum.extensions import csrf, db, limiter, login_manager, migrate
@@ -29,6 +30,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     config.load(app, overrides)
+    if hops := app.config["FORUM_PROXY_HOPS"]:
+        # Trust exactly this many proxies for the client address, scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(

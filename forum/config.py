@@ -22,6 +22,8 @@ ENVIRONMENT = {
     "FORUM_EDIT_WINDOW_MINUTES": "FORUM_EDIT_WINDOW_MINUTES",
     "FORUM_TOKEN_TTL_HOURS": "FORUM_TOKEN_TTL_HOURS",
     "FORUM_TRUSTED_AFTER": "FORUM_TRUSTED_AFTER",
+    "FORUM_PROXY_HOPS": "FORUM_PROXY_HOPS",
+    "FORUM_HTTPS": "FORUM_HTTPS",
 }
 
 DEFAULTS = {
@@ -34,6 +36,9 @@ DEFAULTS = {
     "FORUM_TOKEN_TTL_HOURS": 24 * 14,
     "FORUM_TRUSTED_AFTER": 3,
     "FORUM_PAGE_SIZE": 50,
+    # Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none).
+    "FORUM_PROXY_HOPS": 0,
+    "FORUM_HTTPS": "0",
     "FORUM_ARGON2_TIME_COST": 3,
     "FORUM_ARGON2_MEMORY_KIB": 64 * 1024,
     # A comment body is at most 10,000 characters; 1 MiB leaves room for JSON and
@@ -53,6 +58,7 @@ INTEGER_KEYS = (
     "FORUM_TOKEN_TTL_HOURS",
     "FORUM_TRUSTED_AFTER",
     "FORUM_PAGE_SIZE",
+    "FORUM_PROXY_HOPS",
     "FORUM_ARGON2_TIME_COST",
     "FORUM_ARGON2_MEMORY_KIB",
 )
@@ -82,6 +88,10 @@ def load(app: Flask, overrides=None) -> None:
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    if str(app.config["FORUM_HTTPS"]).lower() in ("1", "true", "on", "yes"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
 
 
 def _instance_secret(instance: Path) -> str:

@@ -11,7 +11,7 @@ import unicodedata
 from functools import partial
 
 import bleach
-from bleach.linkifier import LinkifyFilter
+from bleach.linkifier import LinkifyFilter, build_url_re
 from markdown_it import MarkdownIt
 
 COMMENT_TAGS = frozenset(
@@ -27,6 +27,9 @@ LINK_REL = "nofollow ugc noopener"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # valid in JSON, not in UTF-8
+
+# Bare URLs that become links: only web addresses (a bare ftp:// stays text).
+_BARE_URL = build_url_re(protocols=["http", "https"])
 
 _local = threading.local()  # bleach's Cleaner is not thread-safe: one per thread
 
@@ -90,6 +93,7 @@ class _Pipeline:
             filters=[
                 partial(
                     LinkifyFilter,
+                    url_re=_BARE_URL,
                     callbacks=[_set_rel],
                     skip_tags={"pre", "code"},
                     parse_email=False,

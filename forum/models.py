@@ -130,10 +130,6 @@ class User(UserMixin, db.Model):
     banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ban_reason: Mapped[str | None] = mapped_column(String(500))
 
-    @property
-    def is_moderator(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.ADMIN)
-
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
 

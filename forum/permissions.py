@@ -18,7 +18,7 @@ def is_signed_in(user) -> bool:
 
 
 def is_moderator(user) -> bool:
-    return is_signed_in(user) and user.is_moderator
+    return is_signed_in(user) and user.role in (Role.MODERATOR, Role.ADMIN)
 
 
 def is_admin(user) -> bool:

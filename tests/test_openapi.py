@@ -156,3 +156,13 @@ def test_real_responses_match_the_spec(client, spec, make, article):
         spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current", headers=bearer)
     )
     check(spec, "delete", "/tokens/current", client.delete("/api/v1/tokens/current"))
+    stale = {"Authorization": "Bearer fpt_revoked-or-never-issued"}
+    check(spec, "get", "/threads/{key}", client.get("/api/v1/threads/a-story", headers=stale))
+    check(spec, "get", "/session", client.get("/api/v1/session", headers=stale))
+    huge = b'{"body": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    check(
+        spec,
+        "post",
+        "/threads/{key}/comments",
+        client.post("/api/v1/threads/a-story/comments", data=huge, content_type="application/json"),
+    )

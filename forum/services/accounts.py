@@ -96,13 +96,11 @@ def register(
     if fields:
         raise ValidationError(fields=fields)
 
-    taken = {}
+    # A conflict carries no "fields" (the contract keeps those for validation).
     if find_user(username) is not None:
-        taken["username"] = "That username is taken."
+        raise Conflict("That username is taken.")
     if db.session.scalar(select(User.id).where(User.email_key == address.lower())):
-        taken["email"] = "An account with that email already exists."
-    if taken:
-        raise Conflict("That account already exists.", fields=taken)
+        raise Conflict("An account with that email already exists.")
 
     user = User(
         username=username,

@@ -6,14 +6,15 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from forum import permissions
-from forum.errors import NotFound, ValidationError
+from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
 from forum.markup import normalize, render_comment
 from forum.models import (
@@ -187,7 +188,7 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
             if rules.SEVERITY[verdict.status] > rules.SEVERITY.get(comment.status, 0):
                 change_status(comment, verdict.status)
         _touch(comment.thread, 0)
-    db.session.flush()
+    _flush_or_conflict()
     return comment
 
 
@@ -212,7 +213,16 @@ def delete_comment(user: User, comment: Comment, now: datetime | None = None) ->
     comment.deleted_at = now or utcnow()
     comment.body = ""
     comment.html = ""
-    db.session.flush()
+    _flush_or_conflict()
+
+
+def _flush_or_conflict() -> None:
+    """Flush; if someone changed the comment since we read it, raise Conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("This comment changed a moment ago; reload and try again.") from None
 
 
 def change_status(comment: Comment, status: CommentStatus) -> None:
@@ -355,19 +365,24 @@ def _shown(viewer, comment: Comment) -> bool:
     return comment.status == CommentStatus.PENDING and permissions.is_moderator(viewer)
 
 
+def _shown_sql(viewer, model):
+    """The SQL twin of _shown(): keep the two in step."""
+    clause = model.status == CommentStatus.APPROVED
+    if permissions.is_moderator(viewer):
+        clause = or_(clause, model.status == CommentStatus.PENDING)
+    if permissions.is_signed_in(viewer):
+        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == viewer.id)
+        clause = or_(clause, own)
+    return clause
+
+
 def _root_visible(viewer):
     """SQL for: a top-level comment this viewer sees, or a tombstone over shown replies."""
     reply = aliased(Comment)
-    clause = or_(
-        Comment.status == CommentStatus.APPROVED,
-        exists().where(reply.root_id == Comment.id, reply.status == CommentStatus.APPROVED),
+    return or_(
+        _shown_sql(viewer, Comment),
+        exists().where(reply.root_id == Comment.id, _shown_sql(viewer, reply)),
     )
-    if permissions.is_moderator(viewer):
-        clause = or_(clause, Comment.status == CommentStatus.PENDING)
-    elif permissions.is_signed_in(viewer):
-        own = and_(Comment.status.in_(permissions.OWN_HELD), Comment.author_id == viewer.id)
-        clause = or_(clause, own)
-    return clause
 
 
 def _after(sort: str, position: tuple):
@@ -399,11 +414,13 @@ def decode_cursor(cursor, sort: str) -> tuple | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, score, created_at, comment_id = json.loads(raw)
         created_at = datetime.fromisoformat(created_at)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        if created_at.tzinfo is None:
+            return None
+        created_at = created_at.astimezone(UTC)  # year 1 at +05:00 overflows here, not later
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
         return None
     if (
         kind != sort
-        or created_at.tzinfo is None
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in (score, comment_id))
         or not (-(2**62) < score < 2**62 and 0 < comment_id < 2**62)
     ):

@@ -4,6 +4,7 @@ same transaction as the change it records."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -113,21 +114,29 @@ def act(
         raise Conflict(_already(comment))
     now = now or utcnow()
     before = _state(comment)
-    _APPLY[action](comment, reason=reason, note=note, link=link)
-    if action in ("approve", "reject", "spam", "restore"):
-        comment.moderated_at = now
-        comment.moderated_by_id = actor.id
-        comment.moderation_reason = reason if action == "reject" else None
-    audit(actor, action, comment, reason or note, before, _state(comment))
-    try:
+    with (
+        _conflict_if_changed("Another moderator changed this comment just now; reload it."),
+        db.session.no_autoflush,  # one UPDATE of the comment, at the flush below
+    ):
+        _APPLY[action](comment, reason=reason, note=note, link=link)
+        if action in ("approve", "reject", "spam", "restore"):
+            comment.moderated_at = now
+            comment.moderated_by_id = actor.id
+            comment.moderation_reason = reason if action == "reject" else None
+        audit(actor, action, comment, reason or note, before, _state(comment))
         db.session.flush()
-    except StaleDataError:
-        # Someone else changed it between our read and our write.
-        db.session.rollback()
-        raise Conflict(
-            "Another moderator changed this comment just now; reload to see it."
-        ) from None
     return comment
+
+
+@contextmanager
+def _conflict_if_changed(message: str):
+    """Turn a lost optimistic-lock race (another writer bumped the comment's
+    revision first, caught at any flush, autoflush included) into Conflict."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(message) from None
 
 
 def _already(comment: Comment) -> str:
@@ -245,29 +254,24 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
     )
     if existing is not None:
         raise Conflict("You have already reported this comment.")
-    report = Flag(comment=comment, user=user, reason=FlagReason(reason), note=note)
-    db.session.add(report)
-    flags = comment.open_flags + 1
-    comment.open_flags = Comment.open_flags + 1
     threshold = settings.current()["flag_threshold"]
-    if (
-        flags >= threshold
-        and comment.status == CommentStatus.APPROVED
-        and moderation_mode(comment.thread) == ModerationMode.POST
-    ):
-        comment.hold_reasons = [
-            *comment.hold_reasons,
-            {"rule": "flags", "detail": f"Hidden after {flags} reader reports"},
-        ]
-        change_status(comment, CommentStatus.PENDING)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same reader, twice at once
-        db.session.rollback()
-        raise Conflict("You have already reported this comment.") from None
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict("This comment changed just now; try again.") from None
+    hide = moderation_mode(comment.thread) == ModerationMode.POST
+    with _conflict_if_changed("This comment changed just now; try again."), db.session.no_autoflush:
+        report = Flag(comment=comment, user=user, reason=FlagReason(reason), note=note)
+        db.session.add(report)
+        flags = comment.open_flags + 1
+        comment.open_flags = flags
+        if hide and flags >= threshold and comment.status == CommentStatus.APPROVED:
+            comment.hold_reasons = [
+                *comment.hold_reasons,
+                {"rule": "flags", "detail": f"Hidden after {flags} reader reports"},
+            ]
+            change_status(comment, CommentStatus.PENDING)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same reader, twice at once
+            db.session.rollback()
+            raise Conflict("You have already reported this comment.") from None
     return report
 
 

@@ -23,6 +23,7 @@ from forum.forms import CommentForm, ConfirmForm, EditForm, show_errors
 from forum.models import CommentStatus
 from forum.services import comments, threads
 from forum.services.comments import Node
+from forum.views.params import parse_id
 
 bp = Blueprint("comments", __name__)
 
@@ -46,8 +47,7 @@ def create(slug):
     parent = None
     try:
         if form.parent_id.data:
-            parent_id = int(form.parent_id.data) if form.parent_id.data.isdigit() else 0
-            parent = comments.comment_by_id_or_none(parent_id)
+            parent = comments.comment_by_id_or_none(parse_id(form.parent_id.data))
             if parent is None or not permissions.can_view(current_user, parent):
                 raise ValidationError(fields={"parent_id": "That comment is no longer there."})
         comment = comments.post_comment(
@@ -86,6 +86,10 @@ def show(comment_id):
 @login_required
 def reply(comment_id):
     parent = comments.visible_comment(current_user, comment_id)
+    permissions.require_can_post(current_user, parent.thread)
+    permissions.require(
+        permissions.can_reply(current_user, parent), "This comment cannot take replies."
+    )
     article = threads.article_by_slug(parent.thread.key)
     form = CommentForm(parent_id=str(parent.id))
     return render_template("comments/reply.html", form=form, parent=parent, article=article)

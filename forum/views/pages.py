@@ -6,6 +6,7 @@ from flask_login import current_user
 from forum.errors import ValidationError
 from forum.forms import CommentForm
 from forum.services import comments, threads
+from forum.views.params import parse_id
 
 bp = Blueprint("pages", __name__)
 
@@ -68,9 +69,7 @@ def more_comments(slug):
 
 def _focus(raw, thread) -> int | None:
     """The top-level comment above ?comment=ID, when it is in this thread."""
-    if not raw or not (raw.isascii() and raw.isdigit()):
-        return None
-    comment = comments.comment_by_id_or_none(int(raw))
+    comment = comments.comment_by_id_or_none(parse_id(raw))
     if comment is None or comment.thread_id != thread.id:
         return None
     return comment.root_id or comment.id

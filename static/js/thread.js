@@ -7,6 +7,7 @@
   var discussion = document.getElementById("discussion");
   if (!discussion) return;
   var live = document.getElementById("thread-live");
+  var MAX_NESTING = Number(discussion.dataset.maxNesting) || 6;
 
   function announce(message) {
     if (live) { live.textContent = ""; setTimeout(function () { live.textContent = message; }, 50); }
@@ -45,10 +46,18 @@
       return item;
     }
     var parentItem = document.getElementById("c" + parentId).parentElement;
+    // Past the indentation cap replies continue in the parent's flat list.
+    var flat = parentItem.closest("ol.flat");
+    if (flat) {
+      flat.append(fragment);
+      return item;
+    }
     var replies = parentItem.querySelector(":scope > ol.replies");
     if (!replies) {
       replies = document.createElement("ol");
-      replies.className = "comments replies";
+      var article = parentItem.querySelector(":scope > article");
+      var capped = article && Number(article.dataset.depth) >= MAX_NESTING - 1;
+      replies.className = capped ? "comments replies flat" : "comments replies";
       parentItem.append(replies);
     }
     replies.append(fragment);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -30,6 +30,7 @@ def create_session():
     user = accounts.authenticate(data.get("username"), data.get("password"))
     if user is None:
         raise Unauthorized("Wrong username or password.")
+    session.clear()  # a fresh session at sign-in, as on the HTML form
     login_user(user)
     db.session.commit()
     return {"user": user_json(user, user)}
@@ -38,6 +39,7 @@ def create_session():
 @bp.delete("/session")
 def delete_session():
     logout_user()
+    session.clear()
     return no_content()
 
 

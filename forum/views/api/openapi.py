@@ -47,6 +47,7 @@ def _errors(*statuses: int) -> dict:
         401: "Not signed in, or a bad token",
         403: "Not allowed",
         404: "Not found",
+        405: "Method not allowed on this path",
         409: "Conflict (taken, or thread_closed)",
         413: "Body too large",
         422: "Validation error; fields says which and why",
@@ -56,7 +57,10 @@ def _errors(*statuses: int) -> dict:
 
 
 def _operation(summary: str, responses: dict, request: dict | None = None, **extra) -> dict:
-    operation = {"summary": summary, "responses": responses, **extra}
+    # Any operation can meet a bad bearer token (401) and a wrong method (405);
+    # any with a body can meet one over the size limit (413) or not JSON (422).
+    common = (401, 405, 413, 422) if request is not None else (401, 405)
+    operation = {"summary": summary, "responses": {**_errors(*common), **responses}, **extra}
     if request is not None:
         operation["requestBody"] = {"required": True, **_json(request)}
     return operation

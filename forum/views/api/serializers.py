@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from forum import permissions
-from forum.models import Comment, Thread, User
+from forum.models import Comment, CommentStatus, Thread, User
 from forum.services.comments import Node
 from forum.services.threads import moderation_mode
 from forum.views.formatting import iso
@@ -40,7 +40,7 @@ def thread_json(thread: Thread) -> dict:
 def comment_json(
     comment: Comment, thread_key: str, viewer, tombstone: bool = False, replies=()
 ) -> dict:
-    hidden = tombstone or comment.status == "deleted"
+    hidden = tombstone or comment.status == CommentStatus.DELETED
     author = comment.author
     data = {
         "id": comment.id,
@@ -51,14 +51,17 @@ def comment_json(
         else {"username": author.username, "display_name": author.display_name},
         "html": "" if hidden else comment.html,
         "created_at": iso(comment.created_at),
-        "edited_at": iso(comment.edited_at),
+        "edited_at": None if hidden else iso(comment.edited_at),
         "status": _status_for(comment, viewer),
-        "score": comment.score,
-        "is_theory": comment.is_theory,
+        "score": 0 if hidden else comment.score,
+        # A tombstone keeps only its place: nothing about what it said.
+        "is_theory": not hidden and comment.is_theory,
         "theory_title": None if hidden else comment.theory_title,
-        "theory_status": comment.theory_status.value if comment.theory_status else None,
-        "spoiler": comment.spoiler,
-        "featured": comment.featured,
+        "theory_status": None
+        if hidden or comment.theory_status is None
+        else comment.theory_status.value,
+        "spoiler": not hidden and comment.spoiler,
+        "featured": not hidden and comment.featured,
         "replies": list(replies),
     }
     if not hidden and permissions.is_author(viewer, comment):
@@ -72,7 +75,7 @@ def comment_json(
 
 def _status_for(comment: Comment, viewer) -> str:
     # Spam is not announced to its author: to them it is waiting like any held comment.
-    if comment.status == "spam" and not permissions.can_moderate(viewer):
+    if comment.status == CommentStatus.SPAM and not permissions.can_moderate(viewer):
         return "pending"
     return comment.status.value
 
