@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from forum import cli, config, errors, permissions
 from forum.extensions import csrf, db, limiter, login_manager, migrate
 from forum.models import User, render_migration_item
-from forum.views import api, auth, comments, formatting, pages
+from forum.views import api, auth, comments, formatting, moderation, pages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(moderation.bp)
 
     formatting.init_app(app)
     errors.init_app(app)

@@ -3,7 +3,14 @@ views call after validate_on_submit(); their ValidationError fields are shown
 on these forms by show_errors()."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 
 from forum.errors import ValidationError
 
@@ -28,6 +35,21 @@ class CommentForm(FlaskForm):
 
 class EditForm(FlaskForm):
     body = TextAreaField("Your comment")
+
+
+class FlagForm(FlaskForm):
+    reason = RadioField(
+        "Why should a moderator look at it?",
+        choices=[
+            ("spam", "Spam or advertising"),
+            ("abuse", "Abusive or hateful"),
+            ("off_topic", "Off topic"),
+            ("spoiler", "An unmarked spoiler"),
+            ("other", "Something else"),
+        ],
+        validate_choice=False,  # the service says what is wrong, in one place
+    )
+    note = TextAreaField("Anything the moderators should know? (optional)")
 
 
 class ConfirmForm(FlaskForm):

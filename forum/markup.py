@@ -5,6 +5,7 @@ as is.  Raw HTML in the source is never markup: markdown-it escapes it to text,
 and bleach then removes anything outside the allowlist that Markdown produced.
 """
 
+import html
 import re
 import threading
 import unicodedata
@@ -112,3 +113,26 @@ def _pipeline(tags: frozenset[str]) -> _Pipeline:
     if tags not in pipelines:
         pipelines[tags] = _Pipeline(tags)
     return pipelines[tags]
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def highlight(clean_html: str, words: list[str]) -> str:
+    """Wrap each occurrence of these words in <mark>, for moderators.
+
+    clean_html must be this module's own output: only its text between tags is
+    touched, and the words are escaped before they are looked for.
+    """
+    if not words:
+        return clean_html
+    escaped = sorted(
+        {html.escape(w, quote=False) for w in words if w.strip()}, key=len, reverse=True
+    )
+    if not escaped:
+        return clean_html
+    pattern = re.compile("|".join(re.escape(w) for w in escaped), re.IGNORECASE)
+    parts = _TAG.split(clean_html)
+    for i in range(0, len(parts), 2):  # even indexes are text, odd ones tags
+        parts[i] = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", parts[i])
+    return "".join(parts)

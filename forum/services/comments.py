@@ -264,6 +264,32 @@ def visible_comment(viewer, comment_id) -> Comment:
     return comment
 
 
+def featured(thread: Thread) -> list[Comment]:
+    """The thread's Editors' picks: featured approved comments, oldest first."""
+    return db.session.scalars(
+        select(Comment)
+        .options(joinedload(Comment.author))
+        .where(
+            Comment.thread_id == thread.id,
+            Comment.featured.is_(True),
+            Comment.status == CommentStatus.APPROVED,
+        )
+        .order_by(Comment.created_at, Comment.id)
+        .limit(10)
+    ).all()
+
+
+def recent_by_author(author: User, limit: int = 50) -> list[Comment]:
+    """An author's latest comments in any status (for moderators), newest first."""
+    return db.session.scalars(
+        select(Comment)
+        .options(joinedload(Comment.author), joinedload(Comment.thread))
+        .where(Comment.author_id == author.id)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, tuple | None]:
     """Validate the query string of a page request; raises ValidationError."""
     fields = {}

@@ -19,9 +19,9 @@ from flask_login import current_user, login_required
 from forum import permissions
 from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter
-from forum.forms import CommentForm, ConfirmForm, EditForm, show_errors
+from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import comments, threads
+from forum.services import comments, moderation, threads
 from forum.services.comments import Node
 from forum.views.params import parse_id
 
@@ -131,6 +131,34 @@ def delete(comment_id):
         flash("The comment was deleted.")
         return redirect(url_for("pages.article", slug=slug, comment=comment.id) + f"#c{comment.id}")
     return render_template("comments/delete.html", form=form, comment=comment)
+
+
+@bp.route("/comments/<int:comment_id>/flag", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+@login_required
+def flag(comment_id):
+    comment = comments.visible_comment(current_user, comment_id)
+    form = FlagForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            moderation.flag(
+                current_user._get_current_object(), comment, form.reason.data, form.note.data
+            )
+        except ForumError as error:
+            db.session.rollback()
+            if error.status != 422:
+                raise
+            show_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash("Thank you. A moderator will look at it.")
+            return redirect(_permalink(comment))
+    elif not permissions.can_flag(current_user, comment):
+        permissions.require_not_banned(current_user)
+        permissions.require(False, "This comment cannot be reported.")
+    return render_template("comments/flag.html", form=form, comment=comment), status
 
 
 def _sentence(error: ForumError) -> str:

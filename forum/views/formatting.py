@@ -3,7 +3,9 @@
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
+from forum.markup import highlight
 from forum.models import utcnow
 from forum.services.comments import descendants
 
@@ -24,7 +26,30 @@ def when(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def age(moment: datetime) -> str:
+    """How long ago, roughly: "3 days", "5 hours", "12 minutes"."""
+    seconds = max(0, (utcnow() - moment).total_seconds())
+    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "under a minute"
+
+
+def held_words(comment) -> list[str]:
+    """The words the automatic rules matched, to highlight for the moderator."""
+    return [w for reason in comment.hold_reasons for w in reason.get("words", [])]
+
+
+def highlighted(clean_html: str, words: list[str]) -> Markup:
+    # The stored HTML was cleaned at write time; highlight() only adds <mark>.
+    return Markup(highlight(clean_html, words))
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(age)
+    app.add_template_global(held_words)
+    app.add_template_global(highlighted, "highlight")
     app.add_template_filter(iso)
     app.add_template_filter(when)
     app.add_template_global(descendants)

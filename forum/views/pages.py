@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from forum.errors import ValidationError
-from forum.forms import CommentForm
+from forum.forms import CommentForm, ConfirmForm
 from forum.services import comments, threads
 from forum.views.params import parse_id
 
@@ -50,6 +50,9 @@ def article(slug):
         missing=missing,
         continued=position is not None,
         form=CommentForm(),
+        picks=comments.featured(thread),
+        moderation_mode=threads.moderation_mode(thread).value,
+        moderation_form=ConfirmForm(),
     ), status
 
 

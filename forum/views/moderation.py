@@ -1,0 +1,327 @@
+"""The moderators' pages: queues, decisions, people, threads, settings, the log.
+
+Every action is a plain form post; static/js/moderation.js adds keyboard
+shortcuts and acts without reloading (header X-Forum-Fragment: JSON answer).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from forum import permissions
+from forum.errors import Conflict, ForumError, ValidationError
+from forum.extensions import db
+from forum.forms import ConfirmForm
+from forum.services import comments, moderation, settings, threads
+from forum.views.params import parse_id
+from forum.views.redirects import safe_next
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+QUEUE_TITLES = {
+    "pending": "Pending",
+    "reported": "Reported",
+    "spam": "Spam",
+    "rejected": "Rejected",
+}
+
+
+@bp.before_request
+@login_required
+def moderators_only():
+    permissions.require(permissions.can_moderate(current_user), "Moderators only.")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Forum-Fragment") == "1"
+
+
+def _check_form() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("moderation.queue", name="pending"))
+
+
+@bp.get("/queue/<name>")
+def queue(name):
+    try:
+        page = moderation.queue(_actor(), name, limit=50, cursor=request.args.get("cursor"))
+    except ValidationError:
+        return redirect(url_for("moderation.queue", name=name))
+    return render_template(
+        "moderation/queue.html",
+        page=page,
+        title=QUEUE_TITLES[name],
+        counts=moderation.queue_counts(),
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/history")
+def history():
+    entries, next_cursor = moderation.history_page(
+        _actor(), cursor=_cursor_or_none(request.args.get("cursor"))
+    )
+    return render_template(
+        "moderation/history.html",
+        entries=entries,
+        next_cursor=next_cursor,
+        counts=moderation.queue_counts(),
+    )
+
+
+@bp.post("/comments/<int:comment_id>")
+def act(comment_id):
+    """One decision; the moderator's view of the comment travels along as seen_status."""
+    _check_form()
+    comment = comments.comment_by_id(comment_id)
+    action = request.form.get("action")
+    try:
+        moderation.act(
+            _actor(),
+            comment,
+            action,
+            reason=request.form.get(f"reason_{comment_id}") or request.form.get("reason"),
+            note=request.form.get("note"),
+            link=request.form.get("link"),
+            seen_status=request.form.get(f"seen_{comment_id}") or request.form.get("seen"),
+        )
+    except (Conflict, ValidationError) as error:
+        db.session.rollback()
+        message = " ".join(error.fields.values()) if error.fields else error.message
+        if _wants_json():
+            return jsonify(
+                {"error": {"code": error.code, "message": message}, "counts": _counts()}
+            ), error.status
+        flash(message)
+        return redirect(_back())
+    db.session.commit()
+    if _wants_json():
+        return jsonify({"status": comment.status.value, "counts": _counts()})
+    flash(f"Comment {comment.id}: {_done(action)}.")
+    return redirect(_back())
+
+
+@bp.post("/bulk")
+def bulk():
+    """Approve or reject the ticked comments; each one is its own decision."""
+    _check_form()
+    action = request.form.get("bulk_action")
+    if action not in ("approve", "reject", "spam"):
+        flash("Choose what to do with the selected comments.")
+        return redirect(_back())
+    done, skipped = 0, []
+    for raw in request.form.getlist("ids"):
+        comment = comments.comment_by_id_or_none(parse_id(raw))
+        if comment is None:
+            continue
+        try:
+            moderation.act(
+                _actor(), comment, action, seen_status=request.form.get(f"seen_{comment.id}")
+            )
+            db.session.commit()
+            done += 1
+        except (Conflict, ValidationError) as error:
+            db.session.rollback()
+            skipped.append(f"{raw}: {error.message}")
+    flash(
+        f"{done} comment(s) {_done(action)}."
+        + (f" Skipped {'; '.join(skipped)}" if skipped else "")
+    )
+    return redirect(_back())
+
+
+# -- people ---------------------------------------------------------------------------------
+
+
+@bp.get("/users/<username>")
+def user(username):
+    target = moderation.user_by_name(username)
+    record = moderation.author_records({target.id}).get(target.id, moderation.AuthorRecord())
+    recent = comments.recent_by_author(target, limit=50)
+    return render_template(
+        "moderation/user.html",
+        target=target,
+        record=record,
+        items=moderation.with_context(recent),
+        counts=moderation.queue_counts(),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/users/<username>/ban")
+def ban(username):
+    _check_form()
+    target = moderation.user_by_name(username)
+    try:
+        until = _date(request.form.get("until"))
+        moderation.ban(_actor(), target, request.form.get("reason"), until)
+    except ForumError as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()) if error.fields else error.message)
+    else:
+        db.session.commit()
+        flash(
+            f"{target.username} is banned {'until ' + str(until.date()) if until else 'for good'}."
+        )
+    return redirect(url_for("moderation.user", username=target.username))
+
+
+@bp.post("/users/<username>/unban")
+def unban(username):
+    _check_form()
+    target = moderation.user_by_name(username)
+    try:
+        moderation.unban(_actor(), target, request.form.get("reason"))
+    except ForumError as error:
+        db.session.rollback()
+        flash(error.message)
+    else:
+        db.session.commit()
+        flash(f"{target.username} may post again.")
+    return redirect(url_for("moderation.user", username=target.username))
+
+
+@bp.post("/users/<username>/notes")
+def add_note(username):
+    _check_form()
+    target = moderation.user_by_name(username)
+    try:
+        moderation.add_note(_actor(), target, request.form.get("body"))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()))
+    else:
+        db.session.commit()
+        flash("Note added.")
+    return redirect(url_for("moderation.user", username=target.username) + "#notes")
+
+
+# -- threads, settings, log -----------------------------------------------------------------
+
+
+@bp.post("/threads/<path:key>")
+def update_thread(key):
+    _check_form()
+    thread = threads.thread_by_key(key)
+    try:
+        moderation.update_thread(
+            _actor(),
+            thread,
+            request.form.get("status") or None,
+            request.form.get("moderation") or None,
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()))
+    else:
+        db.session.commit()
+        mode = threads.moderation_mode(thread).value
+        flash(f"Discussion settings saved: {thread.status.value}, {mode}-moderated.")
+    return redirect(safe_next(request.form.get("next"), url_for("moderation.index")))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def edit_settings():
+    permissions.require(permissions.can_administer(current_user), "Admins only.")
+    errors, values, status = {}, settings.current(), 200
+    if request.method == "POST":
+        _check_form()
+        try:
+            changed = moderation.change_settings(_actor(), request.form)
+        except ValidationError as error:
+            db.session.rollback()
+            errors, values, status = error.fields, {**values, **request.form.to_dict()}, 422
+        else:
+            db.session.commit()
+            flash(f"Saved {len(changed)} change(s)." if changed else "Nothing changed.")
+            return redirect(url_for("moderation.edit_settings"))
+    return render_template(
+        "moderation/settings.html",
+        fields=settings.FIELDS,
+        values=values,
+        errors=errors,
+        counts=moderation.queue_counts(),
+        form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/log")
+def log():
+    permissions.require(permissions.can_administer(current_user), "Admins only.")
+    actor = None
+    if request.args.get("actor"):
+        actor = moderation.user_by_name(request.args["actor"])
+    entries, next_cursor = moderation.audit_page(
+        _actor(),
+        cursor=_cursor_or_none(request.args.get("cursor")),
+        action=request.args.get("action") or None,
+        actor=actor,
+        target_type=request.args.get("target") or None,
+    )
+    return render_template(
+        "moderation/log.html",
+        entries=entries,
+        next_cursor=next_cursor,
+        counts=moderation.queue_counts(),
+        filters=request.args,
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _counts() -> dict:
+    return moderation.queue_counts()
+
+
+def _back() -> str:
+    return safe_next(request.form.get("next"), url_for("moderation.index"))
+
+
+def _done(action: str) -> str:
+    return {
+        "approve": "approved",
+        "reject": "rejected",
+        "spam": "marked as spam",
+        "restore": "restored",
+        "feature": "featured",
+        "unfeature": "no longer featured",
+    }.get(action, "updated")
+
+
+def _cursor_or_none(raw):
+    return raw if raw else None
+
+
+def _date(raw) -> datetime | None:
+    """A YYYY-MM-DD from a date input, as the end of that day in UTC."""
+    if not raw:
+        return None
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d")
+    except ValueError:
+        raise ValidationError(
+            fields={"until": "Pick a date, or leave it empty for good."}
+        ) from None
+    return day.replace(hour=23, minute=59, tzinfo=UTC)

@@ -1,0 +1,126 @@
+// Keyboard shortcuts and reload-free decisions for the moderation queues.
+// Without this file every button is an ordinary form submission.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("mod-queue");
+  var dialog = document.getElementById("shortcuts");
+  var live = document.getElementById("mod-live");
+  var toggle = document.querySelector(".help-toggle");
+  if (!form) return;
+
+  function items() { return Array.prototype.slice.call(form.querySelectorAll("li.mod-item:not(.done)")); }
+  function announce(text) { if (live) live.textContent = text; }
+
+  var current = null;
+  function select(item) {
+    if (current) current.classList.remove("current");
+    current = item || null;
+    if (current) {
+      current.classList.add("current");
+      current.focus();
+      current.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function move(step) {
+    var list = items();
+    if (!list.length) return;
+    var index = list.indexOf(current);
+    select(list[Math.max(0, Math.min(list.length - 1, index + step))] || list[0]);
+  }
+
+  function updateCounts(counts) {
+    Object.keys(counts || {}).forEach(function (name) {
+      document.querySelectorAll('[data-queue-count="' + name + '"]').forEach(function (el) {
+        el.textContent = counts[name];
+      });
+    });
+  }
+
+  function decide(item, action) {
+    var data = new FormData();
+    data.append("csrf_token", form.elements.csrf_token.value);
+    data.append("action", action);
+    var id = item.dataset.comment;
+    var seen = form.elements["seen_" + id];
+    var reason = form.elements["reason_" + id];
+    if (seen) data.append("seen_" + id, seen.value);
+    if (reason && reason.value) data.append("reason_" + id, reason.value);
+    item.setAttribute("aria-busy", "true");
+    return fetch(item.dataset.actionUrl, {
+      method: "POST",
+      body: data,
+      headers: { "X-Forum-Fragment": "1" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (answer) {
+        item.removeAttribute("aria-busy");
+        updateCounts(answer.counts);
+        if (!response.ok) {
+          var note = item.querySelector(".mod-error") || document.createElement("p");
+          note.className = "mod-error error";
+          note.setAttribute("role", "alert");
+          note.textContent = answer.error.message;
+          item.append(note);
+          return;
+        }
+        var next = items()[items().indexOf(item) + 1] || items()[items().indexOf(item) - 1];
+        item.classList.add("done");
+        item.hidden = true;
+        announce("Comment " + id + ": " + answer.status + ".");
+        select(next);
+      });
+    }).catch(function () {
+      item.removeAttribute("aria-busy");
+      form.requestSubmit(item.querySelector('button[value="' + action + '"]'));
+    });
+  }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button[name=action]");
+    if (!button) return;
+    event.preventDefault();
+    decide(button.closest("li.mod-item"), button.value);
+  });
+
+  form.addEventListener("focusin", function (event) {
+    var item = event.target.closest("li.mod-item");
+    if (item && item !== current) {
+      if (current) current.classList.remove("current");
+      current = item;
+      current.classList.add("current");
+    }
+  });
+
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () { dialog.showModal(); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) && event.target.type !== "checkbox";
+    if (typing || (dialog && dialog.open && event.key !== "?")) return;
+    var key = event.key;
+    if (key === "?") {
+      if (dialog.open) dialog.close(); else dialog.showModal();
+      event.preventDefault();
+    } else if (key === "j") { move(1); event.preventDefault(); }
+    else if (key === "k") { move(-1); event.preventDefault(); }
+    else if (current && (key === "a" || key === "r" || key === "s")) {
+      var action = { a: "approve", r: "reject", s: "spam" }[key];
+      if (current.querySelector('button[value="' + action + '"]')) {
+        event.preventDefault();
+        decide(current, action);
+      }
+    } else if (current && key === "x") {
+      var box = current.querySelector("input[type=checkbox]");
+      if (box) { box.checked = !box.checked; event.preventDefault(); }
+    }
+  });
+
+  // Start at the first item without moving focus; j, k or Tab take it from there.
+  current = items()[0] || null;
+  if (current) current.classList.add("current");
+})();
