@@ -8,6 +8,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
@@ -41,11 +42,11 @@ class FlagForm(FlaskForm):
     reason = RadioField(
         "Why should a moderator look at it?",
         choices=[
-            ("spam", "Spam or advertising"),
-            ("abuse", "Abusive or hateful"),
-            ("off_topic", "Off topic"),
-            ("spoiler", "An unmarked spoiler"),
-            ("other", "Something else"),
+            SelectChoice("spam", "Spam or advertising"),
+            SelectChoice("abuse", "Abusive or hateful"),
+            SelectChoice("off_topic", "Off topic"),
+            SelectChoice("spoiler", "An unmarked spoiler"),
+            SelectChoice("other", "Something else"),
         ],
         validate_choice=False,  # the service says what is wrong, in one place
     )
