@@ -44,6 +44,7 @@ fmt: $(VENV)/.dev ## ruff fix and format
 bench: $(VENV)/.dev ## the measurements quoted in the README's design notes
 	$(BIN)/python bench/markdown_libraries.py
 	$(BIN)/python bench/statements.py
+	$(BIN)/python bench/moderation_queue.py
 
 clean: ## remove the virtualenv (the database in instance/ stays)
 	rm -rf $(VENV)

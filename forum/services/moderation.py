@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forum import permissions
@@ -451,8 +451,10 @@ def queue(viewer, name: str, limit: int = 50, cursor=None, author: User | None =
         if newest_first
         else (Comment.created_at, Comment.id)
     )
+    # No joins in the paging query itself, so it stays a walk down the status
+    # index that stops at the limit; authors and threads follow by primary key.
     rows = db.session.scalars(
-        query.options(joinedload(Comment.author), joinedload(Comment.thread))
+        query.options(selectinload(Comment.author), selectinload(Comment.thread))
         .order_by(*order)
         .limit(limit + 1)
     ).all()
