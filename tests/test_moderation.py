@@ -460,3 +460,11 @@ def test_moderated_at_and_audit_before_after(app, client, people):
         assert entry.reason == "off topic" and entry.actor.username == "mona"
         comment = db.session.get(Comment, cid)
         assert utcnow() - comment.moderated_at < timedelta(minutes=1)
+
+
+def test_a_moderator_deleting_a_comment_is_on_the_record(app, client, people):
+    cid = post(client, people["alice"], "remove me")["id"]
+    own = post(client, people["alice"], "my own to delete")["id"]
+    assert client.delete(f"/api/v1/comments/{cid}", headers=people["mona"]).status_code == 204
+    assert client.delete(f"/api/v1/comments/{own}", headers=people["alice"]).status_code == 204
+    assert audit_actions(app) == ["delete"]  # the author's own deletion is theirs alone

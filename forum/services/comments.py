@@ -26,6 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services import rules, settings
+from forum.services.audit import audit
 from forum.services.threads import moderation_mode
 
 BODY_MAX = 10_000
@@ -209,6 +210,11 @@ def delete_comment(user: User, comment: Comment, now: datetime | None = None) ->
     """
     permissions.require_signed_in(user)
     permissions.require(permissions.can_delete(user, comment))
+    if not permissions.is_author(user, comment):
+        # A moderator removing someone's words is a moderation action: on the record.
+        audit(
+            user, "delete", comment, None, {"status": comment.status.value}, {"status": "deleted"}
+        )
     change_status(comment, CommentStatus.DELETED)
     comment.deleted_at = now or utcnow()
     comment.body = ""

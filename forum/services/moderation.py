@@ -34,6 +34,7 @@ from forum.models import (
 )
 from forum.services import settings
 from forum.services.accounts import find_user
+from forum.services.audit import audit
 from forum.services.comments import change_status, decode_cursor, encode_cursor
 from forum.services.threads import moderation_mode
 
@@ -43,36 +44,6 @@ ACTIONS = (
     "unmark_spoiler", "confirm_theory", "debunk_theory", "reopen_theory",
 )  # fmt: skip
 REASON_MAX = 500
-
-
-# -- the audit log ----------------------------------------------------------------
-
-
-def audit(actor, action: str, target, reason=None, before=None, after=None) -> AuditEntry:
-    kind, label = _describe(target)
-    entry = AuditEntry(
-        actor_id=actor.id if actor is not None else None,
-        action=action,
-        target_type=kind,
-        target_id=getattr(target, "id", None),
-        target_label=label[:200],
-        reason=reason,
-        before=before or {},
-        after=after or {},
-        created_at=utcnow(),
-    )
-    db.session.add(entry)
-    return entry
-
-
-def _describe(target) -> tuple[str, str]:
-    if isinstance(target, Comment):
-        return "comment", f"comment {target.id} in {target.thread.key}"
-    if isinstance(target, User):
-        return "user", target.username
-    if isinstance(target, Thread):
-        return "thread", target.key
-    return "settings", "moderation settings"
 
 
 def _state(comment: Comment) -> dict:
