@@ -33,13 +33,10 @@ and come back later to see where the conversation went.
 - You can edit a comment for a few minutes after posting it, and delete it
   whenever you like. If others have already replied, a small marker keeps the
   conversation in shape.
-- Every comment has its own link: use "Link" beside it to share exactly that
-  point in the discussion.
-
-## For publishers
-
-The same discussion can sit under articles on your own site with one line of
-HTML, and moderators keep things friendly from their own set of queues.
+- Every comment has its own link: the time beside it points to exactly that
+  place in the discussion, ready to share.
+- If something breaks the house rules, "Report" sends it to the moderators,
+  who keep things friendly from their own set of queues.
 
 Sign up, scroll down, and say hello.
 """
