@@ -15,8 +15,9 @@ from forum.markup import normalize, render_article
 from forum.models import Article, ModerationMode, Thread
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Thread keys come from publishers' pages later on: printable, no spaces, bounded.
-THREAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}")
+# Thread keys come from publishers' pages later on: letters, digits and _.:- only (no
+# "/", so a key is one path segment in every URL), bounded.
+THREAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
 
 
 def is_valid_key(key) -> bool:

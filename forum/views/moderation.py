@@ -220,7 +220,7 @@ def add_note(username):
 # -- threads, settings, log -----------------------------------------------------------------
 
 
-@bp.post("/threads/<path:key>")
+@bp.post("/threads/<key>")
 def update_thread(key):
     _check_form()
     thread = threads.thread_by_key(key)

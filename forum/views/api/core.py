@@ -84,12 +84,12 @@ def create_user():
 # -- threads and comments -----------------------------------------------------
 
 
-@bp.get("/threads/<path:key>")
+@bp.get("/threads/<key>")
 def get_thread(key):
     return thread_json(threads.thread_by_key(key))
 
 
-@bp.get("/threads/<path:key>/comments")
+@bp.get("/threads/<key>/comments")
 def list_comments(key):
     thread = threads.thread_by_key(key)
     sort, limit, position = comments.parse_page_args(
@@ -106,7 +106,7 @@ def list_comments(key):
     }
 
 
-@bp.post("/threads/<path:key>/comments")
+@bp.post("/threads/<key>/comments")
 @limiter.limit("10 per minute")
 def create_comment(key):
     data = body()

@@ -128,7 +128,7 @@ def add_note(username):
     )
 
 
-@bp.patch("/moderation/threads/<path:key>")
+@bp.patch("/moderation/threads/<key>")
 def update_thread(key):
     data = body()
     actor = _actor()
