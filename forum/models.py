@@ -209,7 +209,9 @@ class Comment(db.Model):
     __table_args__ = (
         # Top-level comments of a thread in each sort order (keyset paging).
         Index("ix_comments_thread_roots_time", "thread_id", "parent_id", "created_at", "id"),
-        Index("ix_comments_thread_roots_score", "thread_id", "parent_id", "score", "id"),
+        Index(
+            "ix_comments_thread_roots_rank", "thread_id", "parent_id", "rank", "created_at", "id"
+        ),
         Index("ix_comments_author_time", "author_id", "created_at"),
         Index("ix_comments_status_time", "status", "created_at", "id"),
         Index("ix_comments_flagged", "open_flags", "created_at", "id"),
@@ -229,7 +231,13 @@ class Comment(db.Model):
     # The sanitized rendering of body, made once by forum.markup at write time.
     html: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(_enum(CommentStatus))
+    # Votes, kept by forum.services.votes with SQL arithmetic (no lost updates):
+    # score = upvotes - downvotes; rank = the Wilson lower bound of the share of
+    # upvotes, in millionths, which "top" sorts by (see the README's design notes).
     score: Mapped[int] = mapped_column(Integer, default=0)
+    upvotes: Mapped[int] = mapped_column(Integer, default=0)
+    downvotes: Mapped[int] = mapped_column(Integer, default=0)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
     theory_title: Mapped[str | None] = mapped_column(String(120))
     theory_status: Mapped[TheoryStatus | None] = mapped_column(_enum(TheoryStatus))
     spoiler: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -332,3 +340,16 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
+
+
+class Vote(db.Model):
+    """One reader's vote on one comment: +1 or -1 (retracting deletes the row)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -83,6 +83,16 @@ def can_flag(user, comment: Comment) -> bool:
     )
 
 
+def can_vote(user, comment: Comment) -> bool:
+    """Signed-in readers vote on approved comments, never their own."""
+    return (
+        is_signed_in(user)
+        and not is_banned(user)
+        and not is_author(user, comment)
+        and comment.status == CommentStatus.APPROVED
+    )
+
+
 def can_moderate(user) -> bool:
     """Queues, decisions on comments, bans, notes, thread settings."""
     return is_moderator(user)
@@ -147,6 +157,7 @@ TEMPLATE_GLOBALS = {
     "is_banned": is_banned,
     "ban_message": ban_message,
     "can_flag": can_flag,
+    "can_vote": can_vote,
     "can_moderate": can_moderate,
     "can_administer": can_administer,
     "can_ban": can_ban,

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from forum import create_app
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Role, User, utcnow
-from forum.services import accounts, comments, threads
+from forum.services import accounts, comments, threads, votes
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
@@ -149,6 +149,11 @@ class Factory:
                 comment.created_at = utcnow() - age
             db.session.commit()
             return comment.id
+
+    def vote(self, voter: User, comment_id: int, value: int) -> None:
+        with self.app.app_context():
+            votes.vote(db.session.get(User, voter.id), db.session.get(Comment, comment_id), value)
+            db.session.commit()
 
     def get(self, model, ident):
         with self.app.app_context():

@@ -380,19 +380,21 @@ def seed(make, reader, n, slug="a-story"):
 def test_sort_orders(client, make, reader, app):
     make.article("a-story")
     ids = seed(make, reader, 4)
-    with app.app_context():
-        db.session.get(Comment, ids[2]).score = 5
-        db.session.get(Comment, ids[0]).score = 5
-        db.session.get(Comment, ids[3]).score = -1
-        db.session.commit()
+    voters = [make.user(f"voter{i}") for i in range(4)]
+    for voter in voters[:3]:
+        make.vote(voter, ids[2], 1)  # 3 up
+        make.vote(voter, ids[0], 1)
+    make.vote(voters[3], ids[0], -1)  # 3 up, 1 down
+    make.vote(voters[3], ids[3], -1)  # 1 down
     listing = lambda sort: [  # noqa: E731
         c["id"]
         for c in client.get(f"/api/v1/threads/a-story/comments?sort={sort}").json["comments"]
     ]
     assert listing("oldest") == ids
     assert listing("newest") == ids[::-1]
-    # Score first, then the earlier comment wins a tie.
-    assert listing("top") == [ids[0], ids[2], ids[1], ids[3]]
+    # Rank (Wilson lower bound) first, then the earlier comment wins a tie: the
+    # unvoted ids[1] is not buried beneath the downvoted ids[3].
+    assert listing("top") == [ids[2], ids[0], ids[1], ids[3]]
 
 
 @pytest.mark.parametrize("sort", ["oldest", "newest", "top"])

@@ -120,9 +120,7 @@ def test_sorting_links(client, make, reader, app):
     make.article("a-story")
     a = make.comment(reader, "a-story", "first", age=timedelta(minutes=3))
     b = make.comment(reader, "a-story", "second", age=timedelta(minutes=2))
-    with app.app_context():
-        db.session.get(Comment, b).score = 3
-        db.session.commit()
+    make.vote(make.user("fan"), b, 1)
     assert comment_ids(html(client.get("/articles/a-story")))[:2] == [a, b]
     assert comment_ids(html(client.get("/articles/a-story?sort=newest")))[:2] == [b, a]
     assert comment_ids(html(client.get("/articles/a-story?sort=top")))[:2] == [b, a]

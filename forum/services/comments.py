@@ -327,13 +327,13 @@ def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | N
     Two statements whatever the thread's size: the page's roots, then every
     comment under them with its author.
     """
-    roots = select(Comment.id, Comment.score, Comment.created_at).where(
+    roots = select(Comment.id, Comment.rank, Comment.created_at).where(
         Comment.thread_id == thread.id,
         Comment.parent_id.is_(None),
         _root_visible(viewer),
     )
     if sort == "top":
-        roots = roots.order_by(Comment.score.desc(), Comment.created_at, Comment.id)
+        roots = roots.order_by(Comment.rank.desc(), Comment.created_at, Comment.id)
     elif sort == "newest":
         roots = roots.order_by(Comment.created_at.desc(), Comment.id.desc())
     else:
@@ -345,7 +345,7 @@ def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | N
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(sort, last.score, last.created_at, last.id)
+        next_cursor = encode_cursor(sort, last.rank, last.created_at, last.id)
     return Page(roots=load_trees(viewer, [row.id for row in rows]), next_cursor=next_cursor)
 
 
@@ -418,7 +418,8 @@ def _root_visible(viewer):
 
 
 def _after(sort: str, position: tuple):
-    score, created_at, comment_id = position
+    # The cursor's first number is the sort key beyond time: the rank, for "top".
+    rank, created_at, comment_id = position
     if sort == "newest":
         return or_(
             Comment.created_at < created_at,
@@ -429,7 +430,7 @@ def _after(sort: str, position: tuple):
         and_(Comment.created_at == created_at, Comment.id > comment_id),
     )
     if sort == "top":
-        return or_(Comment.score < score, and_(Comment.score == score, later))
+        return or_(Comment.rank < rank, and_(Comment.rank == rank, later))
     return later
 
 

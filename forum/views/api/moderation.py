@@ -1,4 +1,4 @@
-"""Flags and the moderators' endpoints (CONTRACT.md section 3, moderation)."""
+"""Readers' votes and flags, and the moderators' endpoints (CONTRACT.md section 3)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_login import current_user
 from forum import permissions
 from forum.errors import ValidationError
 from forum.extensions import db, limiter
-from forum.services import comments, moderation, threads
+from forum.services import comments, moderation, threads, votes
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.serializers import comment_json, iso, thread_json, user_json
 
@@ -37,6 +37,17 @@ def flag_comment(comment_id):
             }
         }
     )
+
+
+@bp.post("/comments/<int:comment_id>/votes")
+@limiter.limit("120 per minute")
+def vote_on_comment(comment_id):
+    data = body()
+    user = _actor()
+    comment = comments.visible_comment(user, comment_id)
+    tally = votes.vote(user, comment, data.get("value"))
+    db.session.commit()
+    return {"score": tally.score, "my_vote": tally.my_vote}
 
 
 @bp.get("/moderation/queue/<name>")

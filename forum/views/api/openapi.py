@@ -345,6 +345,23 @@ PATHS = {
             parameters=[COMMENT_ID],
         ),
     },
+    "/comments/{id}/votes": {
+        "post": _operation(
+            "Vote on a comment: 1 up, -1 down, 0 to take the vote back (not one's own)",
+            {
+                "200": _answer(
+                    "The comment's score and your vote",
+                    _object(
+                        ["score", "my_vote"],
+                        {"score": {"type": "integer"}, "my_vote": {"enum": [1, -1, 0]}},
+                    ),
+                ),
+                **_errors(400, 401, 403, 404, 409, 422, 429),
+            },
+            _object(["value"], {"value": {"enum": [1, -1, 0]}}, additional=True),
+            parameters=[COMMENT_ID],
+        )
+    },
     "/comments/{id}/flags": {
         "post": _operation(
             "Report a comment (one report per reader per comment, not one's own)",
