@@ -298,3 +298,24 @@ def test_a_hundred_levels_deep_still_renders_and_deeper_is_refused(client, make,
     )
     assert response.status_code == 422
     assert "as deep as it goes" in response.json["error"]["fields"]["parent_id"]
+
+
+def test_vote_buttons_without_javascript(reader_client, make, article):
+    other = make.user("other")
+    cid = make.comment(other, "a-story", "vote for me")
+    page = html(reader_client.get("/articles/a-story"))
+    assert f'action="/comments/{cid}/vote"' in page and 'aria-pressed="false"' in page
+    response = reader_client.post(f"/comments/{cid}/vote", data={"value": "1"})
+    assert response.status_code == 302
+    page = html(reader_client.get("/articles/a-story"))
+    assert 'class="vote-up" aria-pressed="true"' in page
+    assert '<span class="score" aria-label="Score">1</span>' in page
+    # Pressing it again takes the vote back.
+    assert 'name="value" value="0" class="vote-up"' in page
+    fragment = reader_client.post(
+        f"/comments/{cid}/vote", data={"value": "0"}, headers={"X-Forum-Fragment": "1"}
+    )
+    assert fragment.json == {"score": 0, "my_vote": 0}
+    assert reader_client.post(f"/comments/{cid}/vote", data={"value": "7"}).status_code == 422
+    own = make.comment(make.get(User, 1), "a-story", "mine")
+    assert f'action="/comments/{own}/vote"' not in html(reader_client.get("/articles/a-story"))

@@ -71,8 +71,10 @@ def test_statement_count_does_not_grow_with_the_thread(app, two_threads, client,
             case = f"{path} signed_in={signed_in}: {counts}"
             assert counts["small"] == counts["large"], case
             # thread (with its article), the page's roots, their trees, and on the
-            # HTML page the Editors' picks; + the session's user when signed in
-            expected = 3 + ("api" not in path) + signed_in
+            # HTML page the Editors' picks; signed in: the session's user, and on
+            # the HTML page the reader's own votes
+            html_page = "api" not in path
+            expected = 3 + html_page + signed_in * (1 + html_page)
             assert counts["large"] == expected, case
             if "api" in path:
                 assert len(response.json["comments"]) == 100  # every top-level comment

@@ -21,7 +21,7 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import comments, moderation, threads
+from forum.services import comments, moderation, threads, votes
 from forum.services.comments import Node
 from forum.views.params import parse_id
 
@@ -159,6 +159,22 @@ def flag(comment_id):
         permissions.require_not_banned(current_user)
         permissions.require(False, "This comment cannot be reported.")
     return render_template("comments/flag.html", form=form, comment=comment), status
+
+
+@bp.post("/comments/<int:comment_id>/vote")
+@limiter.limit("120 per minute")
+@login_required
+def vote(comment_id):
+    """Up, down or take back; thread.js sends X-Forum-Fragment and gets JSON."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    comment = comments.visible_comment(current_user, comment_id)
+    value = {"1": 1, "-1": -1, "0": 0}.get(request.form.get("value", ""), "invalid")
+    tally = votes.vote(current_user._get_current_object(), comment, value)
+    db.session.commit()
+    if _is_fragment():
+        return jsonify({"score": tally.score, "my_vote": tally.my_vote})
+    return redirect(_permalink(comment))
 
 
 def _sentence(error: ForumError) -> str:

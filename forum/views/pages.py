@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
-from forum.services import comments, threads
+from forum.services import comments, threads, votes
 from forum.views.params import parse_id
 
 bp = Blueprint("pages", __name__)
@@ -40,8 +40,10 @@ def article(slug):
     missing = "comment" in request.args and page is None
     if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position)
+    shown = [n.comment.id for root in page.roots for n in (root, *comments.descendants(root))]
     return render_template(
         "articles/show.html",
+        my_votes=votes.my_votes(current_user, shown),
         article=article,
         thread=thread,
         page=page,
@@ -67,7 +69,14 @@ def more_comments(slug):
         current_app.config["FORUM_PAGE_SIZE"],
     )
     page = comments.load_page(thread, current_user, sort, limit, position)
-    return render_template("comments/page.html", thread=thread, page=page, sort=sort)
+    shown = [n.comment.id for root in page.roots for n in (root, *comments.descendants(root))]
+    return render_template(
+        "comments/page.html",
+        thread=thread,
+        page=page,
+        sort=sort,
+        my_votes=votes.my_votes(current_user, shown),
+    )
 
 
 def _focus(raw, thread) -> int | None:

@@ -64,6 +64,34 @@
     return item;
   }
 
+  // Votes: send the pressed button's value, then show the new score and state.
+  discussion.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("vote") || form.dataset.plain) return;
+    event.preventDefault();
+    var button = event.submitter;
+    var data = new FormData(form);
+    data.set("value", button.value);
+    fetch(form.action, {
+      method: "POST", body: data, headers: { "X-Forum-Fragment": "1" }, credentials: "same-origin",
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    }).then(function (tally) {
+      var up = form.querySelector(".vote-up");
+      var down = form.querySelector(".vote-down");
+      form.querySelector(".score").textContent = tally.score;
+      up.setAttribute("aria-pressed", String(tally.my_vote === 1));
+      down.setAttribute("aria-pressed", String(tally.my_vote === -1));
+      up.value = tally.my_vote === 1 ? "0" : "1";
+      down.value = tally.my_vote === -1 ? "0" : "-1";
+      announce("Score " + tally.score + ".");
+    }).catch(function () {
+      form.dataset.plain = "1";  // let the browser post it the plain way
+      form.requestSubmit(button);
+    });
+  });
+
   discussion.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.classList.contains("comment-form") || form.dataset.plain) return;
