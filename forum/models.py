@@ -90,6 +90,16 @@ class FlagReason(enum.StrEnum):
     OTHER = "other"
 
 
+class NotificationKind(enum.StrEnum):
+    REPLY = "reply"  # someone replied to your comment
+    THREAD_REPLY = "thread_reply"  # a new comment in a thread you follow
+    APPROVED = "approved"  # your held comment was approved
+    REJECTED = "rejected"  # ... or rejected, with the reason
+    THEORY_CONFIRMED = "theory_confirmed"
+    THEORY_DEBUNKED = "theory_debunked"
+    MENTION = "mention"  # @username in a comment
+
+
 class ThreadStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -129,6 +139,10 @@ class User(UserMixin, db.Model):
     # A ban in force until this time (PERMANENT for good); its history is in the audit log.
     banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ban_reason: Mapped[str | None] = mapped_column(String(500))
+    # A few words about oneself, shown escaped on the profile.
+    bio: Mapped[str] = mapped_column(String(300), default="")
+    # The notification kinds this reader asked to receive by email (opt-in).
+    email_kinds: Mapped[list] = mapped_column(JSON, default=list)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
@@ -169,6 +183,8 @@ class Article(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Until then, replies and theories show collapsed for readers who have not opted in.
+    spoiler_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread | None] = relationship(back_populates="article", uselist=False)
 
@@ -353,3 +369,68 @@ class Vote(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     value: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Follow(db.Model):
+    """A reader follows a thread: new comments in it become notifications."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("user_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Mute(db.Model):
+    """A reader mutes another: the muted one's comments collapse for them."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("user_id", "muted_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    muted_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    """Something a reader should hear about, shown in-app (and by email if chosen)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_inbox", "user_id", "read_at", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    comment: Mapped[Comment | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent; written in the transaction that caused it,
+    delivered afterwards with retries, so sending never blocks or fails a request."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
