@@ -16,7 +16,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from forum import cli, config, errors, permissions
 from forum.extensions import csrf, db, limiter, login_manager, migrate
 from forum.models import User, render_migration_item
-from forum.views import api, auth, comments, formatting, moderation, pages
+from forum.views import (
+    account,
+    api,
+    auth,
+    avatars,
+    comments,
+    feeds,
+    formatting,
+    moderation,
+    pages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +68,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(comments.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(avatars.bp)
+    app.register_blueprint(account.bp)
 
     formatting.init_app(app)
     errors.init_app(app)

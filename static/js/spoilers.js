@@ -1,0 +1,1 @@
+// Spoiler reveal (being built).
