@@ -93,6 +93,9 @@ def site(tmp_path_factory):
             "FORUM_RATELIMIT": "off",
             "TESTING": True,
             "FORUM_PAGE_SIZE": PAGE_SIZE,
+            # The seed posts many comments from young accounts; the new-account
+            # hold has its own tests.
+            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10**4},
         }
     )
     with app.app_context():

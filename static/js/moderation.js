@@ -39,6 +39,8 @@
   }
 
   function decide(item, action) {
+    // One decision at a time per comment: a second press would only meet "Already handled".
+    if (item.getAttribute("aria-busy") === "true") return;
     var data = new FormData();
     data.append("csrf_token", form.elements.csrf_token.value);
     data.append("action", action);
@@ -69,7 +71,18 @@
         item.classList.add("done");
         item.hidden = true;
         announce("Comment " + id + ": " + answer.status + ".");
-        select(next);
+        if (next) {
+          select(next);
+        } else {
+          // The last one on this page: say so, and keep focus somewhere sensible.
+          var done = document.createElement("p");
+          done.className = "empty";
+          done.tabIndex = -1;
+          done.textContent = "Nothing more on this page. Reload for the next ones.";
+          form.querySelector(".mod-list").after(done);
+          current = null;
+          done.focus();
+        }
       });
     }).catch(function () {
       item.removeAttribute("aria-busy");
