@@ -5,11 +5,13 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from forum.errors import ValidationError
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Role, User, utcnow
 from forum.services import moderation, settings
@@ -34,10 +36,45 @@ from tests.conftest import token_for
         ("buy it now", []),
         ("ＳＰＡＭ", ["ＳＰＡＭ"]),  # full-width
         ("", []),
+        ("spam-bot", ["spam-bot"]),  # split at punctuation
+        ("spam,eggs", ["spam,eggs"]),
+        ("[spam](https://e.org)", ["[spam](https://e.org)"]),
+        ("spam's", ["spam's"]),
+        ("spaam", []),  # two letters are spelling, three are stretching
     ],
 )
 def test_word_matching(text, found):
     assert [m.found for m in WordList(["spam", "buy now"]).find(text)] == found
+
+
+@pytest.mark.parametrize(
+    ("entry", "innocent"),
+    [
+        ("ass", "as"),
+        ("butt", "but"),
+        ("poop", "pop"),
+        ("hell", "he'll"),
+        ("hell", "shell"),
+        ("ass", "class"),
+        ("free money", "money free"),
+        ("kill", "skill"),
+    ],
+)
+def test_word_matching_leaves_innocent_words_alone(entry, innocent):
+    assert WordList([entry]).find(innocent) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "disguised"),
+    [
+        ("ass", "asss"),
+        ("hell", "hell-bent"),
+        ("free money", "free-money"),
+        ("viagra", "buy-viagra,cialis"),
+    ],
+)
+def test_word_matching_sees_through(entry, disguised):
+    assert [m.entry for m in WordList([entry]).find(disguised)] == [entry]
 
 
 def configure(app, **values):
@@ -249,3 +286,82 @@ def test_hook_failure_means_no_opinion(app, client, alice, hook):
 def test_hook_unreachable_means_no_opinion(app, client, alice):
     configure(app, hook_url="http://127.0.0.1:9/nothing-listens", hook_secret="k")
     assert post(client, "alice", "hello").json["comment"]["status"] == "approved"
+
+
+class DripHandler(BaseHTTPRequestHandler):
+    """Answers a byte every half second: each read is quick, the whole is not."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for ch in json.dumps({"action": "spam"})[:6]:  # then it stalls for good
+                self.wfile.write(ch.encode())
+                self.wfile.flush()
+                threading.Event().wait(0.5)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hook_has_a_deadline_for_the_whole_answer(app, client, alice):
+    server = HTTPServer(("127.0.0.1", 0), DripHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        configure(app, hook_url=f"http://127.0.0.1:{server.server_port}/", hook_secret="k")
+        started = time.monotonic()
+        response = post(client, "alice", "slow hook")
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.json["comment"]["status"] == "approved"  # a late verdict is no verdict
+    assert elapsed < 4
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://host:abc/",
+        "http://exa mple.org/",
+        "ftp://x.org/",
+        "http:///nohost",
+        "javascript:alert(1)",
+    ],
+)
+def test_broken_hook_urls_are_refused_when_saved(app, url):
+    with app.app_context():
+        form = {f.key: "" for f in settings.FIELDS}
+        form.update(
+            {
+                "banned_action": "refuse",
+                "max_links": "2",
+                "duplicate_hours": "24",
+                "new_account_minutes": "30",
+                "new_account_comments": "3",
+                "rejection_threshold": "0.5",
+                "rejection_window": "10",
+                "flag_threshold": "3",
+                "trusted_after": "3",
+                "hook_url": url,
+            }
+        )
+        with pytest.raises(ValidationError) as refused:
+            settings.parse(form)
+        assert "hook_url" in refused.value.fields
+
+
+def test_a_broken_hook_never_breaks_posting(app, client, alice):
+    configure(app, hook_url="http://host:abc/", hook_secret="k")  # stored by other means
+    assert post(client, "alice", "still fine").status_code == 201
+
+
+def test_email_domain_rules_cover_subdomains(app, client, make, article):
+    make.user("sub")  # sub@example.org
+    configure(app, premoderated_email_domains=["org"])
+    assert post(client, "sub", "held by the parent domain").json["comment"]["status"] == "pending"
+    configure(app, premoderated_email_domains=["ample.org"])  # not a parent domain
+    assert post(client, "sub", "not held").json["comment"]["status"] == "approved"

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 import re
-import urllib.error
+import threading
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,34 +76,46 @@ def suspect_words(sub: Submission) -> None:
         sub.hold(CommentStatus.PENDING, "suspect_word", f"Suspect: {', '.join(words)}", words=words)
 
 
+def _in_domains(domain: str, listed) -> bool:
+    """domain is a listed one or below it (mail.spam.example is under spam.example)."""
+    return any(
+        domain == entry or domain.endswith("." + entry)
+        for entry in (d.strip().lower().lstrip("@.") for d in listed)
+        if entry
+    )
+
+
 def email_domain(sub: Submission) -> None:
     domain = sub.author.email_key.rpartition("@")[2]
-    if domain in {d.lower() for d in sub.settings["banned_email_domains"]}:
+    if _in_domains(domain, sub.settings["banned_email_domains"]):
         raise Forbidden("Accounts with this email domain cannot post here.")
-    if domain in {d.lower() for d in sub.settings["premoderated_email_domains"]}:
+    if _in_domains(domain, sub.settings["premoderated_email_domains"]):
         sub.hold(CommentStatus.PENDING, "email_domain", f"Pre-moderated email domain {domain}")
 
 
 def rejection_rate(sub: Submission) -> None:
+    """Among the author's latest comments (published at once or after review),
+    the share that moderators removed."""
     window = sub.settings["rejection_window"]
-    decided = db.session.scalars(
+    recent = db.session.scalars(
         select(Comment.status)
         .where(
             Comment.author_id == sub.author.id,
-            Comment.moderated_at.is_not(None),
-            Comment.status != CommentStatus.DELETED,
+            Comment.status.in_(
+                [CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.SPAM]
+            ),
         )
-        .order_by(Comment.moderated_at.desc())
+        .order_by(Comment.created_at.desc())
         .limit(window)
     ).all()
-    if len(decided) < 3:
+    bad = sum(1 for s in recent if s in (CommentStatus.REJECTED, CommentStatus.SPAM))
+    if bad < 3:  # a couple of removals is a bad day, not a pattern
         return
-    bad = sum(1 for s in decided if s in (CommentStatus.REJECTED, CommentStatus.SPAM))
-    if bad / len(decided) >= sub.settings["rejection_threshold"]:
+    if bad / len(recent) >= sub.settings["rejection_threshold"]:
         sub.hold(
             CommentStatus.PENDING,
             "rejection_rate",
-            f"{bad} of the author's last {len(decided)} moderated comments were removed",
+            f"{bad} of the author's last {len(recent)} comments were removed by moderators",
         )
 
 
@@ -167,19 +179,40 @@ def external_hook(sub: Submission) -> None:
         method="POST",
         headers={"Content-Type": "application/json", "X-Forum-Signature": f"sha256={signature}"},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=HOOK_TIMEOUT_SECONDS) as response:
-            answer = json.loads(response.read(65536))
-        verdict = answer.get("action")
-        reason = str(answer.get("reason") or "")[:200]
-    except (OSError, ValueError, AttributeError) as error:  # URLError, timeouts, bad JSON
-        log.warning("moderation hook gave no opinion: %s", type(error).__name__)
+    answer = _ask_within_deadline(request)
+    if not isinstance(answer, dict):
         return
+    verdict = answer.get("action")
+    reason = str(answer.get("reason") or "")[:200]
     if verdict == "refuse":
         raise ValidationError(fields={"body": reason or "This comment was not accepted."})
     if verdict in ("hold", "spam"):
         status = CommentStatus.SPAM if verdict == "spam" else CommentStatus.PENDING
         sub.hold(status, "hook", f"Moderation service: {reason or verdict}")
+
+
+def _ask_within_deadline(request: urllib.request.Request):
+    """The hook's JSON answer, or None if it fails or takes longer than the deadline
+    in all (a socket timeout alone would let a slow drip of bytes hold the request)."""
+    result: dict = {}
+
+    def ask():
+        try:
+            with urllib.request.urlopen(request, timeout=HOOK_TIMEOUT_SECONDS) as response:
+                result["answer"] = json.loads(response.read(65536))
+        except Exception as error:  # noqa: BLE001  (any failure is "no opinion")
+            result["error"] = type(error).__name__
+
+    worker = threading.Thread(target=ask, daemon=True, name="moderation-hook")
+    worker.start()
+    worker.join(HOOK_TIMEOUT_SECONDS)
+    if worker.is_alive():
+        log.warning("moderation hook gave no opinion: no answer within %ss", HOOK_TIMEOUT_SECONDS)
+        return None
+    if "error" in result:
+        log.warning("moderation hook gave no opinion: %s", result["error"])
+        return None
+    return result.get("answer")
 
 
 def moderation_mode(sub: Submission) -> None:

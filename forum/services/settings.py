@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -98,7 +99,7 @@ def parse(form: dict[str, str]) -> dict[str, object]:
                 fields[field.key] = f"Use a number from {field.low:g} to {field.high:g}."
             values[field.key] = number
         elif field.kind == "text":
-            if raw and not raw.startswith(("http://", "https://")):
+            if raw and not _is_web_address(raw):
                 fields[field.key] = "Use an http:// or https:// address, or leave it empty."
             values[field.key] = raw[:2000]
         else:  # secret: empty keeps the stored one
@@ -107,6 +108,19 @@ def parse(form: dict[str, str]) -> dict[str, object]:
     if fields:
         raise ValidationError(fields=fields)
     return values
+
+
+def _is_web_address(raw: str) -> bool:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018  (raises ValueError for a port like ":abc")
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not any(ch.isspace() or ord(ch) < 32 for ch in raw)
+    )
 
 
 def save(values: dict[str, object]) -> dict[str, tuple[object, object]]:
