@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_group)
     app.cli.add_command(rerender)
+    app.cli.add_command(mail_group)
 
 
 users = AppGroup("users", help="Manage accounts.")
@@ -66,3 +67,20 @@ def rerender():
         count += 1
     db.session.commit()
     click.echo(f"Re-rendered {count} texts.")
+
+
+mail_group = AppGroup("mail", help="Email notifications.")
+
+
+@mail_group.command("send")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+def mail_send(limit):
+    """Deliver the queued emails that are due (one pass; safe beside running workers)."""
+    from forum.services import mailer
+
+    try:
+        result = mailer.send_due(limit=limit)
+    except Exception as error:  # the database itself: say so in one line
+        db.session.rollback()
+        raise click.ClickException(f"Could not read the outbox: {error}") from None
+    click.echo(str(result))

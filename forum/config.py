@@ -24,6 +24,13 @@ ENVIRONMENT = {
     "FORUM_TRUSTED_AFTER": "FORUM_TRUSTED_AFTER",
     "FORUM_PROXY_HOPS": "FORUM_PROXY_HOPS",
     "FORUM_HTTPS": "FORUM_HTTPS",
+    "FORUM_SMTP_URL": "FORUM_SMTP_URL",
+    "FORUM_SMTP_TIMEOUT": "FORUM_SMTP_TIMEOUT",
+    "FORUM_MAIL_FROM": "FORUM_MAIL_FROM",
+    "FORUM_BASE_URL": "FORUM_BASE_URL",
+    "FORUM_OUTBOX_DIR": "FORUM_OUTBOX_DIR",
+    "FORUM_MAIL_WORKER": "FORUM_MAIL_WORKER",
+    "FORUM_MAIL_INTERVAL": "FORUM_MAIL_INTERVAL",
 }
 
 DEFAULTS = {
@@ -51,6 +58,18 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JSON_SORT_KEYS": False,
+    # Email (forum.services.mailer). No SMTP URL: messages become .eml files in
+    # FORUM_OUTBOX_DIR (default instance/outbox/) instead of being sent.
+    "FORUM_SMTP_URL": None,  # smtp://user:pass@host:25, smtp+starttls://…:587, smtps://…:465
+    "FORUM_SMTP_TIMEOUT": 10,  # seconds, per connection and command
+    "FORUM_MAIL_FROM": "forum <noreply@localhost>",
+    # The site's public address for links in emails, e.g. https://comments.example.org
+    # (unset: the host of the request that queued the email, else a bare path).
+    "FORUM_BASE_URL": None,
+    "FORUM_OUTBOX_DIR": None,
+    "FORUM_MAIL_WORKER": "on",  # "off": no background sender thread (use `mail send`)
+    "FORUM_MAIL_INTERVAL": 5,  # seconds between background delivery passes
+    "FORUM_MAIL_BATCH": 50,  # messages per pass at most
 }
 
 INTEGER_KEYS = (

@@ -68,9 +68,16 @@ def can_edit(user, comment: Comment, now: datetime, window_minutes: int) -> bool
 
 
 def can_delete(user, comment: Comment) -> bool:
+    """Authors delete their own published or waiting comments; a removed one stays
+    on the record. Moderators may delete any comment."""
     if comment.status == CommentStatus.DELETED:
         return False
-    return is_author(user, comment) or is_moderator(user)
+    if can_moderate(user):
+        return True
+    return is_author(user, comment) and comment.status in (
+        CommentStatus.APPROVED,
+        CommentStatus.PENDING,
+    )
 
 
 def can_flag(user, comment: Comment) -> bool:
@@ -95,7 +102,7 @@ def can_vote(user, comment: Comment) -> bool:
 
 def can_moderate(user) -> bool:
     """Queues, decisions on comments, bans, notes, thread settings."""
-    return is_moderator(user)
+    return is_moderator(user) and not is_banned(user)
 
 
 def can_administer(user) -> bool:

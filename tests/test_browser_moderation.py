@@ -157,6 +157,7 @@ def _seed() -> dict[str, int]:
     conflict = post("penny", "Two moderators will look at this one at once.")
     bulk = [post("ruth", f"Bulk candidate {n}: nothing to see here.") for n in (1, 2)]
     single = post("penny", "Approve me with one button, no scripts needed.")
+    enter = post("penny", "Reject me by pressing Enter in the reason box.")
     spam = post("ruth", "Buy cheap lantern oil at oil.example, best prices!")
     moderation.act(admin, spam, "spam")
     rejected = post("penny", "You are all idiots for liking this show.")
@@ -181,6 +182,7 @@ def _seed() -> dict[str, int]:
         "bulk1": bulk[0].id,
         "bulk2": bulk[1].id,
         "single": single.id,
+        "enter": enter.id,
         "spam": spam.id,
         "rejected": rejected.id,
         "reportable": reportable.id,
@@ -441,6 +443,19 @@ def test_bulk_and_single_decisions_without_javascript(site, as_user):
         expect(item(page, comment_id)).to_be_visible()
 
 
+@pytest.mark.browser
+def test_enter_in_a_reason_box_rejects_that_comment_only(site, as_user):
+    page = as_user("mira", java_script_enabled=False).page
+    page.goto(site.url("/moderation/queue/pending"))
+    target = site.ids["enter"]
+    pending_before = page.locator("li.mod-item").count()
+    box = item(page, target).get_by_label("Reason shown to the author")
+    box.fill("Pressed Enter")
+    box.press("Enter")
+    expect(flash(page)).to_have_text(f"Comment {target}: rejected.")
+    expect(page.locator("li.mod-item")).to_have_count(pending_before - 1)
+
+
 # -- readers' reports ------------------------------------------------------------------------
 
 
@@ -627,7 +642,7 @@ def _conflict_shown(page: Page, site: Site) -> None:
     """A queue item carrying the inline error of a lost race."""
     page.goto(site.url("/moderation/queue/pending"))
     first = page.locator("li.mod-item").first
-    first.locator("input[name^=seen_]").evaluate("el => el.value = 'approved'")
+    first.evaluate("el => { el.dataset.seen = 'approved'; }")  # as if another moderator won
     first.get_by_role("button", name="Reject").click()
     expect(first.get_by_role("alert")).to_be_visible()
 

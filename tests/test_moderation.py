@@ -294,7 +294,8 @@ def test_permanent_ban_and_who_may_ban_whom(client, people):
     assert ban("mona", "mona") == 403  # nor themselves
     assert ban("ada", "mona") == 200  # admins may ban moderators
     assert ban("bob", "alice") == 403
-    assert ban("mona", "nobody-here") == 404
+    assert ban("mona", "bob") == 403  # a banned moderator has no powers left
+    assert ban("ada", "nobody-here") == 404
     missing_reason = client.post("/api/v1/moderation/users/bob/ban", json={}, headers=people["ada"])
     assert missing_reason.status_code == 422
     past = client.post(
@@ -468,3 +469,103 @@ def test_a_moderator_deleting_a_comment_is_on_the_record(app, client, people):
     assert client.delete(f"/api/v1/comments/{cid}", headers=people["mona"]).status_code == 204
     assert client.delete(f"/api/v1/comments/{own}", headers=people["alice"]).status_code == 204
     assert audit_actions(app) == ["delete"]  # the author's own deletion is theirs alone
+
+
+def test_a_decision_on_text_the_moderator_never_saw_is_refused(app, client, people):
+    comment = post(client, people["alice"], "harmless")
+    seen = queue(client, people["mona"], "reported")  # nothing; read the revision directly
+    assert seen["items"] == []
+    with app.app_context():
+        revision = db.session.get(Comment, comment["id"]).revision
+    edited = client.patch(
+        f"/api/v1/comments/{comment['id']}",
+        json={"body": "something nobody reviewed"},
+        headers=people["alice"],
+    )
+    assert edited.status_code == 200
+    stale = act(client, people["mona"], comment["id"], "feature", revision=revision)
+    assert (
+        stale.status_code == 409 and "changed since you opened it" in stale.json["error"]["message"]
+    )
+    with app.app_context():
+        current = db.session.get(Comment, comment["id"]).revision
+    assert (
+        act(client, people["mona"], comment["id"], "feature", revision=current).status_code == 200
+    )
+    assert act(client, people["mona"], comment["id"], "unfeature", revision="7").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/api/v1/comments/{cid}/flags", {"reason": ["spam"]}),
+        ("post", "/api/v1/comments/{cid}/flags", {"reason": {"a": 1}}),
+        ("patch", "/api/v1/moderation/threads/a-story", {"status": {}}),
+        ("patch", "/api/v1/moderation/threads/a-story", {"moderation": []}),
+        (
+            "post",
+            "/api/v1/moderation/users/alice/ban",
+            {"reason": "x", "until": "9999-12-31T23:59:59-01:00"},
+        ),
+        ("post", "/api/v1/moderation/comments/{cid}", {"action": ["approve"]}),
+    ],
+)
+def test_odd_moderation_input_is_a_clear_422(client, people, method, path, payload):
+    cid = post(client, people["alice"], "target")["id"]
+    headers = people["bob"] if "flags" in path else people["mona"]
+    response = getattr(client, method)(path.format(cid=cid), json=payload, headers=headers)
+    assert response.status_code == 422, response.json
+
+
+def test_moderator_deletion_keeps_the_words_for_the_record(app, client, people):
+    cid = post(client, people["alice"], "evidence")["id"]
+    assert client.delete(f"/api/v1/comments/{cid}", headers=people["mona"]).status_code == 204
+    with app.app_context():
+        stored = db.session.get(Comment, cid)
+        assert stored.status == CommentStatus.DELETED and stored.body == "evidence"
+    assert listing(client)["comments"] == []
+
+
+def test_authors_cannot_erase_a_removed_comment(client, people):
+    cid = post(client, people["alice"], "removed words")["id"]
+    act(client, people["mona"], cid, "reject", reason="no")
+    refused = client.delete(f"/api/v1/comments/{cid}", headers=people["alice"])
+    assert refused.status_code == 403
+
+
+def test_thread_mode_can_return_to_the_site_default(app, client, people):
+    set_mode = lambda mode: client.patch(  # noqa: E731
+        "/api/v1/moderation/threads/a-story", json={"moderation": mode}, headers=people["mona"]
+    )
+    assert set_mode("pre").json["moderation"] == "pre"
+    assert set_mode("default").json["moderation"] == "post"  # the site's FORUM_MODERATION
+    app.config["FORUM_MODERATION"] = "pre"
+    assert post(client, people["alice"], "follows the site")["status"] == "pending"
+    with app.app_context():
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.after["moderation"] for e in entries] == ["pre", "default"]
+
+
+def test_automatic_changes_are_audited(app, client, people, make):
+    cid = post(client, people["alice"], "popular opinion")["id"]
+    for i in range(3):
+        flag(client, bearer(client, make.user(f"critic{i}").username), cid)
+    with app.app_context():
+        settings.save({"suspect_words": ["forbidden"]})
+        db.session.commit()
+    other = post(client, people["alice"], "clean at first")["id"]
+    client.patch(
+        f"/api/v1/comments/{other}", json={"body": "now forbidden"}, headers=people["alice"]
+    )
+    with app.app_context():
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.action, e.actor_id, e.target_id) for e in entries] == [
+            ("auto_hide", None, cid),
+            ("auto_hold", None, other),
+        ]
+
+
+def test_banned_moderators_cannot_moderate(client, people):
+    cid = post(client, people["bob"], "x marks")["id"]
+    client.post("/api/v1/moderation/users/mona/ban", json={"reason": "x"}, headers=people["ada"])
+    assert act(client, people["mona"], cid, "reject").status_code == 403

@@ -104,8 +104,8 @@ def test_act_by_form_and_second_moderator_conflict(app, make, staff):
         f"/moderation/comments/{cid}",
         data={
             "action": "reject",
-            f"reason_{cid}": "Off topic",
-            f"seen_{cid}": "pending",
+            "reason": "Off topic",
+            "seen": "pending",
             "next": "/moderation/queue/pending",
         },
     )
@@ -116,14 +116,14 @@ def test_act_by_form_and_second_moderator_conflict(app, make, staff):
     # Ada was still looking at it as pending.
     late = staff["ada"].post(
         f"/moderation/comments/{cid}",
-        data={"action": "approve", f"seen_{cid}": "pending"},
+        data={"action": "approve", "seen": "pending"},
         follow_redirects=True,
     )
     assert "Already handled: mona marked it rejected" in html(late)
     assert make.get(Comment, cid).status == CommentStatus.REJECTED
     fragment = staff["ada"].post(
         f"/moderation/comments/{cid}",
-        data={"action": "approve", f"seen_{cid}": "pending"},
+        data={"action": "approve", "seen": "pending"},
         headers={"X-Forum-Fragment": "1"},
     )
     assert fragment.status_code == 409 and fragment.json["counts"]["rejected"] == 1
@@ -282,7 +282,7 @@ def test_editors_picks_and_author_sees_rejection_reason(app, make, staff):
     assert "Editors’ picks" in page and "A wonderful close reading" in page
     gone = make.comment(make.get(User, 1), "a-story", "something rude")
     staff["mona"].post(
-        f"/moderation/comments/{gone}", data={"action": "reject", f"reason_{gone}": "Be kind"}
+        f"/moderation/comments/{gone}", data={"action": "reject", "reason": "Be kind"}
     )
     mine = html(staff["alice"].get("/articles/a-story"))
     assert "removed by a moderator" in mine and "The moderators’ reason: Be kind" in mine

@@ -187,7 +187,10 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
         if verdict.status != CommentStatus.APPROVED:
             comment.hold_reasons = [*comment.hold_reasons, *verdict.reasons]
             if rules.SEVERITY[verdict.status] > rules.SEVERITY.get(comment.status, 0):
+                before = {"status": comment.status.value}
                 change_status(comment, verdict.status)
+                after = {"status": verdict.status.value}
+                audit(None, "auto_hold", comment, "Held again after an edit", before, after)
         _touch(comment.thread, 0)
     _flush_or_conflict()
     return comment
@@ -204,21 +207,24 @@ def require_editable(user, comment: Comment, now: datetime | None = None) -> Non
 
 
 def delete_comment(user: User, comment: Comment, now: datetime | None = None) -> None:
-    """Delete for good; the row stays as a tombstone so replies keep their place.
+    """Delete; the row stays as a tombstone so replies keep their place.
 
+    An author's own deletion removes the words for good.  A moderator's keeps
+    them for the record (readers see the same tombstone) and is audited.
     Raises Unauthorized or Forbidden.
     """
     permissions.require_signed_in(user)
     permissions.require(permissions.can_delete(user, comment))
-    if not permissions.is_author(user, comment):
-        # A moderator removing someone's words is a moderation action: on the record.
+    by_author = permissions.is_author(user, comment)
+    if not by_author:
         audit(
             user, "delete", comment, None, {"status": comment.status.value}, {"status": "deleted"}
         )
     change_status(comment, CommentStatus.DELETED)
     comment.deleted_at = now or utcnow()
-    comment.body = ""
-    comment.html = ""
+    if by_author:
+        comment.body = ""
+        comment.html = ""
     _flush_or_conflict()
 
 

@@ -67,22 +67,26 @@ def act(
     note=None,
     link=None,
     seen_status: str | None = None,
+    seen_revision=None,
     now: datetime | None = None,
 ) -> Comment:
     """Apply one moderation action.
 
-    seen_status is the status the moderator was looking at; if the comment has
-    moved on since (another moderator acted), Conflict says who did what.
+    seen_status and seen_revision describe the comment as the moderator saw it;
+    if it has moved on since (another moderator acted, or its author edited it),
+    Conflict says so rather than deciding on words nobody reviewed.
     Raises Forbidden, ValidationError or Conflict.
     """
     permissions.require(permissions.can_moderate(actor))
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise ValidationError(fields={"action": f"Use one of: {', '.join(ACTIONS)}."})
     reason = _short_text(reason, "reason")
     note = _short_text(note, "note")
     link = _link(link)
     if seen_status is not None and seen_status != comment.status.value:
         raise Conflict(_already(comment))
+    if seen_revision is not None and str(seen_revision) != str(comment.revision):
+        raise Conflict("This comment changed since you opened it (edited or decided); reload it.")
     now = now or utcnow()
     before = _state(comment)
     with (
@@ -217,7 +221,7 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
     if permissions.is_author(user, comment):
         raise permissions.Forbidden("You cannot report your own comment.")
     permissions.require(permissions.can_flag(user, comment), "This comment cannot be reported.")
-    if reason not in {r.value for r in FlagReason}:
+    if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
         raise ValidationError(fields={"reason": "Use spam, abuse, off_topic, spoiler or other."})
     note = _short_text(note, "note")
     existing = db.session.scalar(
@@ -233,11 +237,11 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
         flags = comment.open_flags + 1
         comment.open_flags = flags
         if hide and flags >= threshold and comment.status == CommentStatus.APPROVED:
-            comment.hold_reasons = [
-                *comment.hold_reasons,
-                {"rule": "flags", "detail": f"Hidden after {flags} reader reports"},
-            ]
+            detail = f"Hidden after {flags} reader reports"
+            comment.hold_reasons = [*comment.hold_reasons, {"rule": "flags", "detail": detail}]
             change_status(comment, CommentStatus.PENDING)
+            # No moderator did this, but it changed what readers see: on the record.
+            audit(None, "auto_hide", comment, detail, {"status": "approved"}, {"status": "pending"})
         try:
             db.session.flush()
         except IntegrityError:  # the same reader, twice at once
@@ -314,23 +318,34 @@ def update_thread(actor: User, thread: Thread, status=None, moderation=None) -> 
     """Close or reopen, and set the moderation mode. Raises Forbidden or ValidationError."""
     permissions.require(permissions.can_moderate(actor))
     fields = {}
-    if status is not None and status not in {s.value for s in ThreadStatus}:
+    if status is not None and (
+        not isinstance(status, str) or status not in {s.value for s in ThreadStatus}
+    ):
         fields["status"] = "Use open or closed."
-    if moderation is not None and moderation not in {m.value for m in ModerationMode}:
-        fields["moderation"] = "Use pre, post or trusted."
+    modes = {m.value for m in ModerationMode} | {"default"}
+    if moderation is not None and (not isinstance(moderation, str) or moderation not in modes):
+        fields["moderation"] = "Use pre, post, trusted, or default for the site's setting."
     if fields:
         raise ValidationError(fields=fields)
-    before = {"status": thread.status.value, "moderation": moderation_mode(thread).value}
+    before = _thread_state(thread)
     if status is not None:
         thread.status = ThreadStatus(status)
     if moderation is not None:
-        thread.moderation = ModerationMode(moderation)
-    after = {"status": thread.status.value, "moderation": moderation_mode(thread).value}
+        thread.moderation = None if moderation == "default" else ModerationMode(moderation)
+    after = _thread_state(thread)
     if after != before:
         audit(actor, "thread", thread, None, before, after)
         thread.version = Thread.version + 1
     db.session.flush()
     return thread
+
+
+def _thread_state(thread: Thread) -> dict:
+    # The stored mode, not the effective one: "default" follows the site setting.
+    return {
+        "status": thread.status.value,
+        "moderation": thread.moderation.value if thread.moderation else "default",
+    }
 
 
 def change_settings(actor: User, form: dict) -> dict:

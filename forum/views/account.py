@@ -1,5 +1,105 @@
-"""(being built)"""
+"""The reader's own account: which notifications come by email, and the one-click
+unsubscribe link every such email carries."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from forum.errors import ForumError
+from forum.extensions import csrf, db
+from forum.models import NotificationKind, User
+from forum.services import mailer
 
 bp = Blueprint("account", __name__)
+
+
+class NotificationsForm(FlaskForm):
+    kinds = SelectMultipleField(
+        "Email me when…",
+        choices=[SelectChoice(kind.value, label) for kind, label in mailer.KIND_LABELS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class BadUnsubscribeLink(ForumError):
+    status = 400
+    code = "bad_unsubscribe_link"
+    message = (
+        "This unsubscribe link is not valid: it may have been cut short or changed. "
+        "Copy the whole link from the email, or sign in and choose your emails "
+        "on your notifications page."
+    )
+
+
+def _ordered(kinds) -> list[str]:
+    chosen = set(kinds or [])
+    return [kind.value for kind in NotificationKind if kind.value in chosen]
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    if request.method == "POST":
+        # Explicit form data: unticking every box posts no "kinds" at all, which
+        # must mean "none", not "keep what was saved".
+        form = NotificationsForm(formdata=request.form)
+    else:
+        form = NotificationsForm(kinds=_ordered(current_user.email_kinds))
+    status = 200
+    if form.validate_on_submit():
+        current_user.email_kinds = _ordered(form.kinds.data)  # a new list: saved
+        db.session.commit()
+        flash(
+            "Saved. We will email you about the things you ticked."
+            if current_user.email_kinds
+            else "Saved. We will not email you notifications."
+        )
+        return redirect(url_for("account.notifications"))
+    if form.is_submitted():
+        status = 400
+    return render_template("account/notifications.html", form=form), status
+
+
+def _from_token(token: str) -> tuple[User | None, NotificationKind]:
+    found = mailer.read_unsubscribe_token(token)
+    if found is None:
+        raise BadUnsubscribeLink()
+    user_id, kind = found
+    return db.session.get(User, user_id), kind
+
+
+# No CSRF token: the signed link is the authority, and mail clients post to it
+# without a page (RFC 8058 one-click). GET only shows a button, because link
+# scanners fetch every URL in an email.
+@bp.route("/unsubscribe/<token>", methods=["GET"])
+def unsubscribe(token: str):
+    user, kind = _from_token(token)
+    return _page(token, user, kind, done=False)
+
+
+@bp.route("/unsubscribe/<token>", methods=["POST"])
+@csrf.exempt
+def unsubscribe_post(token: str):
+    user, kind = _from_token(token)
+    if user is not None and mailer.wants_email(user, kind):
+        user.email_kinds = [k for k in user.email_kinds if k != kind.value]
+        db.session.commit()
+    return _page(token, user, kind, done=True)
+
+
+def _page(token: str, user: User | None, kind: NotificationKind, done: bool):
+    page = render_template(
+        "account/unsubscribe.html",
+        token=token,
+        user=user,
+        label=mailer.KIND_LABELS[kind],
+        subscribed=user is not None and mailer.wants_email(user, kind),
+        done=done,
+    )
+    # The token in the URL is as good as a password for this one setting.
+    return page, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

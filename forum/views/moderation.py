@@ -101,10 +101,11 @@ def act(comment_id):
             _actor(),
             comment,
             action,
-            reason=request.form.get(f"reason_{comment_id}") or request.form.get("reason"),
+            reason=request.form.get("reason"),
             note=request.form.get("note"),
             link=request.form.get("link"),
-            seen_status=request.form.get(f"seen_{comment_id}") or request.form.get("seen"),
+            seen_status=request.form.get("seen"),
+            seen_revision=request.form.get("revision"),
         )
     except (Conflict, ValidationError) as error:
         db.session.rollback()
@@ -137,7 +138,11 @@ def bulk():
             continue
         try:
             moderation.act(
-                _actor(), comment, action, seen_status=request.form.get(f"seen_{comment.id}")
+                _actor(),
+                comment,
+                action,
+                seen_status=request.form.get(f"seen_{comment.id}"),
+                seen_revision=request.form.get(f"revision_{comment.id}"),
             )
             db.session.commit()
             done += 1

@@ -41,14 +41,14 @@
   function decide(item, action) {
     // One decision at a time per comment: a second press would only meet "Already handled".
     if (item.getAttribute("aria-busy") === "true") return;
-    var data = new FormData();
-    data.append("csrf_token", form.elements.csrf_token.value);
-    data.append("action", action);
     var id = item.dataset.comment;
-    var seen = form.elements["seen_" + id];
-    var reason = form.elements["reason_" + id];
-    if (seen) data.append("seen_" + id, seen.value);
-    if (reason && reason.value) data.append("reason_" + id, reason.value);
+    var data = new FormData();
+    data.append("csrf_token", document.querySelector('meta[name="csrf-token"]').content);
+    data.append("action", action);
+    data.append("seen", item.dataset.seen);
+    data.append("revision", item.dataset.revision);
+    var reason = document.getElementById("reason-" + id);
+    if (action === "reject" && reason && reason.value) data.append("reason", reason.value);
     item.setAttribute("aria-busy", "true");
     return fetch(item.dataset.actionUrl, {
       method: "POST",
@@ -70,6 +70,8 @@
         var next = items()[items().indexOf(item) + 1] || items()[items().indexOf(item) - 1];
         item.classList.add("done");
         item.hidden = true;
+        var box = item.querySelector("input[type=checkbox]");
+        if (box) { box.checked = false; box.disabled = true; }  // out of any bulk action
         announce("Comment " + id + ": " + answer.status + ".");
         if (next) {
           select(next);
@@ -86,7 +88,8 @@
       });
     }).catch(function () {
       item.removeAttribute("aria-busy");
-      form.requestSubmit(item.querySelector('button[value="' + action + '"]'));
+      var button = item.querySelector('button[value="' + action + '"]');
+      button.form.requestSubmit(button);  // the plain form post still works
     });
   }
 

@@ -75,9 +75,18 @@ def act(comment_id):
         reason=data.get("reason"),
         note=data.get("note"),
         link=data.get("link"),
+        seen_revision=_revision(data.get("revision")),
     )
     db.session.commit()
     return {"comment": comment_json(comment, comment.thread.key, user)}
+
+
+def _revision(raw):
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise ValidationError(fields={"revision": "Use the comment's revision number."})
+    return raw
 
 
 @bp.post("/moderation/users/<username>/ban")
@@ -203,7 +212,9 @@ def _time(raw, name: str) -> datetime | None:
         if not isinstance(raw, str) or len(raw) > 40:
             raise ValueError
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)  # year 9999 at -01:00 overflows here
+    except (ValueError, OverflowError):
         raise ValidationError(
             fields={name: "Use an ISO 8601 time such as 2026-12-31T23:00:00Z."}
         ) from None
