@@ -569,3 +569,43 @@ def test_banned_moderators_cannot_moderate(client, people):
     cid = post(client, people["bob"], "x marks")["id"]
     client.post("/api/v1/moderation/users/mona/ban", json={"reason": "x"}, headers=people["ada"])
     assert act(client, people["mona"], cid, "reject").status_code == 403
+
+
+def test_settings_log_and_history_through_the_api(client, people):
+    got = client.get("/api/v1/moderation/settings", headers=people["ada"])
+    assert got.status_code == 200 and got.json["settings"]["max_links"] == 2
+    assert got.json["settings"]["hook_secret"] is False
+    changed = client.patch(
+        "/api/v1/moderation/settings",
+        json={"suspect_words": ["lighthouse"], "max_links": 4, "hook_secret": "s3cret"},
+        headers=people["ada"],
+    )
+    assert changed.status_code == 200
+    assert changed.json["settings"]["suspect_words"] == ["lighthouse"]
+    assert changed.json["settings"]["hook_secret"] is True  # never echoed back
+    for bad in (
+        {"max_links": "four"},
+        {"suspect_words": "one"},
+        {"no_such": 1},
+        {"max_links": -1},
+        {"hook_url": "ftp://x"},
+    ):
+        response = client.patch("/api/v1/moderation/settings", json=bad, headers=people["ada"])
+        assert response.status_code == 422, bad
+    assert client.get("/api/v1/moderation/settings", headers=people["mona"]).status_code == 403
+    assert (
+        client.patch("/api/v1/moderation/settings", json={}, headers=people["mona"]).status_code
+        == 403
+    )
+
+    cid = post(client, people["alice"], "the lighthouse again")["id"]  # held: suspect word
+    assert act(client, people["mona"], cid, "approve").status_code == 200
+    log = client.get("/api/v1/moderation/log", headers=people["ada"]).json
+    assert [e["action"] for e in log["entries"]] == ["approve", "settings"]
+    assert log["entries"][1]["after"]["hook_secret"] == "…"  # secrets stay out of the log
+    only = client.get("/api/v1/moderation/log?action=approve&actor=mona", headers=people["ada"])
+    assert [e["target_id"] for e in only.json["entries"]] == [cid]
+    assert client.get("/api/v1/moderation/log", headers=people["mona"]).status_code == 403
+    history = client.get("/api/v1/moderation/history", headers=people["mona"]).json
+    assert history["entries"][0]["before"]["status"] == "pending"
+    assert client.get("/api/v1/moderation/history", headers=people["alice"]).status_code == 403

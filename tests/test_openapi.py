@@ -6,6 +6,7 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
+from forum.models import Role
 from tests.conftest import PASSWORD
 
 
@@ -165,4 +166,122 @@ def test_real_responses_match_the_spec(client, spec, make, article):
         "post",
         "/threads/{key}/comments",
         client.post("/api/v1/threads/a-story/comments", data=huge, content_type="application/json"),
+    )
+
+
+def test_moderation_responses_match_the_spec(app, client, spec, make, article):
+    make.user("alice")
+    make.user("mona", role=Role.MODERATOR)
+    make.user("ada", role=Role.ADMIN)
+    token = {
+        name: {
+            "Authorization": "Bearer "
+            + client.post("/api/v1/tokens", json={"username": name, "password": PASSWORD}).json[
+                "token"
+            ]
+        }
+        for name in ("alice", "mona", "ada")
+    }
+    app.config["FORUM_MODERATION"] = "pre"
+    cid = client.post(
+        "/api/v1/threads/a-story/comments", json={"body": "held"}, headers=token["alice"]
+    ).json["comment"]["id"]
+    check(
+        spec,
+        "get",
+        "/moderation/queue/{name}",
+        client.get("/api/v1/moderation/queue/pending", headers=token["mona"]),
+    )
+    check(
+        spec,
+        "get",
+        "/moderation/queue/{name}",
+        client.get("/api/v1/moderation/queue/pending", headers=token["alice"]),
+    )
+    check(
+        spec,
+        "post",
+        "/moderation/comments/{id}",
+        client.post(
+            f"/api/v1/moderation/comments/{cid}", json={"action": "approve"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "post",
+        "/moderation/comments/{id}",
+        client.post(
+            f"/api/v1/moderation/comments/{cid}", json={"action": "approve"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "post",
+        "/comments/{id}/votes",
+        client.post(f"/api/v1/comments/{cid}/votes", json={"value": 1}, headers=token["mona"]),
+    )
+    check(
+        spec,
+        "post",
+        "/comments/{id}/flags",
+        client.post(
+            f"/api/v1/comments/{cid}/flags", json={"reason": "spam"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "post",
+        "/moderation/users/{username}/notes",
+        client.post(
+            "/api/v1/moderation/users/alice/notes", json={"body": "n"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "post",
+        "/moderation/users/{username}/ban",
+        client.post(
+            "/api/v1/moderation/users/alice/ban", json={"reason": "x"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "get",
+        "/moderation/users/{username}",
+        client.get("/api/v1/moderation/users/alice", headers=token["mona"]),
+    )
+    check(
+        spec,
+        "delete",
+        "/moderation/users/{username}/ban",
+        client.delete("/api/v1/moderation/users/alice/ban", headers=token["mona"]),
+    )
+    check(
+        spec,
+        "patch",
+        "/moderation/threads/{key}",
+        client.patch(
+            "/api/v1/moderation/threads/a-story", json={"status": "closed"}, headers=token["mona"]
+        ),
+    )
+    check(
+        spec,
+        "get",
+        "/moderation/settings",
+        client.get("/api/v1/moderation/settings", headers=token["ada"]),
+    )
+    check(
+        spec,
+        "patch",
+        "/moderation/settings",
+        client.patch("/api/v1/moderation/settings", json={"max_links": 3}, headers=token["ada"]),
+    )
+    check(
+        spec, "get", "/moderation/log", client.get("/api/v1/moderation/log", headers=token["ada"])
+    )
+    check(
+        spec,
+        "get",
+        "/moderation/history",
+        client.get("/api/v1/moderation/history", headers=token["mona"]),
     )

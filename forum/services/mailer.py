@@ -363,7 +363,9 @@ def send_due(limit: int | None = None, transport=None) -> PassResult:
     try:
         for message_id in ids:
             try:
-                if not claim(message_id, now):
+                # A fresh time per claim: the lease must outlast this send, however
+                # long the pass has run so far.
+                if not claim(message_id, utcnow()):
                     continue  # another process took it
                 if not _deliver(message_id, transport, sender, result):
                     break  # the server is unreachable: the rest waits for the next pass

@@ -110,6 +110,41 @@ def parse(form: dict[str, str]) -> dict[str, object]:
     return values
 
 
+def as_form(changes: dict) -> dict[str, str]:
+    """JSON values for some settings -> the settings form as a whole, as text,
+    so the API and the page share parse().  Raises ValidationError for a value
+    of the wrong type."""
+    form, fields = {}, {}
+    for field in FIELDS:
+        value = changes.get(field.key, current()[field.key] if field.kind != "secret" else "")
+        if field.kind == "words":
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                fields[field.key] = "Send a list of strings."
+                continue
+            form[field.key] = "\n".join(value)
+        elif field.kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                fields[field.key] = "Send a number."
+                continue
+            form[field.key] = str(value)
+        else:
+            if not isinstance(value, str):
+                fields[field.key] = "Send a string."
+                continue
+            form[field.key] = value
+    unknown = set(changes) - set(BY_KEY)
+    for key in unknown:
+        fields[str(key)[:60]] = "There is no such setting."
+    if fields:
+        raise ValidationError(fields=fields)
+    return form
+
+
+def public(values: dict) -> dict:
+    """Settings as shown to admins: the hook secret only says whether it is set."""
+    return {**values, "hook_secret": bool(values.get("hook_secret"))}
+
+
 def _is_web_address(raw: str) -> bool:
     try:
         parts = urlsplit(raw)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from forum import permissions
 from forum.errors import ValidationError
 from forum.extensions import db, limiter
-from forum.services import comments, moderation, threads, votes
+from forum.services import comments, moderation, settings, threads, votes
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.serializers import comment_json, iso, thread_json, user_json
 
@@ -159,6 +159,50 @@ def update_thread(key):
     return thread_json(thread)
 
 
+@bp.get("/moderation/settings")
+def get_settings():
+    actor = _actor()
+    permissions.require(permissions.can_administer(actor), "Admins only.")
+    return {"settings": settings.public(settings.current())}
+
+
+@bp.patch("/moderation/settings")
+def update_settings():
+    data = body()
+    actor = _actor()
+    permissions.require(permissions.can_administer(actor), "Admins only.")
+    moderation.change_settings(actor, settings.as_form(data))
+    db.session.commit()
+    return {"settings": settings.public(settings.current())}
+
+
+@bp.get("/moderation/log")
+def audit_log():
+    actor = _actor()
+    permissions.require(permissions.can_administer(actor), "Admins only.")
+    by = None
+    if request.args.get("actor"):
+        by = moderation.user_by_name(request.args["actor"])
+    entries, next_cursor = moderation.audit_page(
+        actor,
+        limit=_limit(request.args.get("limit")),
+        cursor=request.args.get("cursor") or None,
+        action=request.args.get("action") or None,
+        actor=by,
+        target_type=request.args.get("target") or None,
+    )
+    return {"entries": [audit_json(e) for e in entries], "next_cursor": next_cursor}
+
+
+@bp.get("/moderation/history")
+def history():
+    actor = _actor()
+    entries, next_cursor = moderation.history_page(
+        actor, limit=_limit(request.args.get("limit")), cursor=request.args.get("cursor") or None
+    )
+    return {"entries": [audit_json(e) for e in entries], "next_cursor": next_cursor}
+
+
 # -- shapes ------------------------------------------------------------------------------
 
 
@@ -176,6 +220,7 @@ def queue_item_json(item: moderation.QueueItem, viewer) -> dict:
     ]
     data["hold_reasons"] = comment.hold_reasons
     data["thread_title"] = comment.thread.title
+    data["author_created_at"] = iso(comment.author.created_at) if comment.author else None
     data["author_record"] = {
         "approved": item.record.approved,
         "pending": item.record.pending,
@@ -184,6 +229,21 @@ def queue_item_json(item: moderation.QueueItem, viewer) -> dict:
         "notes": len(item.record.notes),
     }
     return data
+
+
+def audit_json(entry) -> dict:
+    return {
+        "id": entry.id,
+        "actor": entry.actor.username if entry.actor else None,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target": entry.target_label,
+        "reason": entry.reason,
+        "before": entry.before,
+        "after": entry.after,
+        "created_at": iso(entry.created_at),
+    }
 
 
 def ban_json(user, viewer) -> dict:

@@ -174,12 +174,65 @@ SCHEMAS = {
         {"body": {"type": "string"}, "author": {"type": ["string", "null"]}, "created_at": TIME},
     ),
 }
+SCHEMAS["AuditEntry"] = _object(
+    [
+        "id",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "target",
+        "reason",
+        "before",
+        "after",
+        "created_at",
+    ],
+    {
+        "id": {"type": "integer"},
+        "actor": {"type": ["string", "null"], "description": "null: an automatic rule"},
+        "action": {"type": "string"},
+        "target_type": {"enum": ["comment", "user", "thread", "settings"]},
+        "target_id": {"type": ["integer", "null"]},
+        "target": {"type": "string"},
+        "reason": {"type": ["string", "null"]},
+        "before": {"type": "object"},
+        "after": {"type": "object"},
+        "created_at": TIME,
+    },
+)
+SCHEMAS["Settings"] = {
+    "type": "object",
+    "description": "The automatic-hold settings; hook_secret only says whether one is set.",
+    "properties": {
+        "banned_words": {"type": "array", "items": {"type": "string"}},
+        "banned_action": {"enum": ["refuse", "spam"]},
+        "suspect_words": {"type": "array", "items": {"type": "string"}},
+        "banned_email_domains": {"type": "array", "items": {"type": "string"}},
+        "premoderated_email_domains": {"type": "array", "items": {"type": "string"}},
+        "max_links": {"type": "integer"},
+        "duplicate_hours": {"type": "integer"},
+        "new_account_minutes": {"type": "integer"},
+        "new_account_comments": {"type": "integer"},
+        "rejection_threshold": {"type": "number"},
+        "rejection_window": {"type": "integer"},
+        "flag_threshold": {"type": "integer"},
+        "trusted_after": {"type": "integer"},
+        "hook_url": {"type": "string"},
+        "hook_secret": {"type": ["boolean", "string"]},
+    },
+}
 SCHEMAS["QueueItem"] = {
     "allOf": [
         {**SCHEMAS["Comment"], "additionalProperties": True},
         {
             "type": "object",
-            "required": ["flags", "hold_reasons", "thread_title", "author_record"],
+            "required": [
+                "flags",
+                "hold_reasons",
+                "thread_title",
+                "author_created_at",
+                "author_record",
+            ],
             "properties": {
                 "flags": {"type": "array", "items": _ref("Flag")},
                 "hold_reasons": {
@@ -191,6 +244,7 @@ SCHEMAS["QueueItem"] = {
                     },
                 },
                 "thread_title": {"type": "string"},
+                "author_created_at": NULLABLE_TIME,
                 "author_record": {
                     "type": "object",
                     "additionalProperties": {"type": "integer"},
@@ -200,6 +254,13 @@ SCHEMAS["QueueItem"] = {
     ]
 }
 
+AUDIT_PAGE = _object(
+    ["entries", "next_cursor"],
+    {
+        "entries": {"type": "array", "items": _ref("AuditEntry")},
+        "next_cursor": {"type": ["string", "null"]},
+    },
+)
 CREDENTIALS = _object(
     ["username", "password"],
     {"username": {"type": "string"}, "password": {"type": "string"}},
@@ -443,6 +504,53 @@ PATHS = {
                 additional=True,
             ),
             parameters=[COMMENT_ID],
+            description=MODERATORS,
+        )
+    },
+    "/moderation/settings": {
+        "get": _operation(
+            "The automatic-hold settings",
+            {
+                "200": _answer("Settings", _object(["settings"], {"settings": _ref("Settings")})),
+                **_errors(403),
+            },
+            description="Admins only.",
+        ),
+        "patch": _operation(
+            "Change some settings (the others keep their values); audited",
+            {
+                "200": _answer("Settings", _object(["settings"], {"settings": _ref("Settings")})),
+                **_errors(400, 403),
+            },
+            _ref("Settings"),
+            description="Admins only.",
+        ),
+    },
+    "/moderation/log": {
+        "get": _operation(
+            "The audit log, newest first",
+            {
+                "200": _answer("A page", AUDIT_PAGE),
+                **_errors(403, 404, 422),
+            },
+            parameters=[
+                {"name": "action", "in": "query", "schema": {"type": "string"}},
+                {"name": "target", "in": "query", "schema": {"type": "string"}},
+                {"name": "actor", "in": "query", "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+            description="Admins only.",
+        )
+    },
+    "/moderation/history": {
+        "get": _operation(
+            "Approvals and restorations, newest first",
+            {"200": _answer("A page", AUDIT_PAGE), **_errors(403, 422)},
+            parameters=[
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
             description=MODERATORS,
         )
     },
