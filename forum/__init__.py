@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from forum import cli, config, errors, permissions
 from forum.extensions import csrf, db, limiter, login_manager, migrate
 from forum.models import User, render_migration_item
+from forum.services import mailer
 from forum.views import (
     account,
     api,
@@ -26,6 +27,7 @@ from forum.views import (
     formatting,
     moderation,
     pages,
+    people,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,10 +73,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(people.bp)
 
     formatting.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    mailer.start_background_sender(app)
     app.jinja_env.globals.update(permissions.TEMPLATE_GLOBALS)
     app.after_request(_security_headers)
     return app

@@ -4,6 +4,7 @@ on these forms by show_errors()."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -30,8 +31,16 @@ class LoginForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Your comment", description="Markdown works: **bold**, *italic*, links.")
+    body = TextAreaField(
+        "Your comment",
+        description="Markdown works: **bold**, *italic*, links, and ||spoilers|| to hide a twist.",
+    )
     parent_id = HiddenField()
+    theory_title = StringField(
+        "Theory title (optional)",
+        description="Give it a title to post it as a theory: 3 to 120 characters.",
+    )
+    spoiler = BooleanField("The whole comment is a spoiler")
 
 
 class EditForm(FlaskForm):
@@ -51,6 +60,11 @@ class FlagForm(FlaskForm):
         validate_choice=False,  # the service says what is wrong, in one place
     )
     note = TextAreaField("Anything the moderators should know? (optional)")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", description="How your name appears on comments")
+    bio = TextAreaField("About you", description="A line or two; at most 300 characters")
 
 
 class ConfirmForm(FlaskForm):

@@ -143,6 +143,8 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(String(300), default="")
     # The notification kinds this reader asked to receive by email (opt-in).
     email_kinds: Mapped[list] = mapped_column(JSON, default=list)
+    # Unread notifications, kept with them, so the header needs no query of its own.
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now

@@ -161,6 +161,7 @@ TEMPLATE_GLOBALS = {
     "can_edit": can_edit,
     "can_delete": can_delete,
     "is_moderator": is_moderator,
+    "is_signed_in": is_signed_in,
     "is_banned": is_banned,
     "ban_message": ban_message,
     "can_flag": can_flag,

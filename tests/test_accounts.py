@@ -22,7 +22,7 @@ def test_register_logs_in_and_returns_to_next(client):
     assert response.status_code == 302
     assert response.headers["Location"] == "/articles/a-story?sort=top"
     page = client.get("/").get_data(as_text=True)
-    assert "Signed in as <strong>Newcomer</strong>" in page
+    assert "<strong>Newcomer</strong></a>" in page and "Signed in as" in page
 
 
 def test_register_shows_every_problem_and_keeps_input(client):

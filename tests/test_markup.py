@@ -41,6 +41,16 @@ CASES = [
     # Raw HTML is never markup: it is shown as the text that was typed.
     ("<b>hi</b>", "<p>&lt;b&gt;hi&lt;/b&gt;</p>"),
     ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+    # Inline spoilers (more in test_spoilers_markup.py); imitating them in HTML is text.
+    (
+        "it was ||the keeper||",
+        '<p>it was <span class="spoiler" tabindex="0"><span class="spoiler-text">'
+        "the keeper</span></span></p>",
+    ),
+    (
+        '<span class="spoiler">x</span>',
+        "<p>&lt;span class=&quot;spoiler&quot;&gt;x&lt;/span&gt;</p>",
+    ),
 ]
 
 
@@ -135,6 +145,24 @@ def test_hostile_input_never_becomes_live_markup(source):
         if "href" in attributes:
             href = attributes["href"]
             assert href.startswith(("http://", "https://", "mailto:")), html
+            assert attributes["rel"] == "nofollow ugc noopener", html
+
+
+# The only spans a comment can hold: the two of an inline spoiler, exactly so.
+SPOILER_SPANS = [{"class": "spoiler", "tabindex": "0"}, {"class": "spoiler-text"}]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_input_inside_a_spoiler_never_becomes_live_markup(source):
+    html = render_comment(normalize(f"||{source}||"))
+    for tag, attributes in Elements(html).found:
+        if tag == "span":
+            assert attributes in SPOILER_SPANS, html
+            continue
+        assert tag in ALLOWED, html
+        assert set(attributes) <= ALLOWED[tag], html
+        if "href" in attributes:
+            assert attributes["href"].startswith(("http://", "https://", "mailto:")), html
             assert attributes["rel"] == "nofollow ugc noopener", html
 
 

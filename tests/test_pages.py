@@ -262,7 +262,7 @@ def test_user_text_is_escaped_everywhere(client, make, app):
     cid = make.comment(user, "a-story", "<img src=x onerror=alert(1)>")
     page = html(client.get("/articles/a-story"))
     assert "<script>alert(1)" not in page
-    assert "<img" not in page
+    assert "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert f'id="c{cid}"' in page
 

@@ -72,9 +72,9 @@ def test_statement_count_does_not_grow_with_the_thread(app, two_threads, client,
             assert counts["small"] == counts["large"], case
             # thread (with its article), the page's roots, their trees, and on the
             # HTML page the Editors' picks; signed in: the session's user, and on
-            # the HTML page the reader's own votes
+            # the HTML page the reader's own votes, mutes and whether they follow
             html_page = "api" not in path
-            expected = 3 + html_page + signed_in * (1 + html_page)
+            expected = 3 + html_page + signed_in * (1 + 3 * html_page)
             assert counts["large"] == expected, case
             if "api" in path:
                 assert len(response.json["comments"]) == 100  # every top-level comment

@@ -25,7 +25,7 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services import rules, settings
+from forum.services import notifications, rules, settings
 from forum.services.audit import audit
 from forum.services.threads import moderation_mode
 
@@ -113,7 +113,7 @@ def post_comment(
         raise ValidationError(fields=fields)
 
     verdict = rules.review(_submission(author, thread, body))
-    return add_comment(
+    comment = add_comment(
         thread,
         author,
         parent,
@@ -123,6 +123,11 @@ def post_comment(
         spoiler=spoiler,
         hold_reasons=verdict.reasons,
     )
+    if comment.status == CommentStatus.APPROVED:
+        notifications.comment_published(comment)
+    else:
+        notifications.follow(author, thread)  # to hear about the thread once published
+    return comment
 
 
 def _submission(author: User, thread: Thread, body: str, comment=None) -> rules.Submission:

@@ -32,7 +32,7 @@ from forum.models import (
     UserNote,
     utcnow,
 )
-from forum.services import settings
+from forum.services import notifications, settings
 from forum.services.accounts import find_user
 from forum.services.audit import audit
 from forum.services.comments import change_status, decode_cursor, encode_cursor
@@ -89,6 +89,10 @@ def act(
         raise Conflict("This comment changed since you opened it (edited or decided); reload it.")
     now = now or utcnow()
     before = _state(comment)
+    # Held when posted and never shown: approving it is its first publication.
+    first_publication = comment.status in (CommentStatus.PENDING, CommentStatus.SPAM) and not any(
+        reason.get("rule") == "flags" for reason in comment.hold_reasons
+    )
     with (
         _conflict_if_changed("Another moderator changed this comment just now; reload it."),
         db.session.no_autoflush,  # one UPDATE of the comment, at the flush below
@@ -98,9 +102,24 @@ def act(
             comment.moderated_at = now
             comment.moderated_by_id = actor.id
             comment.moderation_reason = reason if action == "reject" else None
+        elif action.endswith("_theory"):
+            comment.moderated_at = now  # when it was settled: "recently confirmed"
+            comment.moderated_by_id = actor.id
         audit(actor, action, comment, reason or note, before, _state(comment))
         db.session.flush()
+    _announce(comment, action, first_publication)
     return comment
+
+
+def _announce(comment: Comment, action: str, first_publication: bool) -> None:
+    """Tell the author the outcome, and the thread about words shown for the first time."""
+    if action == "approve" and first_publication:
+        notifications.comment_decided(comment, approved=True)
+        notifications.comment_published(comment)
+    elif action == "reject":
+        notifications.comment_decided(comment, approved=False)
+    elif action in ("confirm_theory", "debunk_theory"):
+        notifications.theory_settled(comment, confirmed=action == "confirm_theory")
 
 
 @contextmanager

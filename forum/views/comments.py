@@ -51,7 +51,12 @@ def create(slug):
             if parent is None or not permissions.can_view(current_user, parent):
                 raise ValidationError(fields={"parent_id": "That comment is no longer there."})
         comment = comments.post_comment(
-            current_user._get_current_object(), article.thread, form.body.data, parent=parent
+            current_user._get_current_object(),
+            article.thread,
+            form.body.data,
+            parent=parent,
+            theory_title=(form.theory_title.data or "").strip() or None,
+            spoiler=bool(form.spoiler.data),
         )
     except ForumError as error:
         db.session.rollback()

@@ -8,6 +8,11 @@ its ETag is a hash of the document, which makes a poll that finds nothing new a
 304 without a body, and stays valid through changes a feed does not show (votes,
 say).  There is no Last-Modified: removing or rejecting a comment changes the
 feed without making anything in it newer, so a date would wrongly say "unchanged".
+
+Spoilers stay hidden, as on the site before a reader chooses to look: inline
+||spoilers|| become a "[spoiler]" link, and a whole comment the site collapses
+(marked as a spoiler, or a reply or theory in the article's spoiler window) is
+an entry that links to it without its words.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, current_app, make_response, request, url_for
 from markupsafe import escape
 
 from forum.models import Comment, utcnow
@@ -38,6 +43,7 @@ _CHUNK = 512
 # Everything outside XML 1.0's Char production: C0 controls but tab and newlines,
 # lone surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPAN_TAG = re.compile(r"(<span\b[^>]*>|</span>)")
 _DNS_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 
@@ -112,8 +118,9 @@ def _entry(feed: Element, comment: Comment, now: datetime, host: str) -> None:
             f'<a href="{escape(permalink)}">Read it on the site</a>.</p>'
         )
     else:
-        summary = f"Theory: {comment.theory_title}" if comment.is_theory else excerpt(comment.html)
-        html = comment.html  # sanitized when it was written
+        # Sanitized when it was written; inline spoilers become a link to the site.
+        html = without_spoilers(comment.html, f'<a href="{escape(permalink)}">[spoiler]</a>')
+        summary = f"Theory: {comment.theory_title}" if comment.is_theory else excerpt(html)
     entry = SubElement(feed, "entry")
     _add(entry, "id", _tag(host, comment.created_at, f"comment:{comment.id}"))
     _add(entry, "title", f"{author}: {summary or '(no text)'}")
@@ -147,11 +154,36 @@ def _tag(host: str, moment: datetime, specific: str) -> str:
 
 
 def _tag_host() -> str:
-    """The host name the feed's links use (SERVER_NAME, else the request's)."""
-    host = (urlsplit(url_for("pages.index", _external=True)).hostname or "").lower()
+    """The site's host name: FORUM_BASE_URL's when set, so ids do not change with
+    the name a request came in by; else the one the feed's links use."""
+    base = current_app.config.get("FORUM_BASE_URL") or url_for("pages.index", _external=True)
+    host = (urlsplit(base).hostname or "").lower()
     if not _DNS_NAME.fullmatch(host):
         host = "localhost"  # an IPv6 literal, say: not a name a tag: URI can use
     return host
+
+
+def without_spoilers(clean_html: str, placeholder: str) -> str:
+    """The comment's HTML with each inline spoiler (||text||) replaced whole by
+    placeholder.  On the site CSS hides them; a feed reader ignores the site's
+    CSS and would show them.  The sanitizer lets a span into a comment only as
+    part of a spoiler, so every span tag is one, and "<span" occurs nowhere else
+    (in text and attribute values it is escaped); spoilers may nest, hence the
+    depth.  A regular split keeps this linear however many spoilers there are."""
+    if "<span" not in clean_html:
+        return clean_html
+    kept, depth = [], 0
+    for index, part in enumerate(_SPAN_TAG.split(clean_html)):
+        if index % 2 == 0:  # what lies between span tags
+            if depth == 0:
+                kept.append(part)
+        elif part.startswith("</"):
+            depth = max(0, depth - 1)
+        else:
+            if depth == 0:
+                kept.append(placeholder)
+            depth += 1
+    return "".join(kept)
 
 
 class _TextOnly(HTMLParser):

@@ -36,6 +36,23 @@ def age(moment: datetime) -> str:
     return "under a minute"
 
 
+def ago(moment: datetime) -> str:
+    """ "3 hours ago"; the exact time goes in the <time> element's title."""
+    text = age(moment)
+    return "just now" if text == "under a minute" else f"{text} ago"
+
+
+def cover_for(comment, muted=None, spoiler_window=False) -> str | None:
+    """Why a comment starts collapsed for this reader (its summary line), or None."""
+    if muted and comment.author_id in muted:
+        return "Comment by a reader you muted — show"
+    if comment.spoiler:
+        return "Contains spoilers — show"
+    if spoiler_window and (comment.parent_id is not None or comment.is_theory):
+        return "Collapsed during the spoiler window — show"
+    return None
+
+
 def held_words(comment) -> list[str]:
     """The words the automatic rules matched, to highlight for the moderator."""
     return [w for reason in comment.hold_reasons for w in reason.get("words", [])]
@@ -48,7 +65,9 @@ def highlighted(clean_html: str, words: list[str]) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(age)
+    app.add_template_filter(ago)
     app.add_template_global(held_words)
+    app.add_template_global(cover_for)
     app.add_template_global(highlighted, "highlight")
     app.add_template_filter(iso)
     app.add_template_filter(when)

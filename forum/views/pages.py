@@ -1,11 +1,21 @@
 """The reading pages: the index of articles and an article with its thread."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
-from forum.services import comments, threads, votes
+from forum.models import utcnow
+from forum.services import comments, notifications, people, theories, threads, votes
 from forum.views.params import parse_id
 
 bp = Blueprint("pages", __name__)
@@ -41,9 +51,17 @@ def article(slug):
     if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position)
     shown = [n.comment.id for root in page.roots for n in (root, *comments.descendants(root))]
+    tab = "theories" if request.args.get("tab") == "theories" else "discussion"
+    theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
         my_votes=votes.my_votes(current_user, shown),
+        tab=tab,
+        theory_list=theory_list,
+        theory_replies=theories.reply_counts(theory_list),
+        muted=people.muted_ids(current_user),
+        spoiler_window=_in_spoiler_window(article),
+        following=notifications.is_following(current_user, thread),
         article=article,
         thread=thread,
         page=page,
@@ -76,6 +94,25 @@ def more_comments(slug):
         page=page,
         sort=sort,
         my_votes=votes.my_votes(current_user, shown),
+    )
+
+
+@bp.post("/articles/<slug>/spoilers")
+def show_spoilers(slug):
+    """A reader opts in to this article's spoilers (kept in their session)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    article = threads.article_by_slug(slug)
+    allowed = [i for i in session.get("spoilers_ok", []) if isinstance(i, int)][-49:]
+    session["spoilers_ok"] = [*allowed, article.id]
+    return redirect(url_for("pages.article", slug=slug) + "#discussion")
+
+
+def _in_spoiler_window(article) -> bool:
+    return (
+        article.spoiler_until is not None
+        and utcnow() < article.spoiler_until
+        and article.id not in session.get("spoilers_ok", [])
     )
 
 

@@ -1,0 +1,201 @@
+"""In-app notifications (and emails for the kinds a reader opted into), and
+following threads.  Called by the services whose changes they announce, in the
+same transaction."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from forum import permissions
+from forum.extensions import db
+from forum.models import (
+    Comment,
+    Follow,
+    Mute,
+    Notification,
+    NotificationKind,
+    Thread,
+    User,
+    utcnow,
+)
+from forum.services import mailer
+
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
+SUBJECTS = {
+    NotificationKind.REPLY: "{actor} replied to your comment",
+    NotificationKind.THREAD_REPLY: "New comment on “{thread}”",
+    NotificationKind.APPROVED: "Your comment on “{thread}” is published",
+    NotificationKind.REJECTED: "Your comment on “{thread}” was removed",
+    NotificationKind.THEORY_CONFIRMED: "You called it: your theory was confirmed",
+    NotificationKind.THEORY_DEBUNKED: "Your theory was debunked",
+    NotificationKind.MENTION: "{actor} mentioned you",
+}
+
+
+def describe(note: Notification) -> str:
+    """The one-line sentence shown in the list and used as the email subject."""
+    comment = note.comment
+    return SUBJECTS[note.kind].format(
+        actor=note.actor.display_name if note.actor else "Someone",
+        thread=comment.thread.title if comment is not None else "a discussion",
+    )
+
+
+# -- announcing ------------------------------------------------------------------------
+
+
+def comment_published(comment: Comment) -> None:
+    """A comment became visible: tell the parent's author, followers and anyone
+    mentioned (each reader once, and never the author themselves)."""
+    author = comment.author
+    told: set[int] = {author.id} if author else set()
+    muted_by = _muted_by(author)
+    if comment.parent is not None and comment.parent.author_id:
+        _notify(comment.parent.author_id, NotificationKind.REPLY, comment, told, muted_by)
+    for user_id in _mentioned(comment.body):
+        _notify(user_id, NotificationKind.MENTION, comment, told, muted_by)
+    followers = db.session.scalars(
+        select(Follow.user_id).where(Follow.thread_id == comment.thread_id)
+    ).all()
+    for user_id in followers:
+        _notify(user_id, NotificationKind.THREAD_REPLY, comment, told, muted_by)
+    if author is not None:
+        follow(author, comment.thread)
+
+
+def comment_decided(comment: Comment, approved: bool) -> None:
+    """A held comment was approved or rejected: its author hears the outcome."""
+    if comment.author_id is None:
+        return
+    kind = NotificationKind.APPROVED if approved else NotificationKind.REJECTED
+    _notify(comment.author_id, kind, comment, set(), set(), detail=comment.moderation_reason or "")
+
+
+def theory_settled(comment: Comment, confirmed: bool) -> None:
+    if comment.author_id is None:
+        return
+    kind = NotificationKind.THEORY_CONFIRMED if confirmed else NotificationKind.THEORY_DEBUNKED
+    _notify(comment.author_id, kind, comment, set(), set(), detail=comment.theory_note or "")
+
+
+def _notify(user_id, kind, comment, told: set[int], muted_by: set[int], detail: str = "") -> None:
+    if user_id in told or user_id in muted_by:
+        return
+    told.add(user_id)
+    note = Notification(
+        user_id=user_id,
+        kind=kind,
+        comment=comment,
+        actor_id=comment.author_id
+        if kind in (NotificationKind.REPLY, NotificationKind.THREAD_REPLY, NotificationKind.MENTION)
+        else None,
+        detail=detail[:500],
+        created_at=utcnow(),
+    )
+    db.session.add(note)
+    db.session.execute(
+        update(User).where(User.id == user_id).values(unread_count=User.unread_count + 1)
+    )
+    recipient = db.session.get(User, user_id)
+    if recipient is not None and kind.value in (recipient.email_kinds or []):
+        db.session.flush()  # the notification's relationships, for the text
+        mailer.enqueue(recipient, kind, describe(note), _email_body(note))
+
+
+def _email_body(note: Notification) -> str:
+    comment = note.comment
+    lines = [describe(note) + "."]
+    if note.detail:
+        lines.append(note.detail)
+    if comment is not None and comment.body:
+        excerpt = comment.body if len(comment.body) <= 500 else comment.body[:497] + "…"
+        lines.append("")
+        lines.append(excerpt)
+    return "\n".join(lines)
+
+
+def _mentioned(body: str) -> set[int]:
+    names = {name.lower() for name in MENTION.findall(body)}
+    if not names:
+        return set()
+    return set(db.session.scalars(select(User.id).where(User.username_key.in_(names))))
+
+
+def _muted_by(author: User | None) -> set[int]:
+    if author is None:
+        return set()
+    return set(db.session.scalars(select(Mute.user_id).where(Mute.muted_id == author.id)))
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def inbox(user: User, limit: int = 30, before_id: int | None = None) -> list[Notification]:
+    """Newest first; raises Unauthorized for visitors."""
+    permissions.require_signed_in(user)
+    query = (
+        select(Notification)
+        .options(
+            joinedload(Notification.actor),
+            joinedload(Notification.comment).joinedload(Comment.thread),
+        )
+        .where(Notification.user_id == user.id)
+    )
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    return db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def mark_read(user: User, ids: list[int] | None = None) -> int:
+    """Mark these (or all) as read; returns how many stay unread."""
+    permissions.require_signed_in(user)
+    query = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    db.session.execute(query.values(read_at=utcnow()))
+    unread = db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+    user.unread_count = unread
+    db.session.flush()
+    return unread
+
+
+# -- following -------------------------------------------------------------------------------
+
+
+def is_following(user, thread: Thread) -> bool:
+    if not permissions.is_signed_in(user):
+        return False
+    return (
+        db.session.scalar(
+            select(Follow.id).where(Follow.user_id == user.id, Follow.thread_id == thread.id)
+        )
+        is not None
+    )
+
+
+def follow(user: User, thread: Thread) -> None:
+    permissions.require_signed_in(user)
+    if is_following(user, thread):
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(Follow(user_id=user.id, thread_id=thread.id, created_at=utcnow()))
+    except IntegrityError:  # the same reader, twice at once
+        pass
+
+
+def unfollow(user: User, thread: Thread) -> None:
+    permissions.require_signed_in(user)
+    db.session.execute(
+        Follow.__table__.delete().where(Follow.user_id == user.id, Follow.thread_id == thread.id)
+    )

@@ -1,0 +1,62 @@
+"""Readers' profiles and mutes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from forum import permissions
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.markup import normalize
+from forum.models import Mute, User, utcnow
+
+BIO_MAX = 300
+NAME_MAX = 50
+
+
+def update_profile(user: User, display_name, bio) -> User:
+    """Raises ValidationError (display_name, bio)."""
+    fields = {}
+    name = normalize(display_name) if isinstance(display_name, str) else ""
+    bio = normalize(bio) if isinstance(bio, str) else ""
+    if not 1 <= len(name) <= NAME_MAX:
+        fields["display_name"] = f"Use 1 to {NAME_MAX} characters."
+    if len(bio) > BIO_MAX:
+        fields["bio"] = f"Keep it under {BIO_MAX} characters."
+    if fields:
+        raise ValidationError(fields=fields)
+    user.display_name = name
+    user.bio = bio
+    db.session.flush()
+    return user
+
+
+def muted_ids(viewer) -> set[int]:
+    if not permissions.is_signed_in(viewer):
+        return set()
+    return set(db.session.scalars(select(Mute.muted_id).where(Mute.user_id == viewer.id)))
+
+
+def is_muting(viewer, user: User) -> bool:
+    return user.id in muted_ids(viewer)
+
+
+def mute(viewer: User, user: User) -> None:
+    permissions.require_signed_in(viewer)
+    if viewer.id == user.id:
+        raise ValidationError("You cannot mute yourself.")
+    if is_muting(viewer, user):
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(Mute(user_id=viewer.id, muted_id=user.id, created_at=utcnow()))
+    except IntegrityError:
+        pass
+
+
+def unmute(viewer: User, user: User) -> None:
+    permissions.require_signed_in(viewer)
+    db.session.execute(
+        Mute.__table__.delete().where(Mute.user_id == viewer.id, Mute.muted_id == user.id)
+    )

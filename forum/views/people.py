@@ -1,0 +1,131 @@
+"""Readers' own pages: profiles, notifications, following, muting, and the
+site-wide theories page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum.errors import NotFound, ValidationError
+from forum.extensions import db
+from forum.forms import ConfirmForm, ProfileForm, show_errors
+from forum.services import accounts, notifications, people, theories, threads
+from forum.views.params import parse_id
+from forum.views.redirects import safe_next
+
+bp = Blueprint("people", __name__)
+
+
+def _check_form() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+def _user(username):
+    user = accounts.find_user(username)
+    if user is None:
+        raise NotFound("There is no reader by that name.")
+    return user
+
+
+@bp.get("/users/<username>")
+def profile(username):
+    user = _user(username)
+    return render_template(
+        "people/profile.html",
+        person=user,
+        record=theories.record(user),
+        theory_list=theories.by_author(user),
+        comment_list=theories.published_by(user),
+        muted=people.is_muting(current_user, user),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    form = ProfileForm(
+        display_name=current_user.display_name, bio=current_user.bio, formdata=request.form or None
+    )
+    status = 200
+    if form.validate_on_submit():
+        try:
+            people.update_profile(
+                current_user._get_current_object(), form.display_name.data, form.bio.data
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            show_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash("Your profile is saved.")
+            return redirect(url_for("people.profile", username=current_user.username))
+    return render_template("people/edit.html", form=form), status
+
+
+@bp.get("/notifications")
+@login_required
+def inbox():
+    items = notifications.inbox(current_user, before_id=parse_id(request.args.get("before")))
+    return render_template(
+        "people/notifications.html",
+        items=items,
+        describe=notifications.describe,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    _check_form()
+    notifications.mark_read(current_user._get_current_object())
+    db.session.commit()
+    flash("All caught up.")
+    return redirect(url_for("people.inbox"))
+
+
+@bp.post("/articles/<slug>/follow")
+@login_required
+def follow(slug):
+    _check_form()
+    thread = threads.article_by_slug(slug).thread
+    if request.form.get("follow") == "0":
+        notifications.unfollow(current_user._get_current_object(), thread)
+        flash("You will no longer hear about new comments here.")
+    else:
+        notifications.follow(current_user._get_current_object(), thread)
+        flash("You will hear about new comments here.")
+    db.session.commit()
+    return redirect(url_for("pages.article", slug=slug) + "#discussion")
+
+
+@bp.post("/users/<username>/mute")
+@login_required
+def mute(username):
+    _check_form()
+    user = _user(username)
+    if request.form.get("mute") == "0":
+        people.unmute(current_user._get_current_object(), user)
+        flash(f"{user.display_name}'s comments show again.")
+    else:
+        people.mute(current_user._get_current_object(), user)
+        flash(f"{user.display_name}'s comments are collapsed for you now.")
+    db.session.commit()
+    return redirect(
+        safe_next(request.form.get("next"), url_for("people.profile", username=username))
+    )
+
+
+@bp.get("/theories")
+def all_theories():
+    week = theories.top_open_this_week()
+    confirmed = theories.recently_confirmed()
+    return render_template(
+        "people/theories.html",
+        week=week,
+        confirmed=confirmed,
+        replies=theories.reply_counts([*week, *confirmed]),
+    )

@@ -1,0 +1,331 @@
+"""Inline spoilers (||text||) as a reader meets them: real Chromium, real server.
+
+Concealed until the button is pressed (mouse, Enter, Space) and absent from the
+accessibility tree until then; revealed by a click or Tab without JavaScript;
+enhanced when a comment arrives later; open in the moderation queue; no serious
+axe findings, in either colour scheme, concealed or revealed.  The server fixture
+follows tests/test_browser.py.  Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if not AXE.exists():
+        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package (pip install -e '.[dev]')")
+    return missing
+
+
+if _missing():
+    _reason = "browser tests need " + ", ".join(_missing())
+    if os.environ.get("CI") == "true":
+        pytest.fail(_reason + " (CI=true: refusing to skip)", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.models import Role  # noqa: E402
+from forum.services import accounts, comments, moderation, threads  # noqa: E402
+
+PASSWORD = "correct horse battery"
+ARTICLE = "spoilers-ahead"
+HELD = "spoilers-held"  # pre-moderated: the comment waits in the queue
+BODY = (
+    "Before ||the *keeper* lit it|| after.\n\n"
+    "Source: ||the [tide tables](https://example.org/tides) say so||."
+)
+FIRST, SECOND = "the keeper lit it", "tide tables"
+
+expect.set_options(timeout=5_000)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+class Site:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    database = tmp_path_factory.mktemp("browser-spoilers") / "forum.sqlite"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "x",
+            "FORUM_RATELIMIT": "off",
+            "TESTING": True,
+            "FORUM_ARGON2_TIME_COST": 1,
+            "FORUM_ARGON2_MEMORY_KIB": 1024,
+            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10_000},
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        _seed()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _seed() -> None:
+    reader = accounts.register("lena", "lena@example.org", PASSWORD)
+    admin = accounts.register("mira", "mira@example.org", PASSWORD, Role.ADMIN)
+    threads.save_article(ARTICLE, "Spoilers ahead", "An article with a discussion below.")
+    threads.save_article(HELD, "Spoilers held", "Every comment here waits for a moderator.")
+    db.session.flush()
+    comments.post_comment(reader, threads.thread_by_key(ARTICLE), BODY)
+    held = threads.thread_by_key(HELD)
+    moderation.update_thread(admin, held, moderation="pre")
+    comments.post_comment(reader, held, "Held: ||the keeper lit it|| says lena.")
+    db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_context(browser):
+    contexts = []
+
+    def opener(**kwargs):
+        context = browser.new_context(**kwargs)
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        return context
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def errors_of(page: Page) -> list[str]:
+    """Uncaught errors and console errors (a CSP violation is one) as they come."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda m: m.type == "error" and errors.append(f"console.error: {m.text}"))
+    return errors
+
+
+def body_of(page: Page):
+    return page.locator("article.comment .comment-body").first
+
+
+def readable(page: Page) -> str:
+    """What a screen reader gets from the comment: its accessibility tree."""
+    return body_of(page).aria_snapshot()
+
+
+# -- with JavaScript -----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_button_reveals_by_click_enter_and_space(site, open_context):
+    page = open_context().new_page()
+    errors = errors_of(page)
+    page.goto(site.url(f"/articles/{ARTICLE}"))
+    spoilers = body_of(page).locator("span.spoiler")
+    expect(spoilers).to_have_count(2)
+    first, second = spoilers.nth(0), spoilers.nth(1)
+    for spoiler in (first, second):
+        expect(spoiler).not_to_have_attribute("tabindex", "0")  # the button took over
+        expect(spoiler.get_by_role("button", name="Spoiler")).to_have_attribute(
+            "aria-expanded", "false"
+        )
+        expect(spoiler.locator(".spoiler-text")).to_be_hidden()
+    text = body_of(page).inner_text()
+    assert FIRST not in text and SECOND not in text, text
+    tree = readable(page)
+    assert "keeper" not in tree and "tide" not in tree, tree
+
+    button = first.get_by_role("button", name="Spoiler")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(first.locator(".spoiler-text")).to_be_visible()
+    assert FIRST in body_of(page).inner_text()
+    assert "keeper" in readable(page)
+    expect(second.locator(".spoiler-text")).to_be_hidden()  # one at a time
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(first.locator(".spoiler-text")).to_be_hidden()
+
+    # Keyboard: Tab reaches the buttons in order, Enter and Space toggle.
+    button.focus()
+    page.keyboard.press("Tab")
+    other = second.get_by_role("button", name="Spoiler")
+    expect(other).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(other).to_have_attribute("aria-expanded", "true")
+    expect(second.get_by_role("link", name="tide tables")).to_be_visible()
+    page.keyboard.press("Tab")  # into the revealed link
+    expect(second.get_by_role("link", name="tide tables")).to_be_focused()
+    other.focus()
+    page.keyboard.press("Space")
+    expect(other).to_have_attribute("aria-expanded", "false")
+    expect(second.locator(".spoiler-text")).to_be_hidden()
+    assert page.url == site.url(f"/articles/{ARTICLE}")  # nothing submitted or followed
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_spoilers_in_comments_added_later_are_enhanced(site, open_context):
+    page = open_context().new_page()
+    page.goto(site.url(f"/articles/{ARTICLE}"))
+    expect(body_of(page).get_by_role("button", name="Spoiler")).to_have_count(2)
+    # As thread.js adds a posted comment or a further page: markup from the server.
+    page.evaluate(
+        """() => document.getElementById("comment-list").insertAdjacentHTML("beforeend",
+        '<li id="late"><p><span class="spoiler" tabindex="0">' +
+        '<span class="spoiler-text">arrived later</span></span></p></li>')"""
+    )
+    late = page.locator("#late")
+    button = late.get_by_role("button", name="Spoiler")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(late.locator(".spoiler-text")).to_be_hidden()
+    button.click()
+    expect(late.get_by_text("arrived later")).to_be_visible()
+
+
+# -- without JavaScript ----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_without_javascript_a_click_or_tab_reveals(site, open_context):
+    page = open_context(java_script_enabled=False).new_page()
+    page.goto(site.url(f"/articles/{ARTICLE}"))
+    first, second = body_of(page).locator("span.spoiler").all()
+    expect(page.locator("button.spoiler-toggle")).to_have_count(0)
+    for spoiler in (first, second):
+        expect(spoiler).to_have_attribute("tabindex", "0")
+        expect(spoiler.locator(".spoiler-text")).to_be_hidden()
+    tree = readable(page)
+    assert "keeper" not in tree and "tide" not in tree, tree
+
+    first.click()
+    expect(first).to_be_focused()
+    expect(first.locator(".spoiler-text")).to_be_visible()
+    assert FIRST in body_of(page).inner_text()
+    expect(second.locator(".spoiler-text")).to_be_hidden()
+    page.get_by_role("heading", level=1).click()  # focus elsewhere conceals it again
+    expect(first.locator(".spoiler-text")).to_be_hidden()
+
+    first.focus()
+    page.keyboard.press("Tab")
+    expect(second).to_be_focused()
+    expect(second.locator(".spoiler-text")).to_be_visible()
+    page.keyboard.press("Tab")  # the link inside keeps it open while it has focus
+    expect(second.get_by_role("link", name="tide tables")).to_be_focused()
+    expect(second.locator(".spoiler-text")).to_be_visible()
+    expect(first.locator(".spoiler-text")).to_be_hidden()
+
+
+# -- moderators ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_moderation_queue_shows_spoilers_open(site, open_context):
+    page = open_context().new_page()
+    errors = errors_of(page)
+    page.goto(site.url("/auth/login?next=/moderation/queue/pending"))
+    page.get_by_label("Username").fill("mira")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(site.url("/moderation/queue/pending"))
+    item = page.locator(".mod-item", has_text="says lena")
+    button = item.get_by_role("button", name="Spoiler")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(item.get_by_text(FIRST)).to_be_visible()
+    button.click()  # inside the queue's form, and it submits nothing
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(page).to_have_url(site.url("/moderation/queue/pending"))
+    assert not errors, errors
+
+
+# -- accessibility and looks -------------------------------------------------------------------
+
+SERIOUS = ("serious", "critical")
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {resultTypes: ["violations"]});
+  return results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
+                              (n.failureSummary || "").replace(/\\s+/g, " ")),
+  }));
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_concealed_and_revealed(site, open_context, scheme):
+    page = open_context(color_scheme=scheme, bypass_csp=True).new_page()  # axe is inline
+    page.goto(site.url(f"/articles/{ARTICLE}"))
+    page.add_script_tag(path=str(AXE))
+    comment = page.locator("article.comment").first
+    ARTIFACTS.mkdir(exist_ok=True)
+    for state in ("concealed", "revealed"):
+        if state == "revealed":
+            for button in comment.get_by_role("button", name="Spoiler").all():
+                button.click()
+        comment.screenshot(path=str(ARTIFACTS / f"spoilers-{scheme}-{state}.png"))
+        violations = page.evaluate(AXE_RUN)
+        serious = [v for v in violations if v["impact"] in SERIOUS]
+        for v in violations:
+            if v not in serious:
+                print(f"axe [{v['impact']}] {v['id']} ({scheme}, {state}): {v['targets']}")
+        assert not serious, f"{scheme}, {state}: {serious}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_without_javascript_screenshots(site, open_context, scheme):
+    page = open_context(color_scheme=scheme, java_script_enabled=False).new_page()
+    page.goto(site.url(f"/articles/{ARTICLE}"))
+    comment = page.locator("article.comment").first
+    ARTIFACTS.mkdir(exist_ok=True)
+    comment.screenshot(path=str(ARTIFACTS / f"spoilers-no-js-{scheme}-concealed.png"))
+    comment.locator("span.spoiler").first.click()
+    comment.screenshot(path=str(ARTIFACTS / f"spoilers-no-js-{scheme}-revealed.png"))
