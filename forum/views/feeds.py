@@ -69,8 +69,7 @@ def user_comments(username):
         made=(user.created_at, f"user:{user.id}"),
         title=f"Comments by {user.display_name}",
         self_url=url_for(".user_comments", username=user.username, _external=True),
-        # No public profile page yet: the site itself is the HTML counterpart.
-        alternate_url=url_for("pages.index", _external=True),
+        alternate_url=url_for("people.profile", username=user.username, _external=True),
         since=user.created_at,
         author=user.display_name,
         comments=comments,
