@@ -386,7 +386,7 @@ def test_user_feed_spans_threads_and_only_that_user(app, client, make, reader):
     assert {entry.author for entry in parsed.entries} == {"alice"}
     links = {link.rel: link.href for link in parsed.feed.links}
     assert links["self"] == "http://localhost/users/alice/comments.atom"
-    assert links["alternate"] == "http://localhost/"
+    assert links["alternate"] == "http://localhost/users/alice"
     newest = stored(app, a2)
     assert ET.fromstring(response.data).findtext(f"{ATOM}updated") == iso(newest.created_at)
 
