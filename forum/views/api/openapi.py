@@ -221,6 +221,30 @@ SCHEMAS["Settings"] = {
         "hook_secret": {"type": ["boolean", "string"]},
     },
 }
+SCHEMAS["Notification"] = _object(
+    ["id", "kind", "text", "detail", "comment_id", "thread_key", "actor", "created_at", "read"],
+    {
+        "id": {"type": "integer"},
+        "kind": {
+            "enum": [
+                "reply",
+                "thread_reply",
+                "approved",
+                "rejected",
+                "theory_confirmed",
+                "theory_debunked",
+                "mention",
+            ]
+        },
+        "text": {"type": "string"},
+        "detail": {"type": ["string", "null"]},
+        "comment_id": {"type": ["integer", "null"]},
+        "thread_key": {"type": ["string", "null"]},
+        "actor": {"type": ["string", "null"]},
+        "created_at": TIME,
+        "read": {"type": "boolean"},
+    },
+)
 SCHEMAS["QueueItem"] = {
     "allOf": [
         {**SCHEMAS["Comment"], "additionalProperties": True},
@@ -632,6 +656,48 @@ PATHS = {
             parameters=[KEY],
             description=MODERATORS,
         )
+    },
+    "/notifications": {
+        "get": _operation(
+            "The signed-in reader's notifications, newest first (30 a page)",
+            {
+                "200": _answer(
+                    "Notifications",
+                    _object(
+                        ["items", "unread"],
+                        {
+                            "items": {"type": "array", "items": _ref("Notification")},
+                            "unread": {"type": "integer"},
+                        },
+                    ),
+                )
+            },
+            parameters=[{"name": "before", "in": "query", "schema": {"type": "integer"}}],
+        )
+    },
+    "/notifications/read": {
+        "post": _operation(
+            "Mark some (ids) or all notifications as read",
+            {
+                "200": _answer(
+                    "Still unread", _object(["unread"], {"unread": {"type": "integer"}})
+                ),
+                **_errors(400),
+            },
+            _object([], {"ids": {"type": "array", "items": {"type": "integer"}}}, additional=True),
+        )
+    },
+    "/threads/{key}/follow": {
+        "put": _operation(
+            "Follow a thread: new comments in it become notifications",
+            {"204": _answer("Following"), **_errors(400, 404)},
+            parameters=[KEY],
+        ),
+        "delete": _operation(
+            "Stop following a thread",
+            {"204": _answer("Not following"), **_errors(400, 404)},
+            parameters=[KEY],
+        ),
     },
     "/counts": {
         "get": _operation(

@@ -1,0 +1,72 @@
+"""A reader's notifications and the threads they follow."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+from forum import permissions
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.services import notifications, threads
+from forum.views.api.base import body, bp, no_content
+from forum.views.formatting import iso
+from forum.views.params import parse_id
+
+
+def _reader():
+    permissions.require_signed_in(current_user)
+    return current_user._get_current_object()
+
+
+@bp.get("/notifications")
+def list_notifications():
+    user = _reader()
+    items = notifications.inbox(user, before_id=parse_id(request.args.get("before")))
+    return {
+        "items": [
+            {
+                "id": note.id,
+                "kind": note.kind.value,
+                "text": notifications.describe(note),
+                "detail": note.detail or None,
+                "comment_id": note.comment_id,
+                "thread_key": note.comment.thread.key if note.comment else None,
+                "actor": note.actor.username if note.actor else None,
+                "created_at": iso(note.created_at),
+                "read": note.read_at is not None,
+            }
+            for note in items
+        ],
+        "unread": user.unread_count,
+    }
+
+
+@bp.post("/notifications/read")
+def read_notifications():
+    data = body()
+    user = _reader()
+    ids = data.get("ids")
+    if ids is not None and (
+        not isinstance(ids, list)
+        or len(ids) > 1000
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise ValidationError(fields={"ids": "Send a list of notification ids, or nothing."})
+    unread = notifications.mark_read(user, ids)
+    db.session.commit()
+    return {"unread": unread}
+
+
+@bp.put("/threads/<key>/follow")
+def follow_thread(key):
+    notifications.follow(_reader(), threads.thread_by_key(key))
+    db.session.commit()
+    return no_content()
+
+
+@bp.delete("/threads/<key>/follow")
+def unfollow_thread(key):
+    notifications.unfollow(_reader(), threads.thread_by_key(key))
+    db.session.commit()
+    return no_content()

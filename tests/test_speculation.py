@@ -1,0 +1,218 @@
+"""Theories, profiles, notifications, following, muting and spoiler windows."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from forum.extensions import db
+from forum.models import Article, Notification, Role, User, utcnow
+from tests.conftest import AuthActions, token_for
+
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def crowd(app, make, article):
+    for name in ("alice", "bob", "carol"):
+        make.user(name)
+    make.user("mona", role=Role.MODERATOR)
+    clients, tokens = {}, {}
+    for name in ("alice", "bob", "carol", "mona"):
+        clients[name] = app.test_client()
+        AuthActions(clients[name]).login(name)
+        tokens[name] = {"Authorization": f"Bearer {token_for(app.test_client(), name)}"}
+    return clients, tokens
+
+
+def post(client, headers, body, **extra):
+    response = client.post(
+        "/api/v1/threads/a-story/comments", json={"body": body, **extra}, headers=headers
+    )
+    assert response.status_code == 201, response.json
+    return response.json["comment"]["id"]
+
+
+def kinds(app, username):
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        notes = db.session.scalars(
+            db.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        ).all()
+        return [n.kind.value for n in notes], user.unread_count
+
+
+def test_theory_life_called_it(app, client, crowd):
+    """Done means: a theory is posted, voted on, replied to, confirmed; its author
+    sees the badge on their profile and a notification."""
+    clients, tokens = crowd
+    theory = post(
+        client,
+        tokens["alice"],
+        "The keeper is her sister.",
+        theory_title="The keeper is her sister",
+    )
+    for voter in ("bob", "carol"):
+        client.post(f"/api/v1/comments/{theory}/votes", json={"value": 1}, headers=tokens[voter])
+    post(client, tokens["bob"], "No way. She has no sister.", parent_id=theory)
+    confirmed = client.post(
+        f"/api/v1/moderation/comments/{theory}",
+        json={
+            "action": "confirm_theory",
+            "note": "Episode 8 says so",
+            "link": "https://example.org/recap",
+        },
+        headers=tokens["mona"],
+    )
+    assert confirmed.json["comment"]["theory_status"] == "confirmed"
+    profile = html(clients["bob"].get("/users/alice"))
+    assert "Called it: 1" in profile and "Confirmed" in profile
+    assert "The keeper is her sister" in profile
+    page = html(clients["alice"].get("/notifications"))
+    assert "You called it: your theory was confirmed" in page
+    assert "Episode 8 says so" in page
+    assert kinds(app, "alice") == (["reply", "theory_confirmed"], 2)
+    theories_tab = html(client.get("/articles/a-story?tab=theories"))
+    assert "score 2" in theories_tab and "1 reply" in theories_tab
+    assert 'aria-current="page">Theories' in theories_tab
+    site_wide = html(client.get("/theories"))
+    assert "Recently confirmed" in site_wide and "The keeper is her sister" in site_wide
+
+
+def test_theories_tab_sorts_top_and_newest(client, crowd, make, app):
+    clients, tokens = crowd
+    first = post(client, tokens["alice"], "first", theory_title="First idea")
+    second = post(client, tokens["bob"], "second", theory_title="Second idea")
+    client.post(f"/api/v1/comments/{first}/votes", json={"value": 1}, headers=tokens["carol"])
+    top = html(client.get("/articles/a-story?tab=theories&sort=top"))
+    newest = html(client.get("/articles/a-story?tab=theories&sort=newest"))
+    assert top.index("First idea") < top.index("Second idea")
+    assert newest.index("Second idea") < newest.index("First idea")
+    assert second
+
+
+def test_posting_a_theory_and_a_spoiler_from_the_form(app, crowd):
+    clients, _ = crowd
+    response = clients["alice"].post(
+        "/articles/a-story/comments",
+        data={"body": "She planned it.", "theory_title": "A plan all along", "spoiler": "y"},
+    )
+    assert response.status_code == 302
+    page = html(clients["bob"].get("/articles/a-story"))
+    assert "A plan all along" in page
+    assert "Contains spoilers — show" in page  # the whole comment starts covered
+    bad = clients["alice"].post(
+        "/articles/a-story/comments", data={"body": "x", "theory_title": "ab"}
+    )
+    assert bad.status_code == 422 and "3 to 120 characters" in html(bad)
+
+
+def test_replies_mentions_and_follows_notify_each_reader_once(app, client, crowd):
+    _, tokens = crowd
+    root = post(client, tokens["alice"], "Opening thought")  # alice now follows
+    crowd[0]["carol"].post("/articles/a-story/follow", data={"follow": "1"})
+    post(client, tokens["bob"], "Replying, and hello @alice and @carol", parent_id=root)
+    assert kinds(app, "alice") == (["reply"], 1)  # the reply, not also the mention/follow
+    assert kinds(app, "carol") == (["mention"], 1)
+    assert kinds(app, "bob") == ([], 0)  # never about one's own words
+    crowd[0]["carol"].post("/articles/a-story/follow", data={"follow": "0"})
+    post(client, tokens["bob"], "Another one")
+    assert kinds(app, "carol") == (["mention"], 1)
+    assert kinds(app, "alice") == (["reply", "thread_reply"], 2)
+
+
+def test_held_comments_notify_on_approval_and_rejection(app, client, crowd):
+    clients, tokens = crowd
+    app.config["FORUM_MODERATION"] = "pre"
+    held = post(client, tokens["alice"], "waiting")
+    assert kinds(app, "alice") == ([], 0)
+    client.post(
+        f"/api/v1/moderation/comments/{held}", json={"action": "approve"}, headers=tokens["mona"]
+    )
+    other = post(client, tokens["alice"], "also waiting")
+    client.post(
+        f"/api/v1/moderation/comments/{other}",
+        json={"action": "reject", "reason": "Off topic"},
+        headers=tokens["mona"],
+    )
+    assert kinds(app, "alice") == (["approved", "rejected"], 2)
+    page = html(clients["alice"].get("/notifications"))
+    assert "Off topic" in page
+    header = html(clients["alice"].get("/"))
+    assert re.search(r'class="unread-count">2<', header)
+    clients["alice"].post("/notifications/read")
+    assert kinds(app, "alice")[1] == 0
+    assert 'class="unread-count"' not in html(clients["alice"].get("/"))
+
+
+def test_notifications_api(app, client, crowd):
+    _, tokens = crowd
+    root = post(client, tokens["alice"], "hello")
+    post(client, tokens["bob"], "hi back", parent_id=root)
+    inbox = client.get("/api/v1/notifications", headers=tokens["alice"]).json
+    assert inbox["unread"] == 1
+    assert inbox["items"][0]["kind"] == "reply" and inbox["items"][0]["comment_id"] == root + 1
+    assert inbox["items"][0]["actor"] == "bob"
+    read = client.post("/api/v1/notifications/read", json={}, headers=tokens["alice"])
+    assert read.json == {"unread": 0}
+    assert client.get("/api/v1/notifications").status_code == 401
+
+
+def test_muting_collapses_and_silences(app, client, crowd):
+    clients, tokens = crowd
+    clients["alice"].post("/users/bob/mute", data={"mute": "1"})
+    root = post(client, tokens["alice"], "my thought")
+    post(client, tokens["bob"], "bob's reply", parent_id=root)
+    assert kinds(app, "alice") == ([], 0)  # no notifications from a muted reader
+    page = html(clients["alice"].get("/articles/a-story"))
+    assert "Comment by a reader you muted — show" in page
+    assert "Comment by a reader you muted" not in html(clients["carol"].get("/articles/a-story"))
+    clients["alice"].post("/users/bob/mute", data={"mute": "0"})
+    assert "reader you muted" not in html(clients["alice"].get("/articles/a-story"))
+    assert clients["alice"].post("/users/alice/mute", data={"mute": "1"}).status_code in (400, 422)
+
+
+def test_profile_edit_is_escaped_and_validated(app, crowd):
+    clients, _ = crowd
+    saved = clients["alice"].post(
+        "/account/profile",
+        data={"display_name": "Alice <b>A</b>", "bio": "I <script>watch</script> too much TV"},
+    )
+    assert saved.status_code == 302
+    page = html(clients["bob"].get("/users/alice"))
+    assert "Alice &lt;b&gt;A&lt;/b&gt;" in page and "<script>watch" not in page
+    too_long = clients["alice"].post(
+        "/account/profile", data={"display_name": "", "bio": "x" * 301}
+    )
+    assert too_long.status_code == 422
+    assert clients["bob"].get("/users/nobody-at-all").status_code == 404
+
+
+def test_spoiler_window_collapses_replies_and_theories_until_opted_in(app, client, crowd):
+    clients, tokens = crowd
+    with app.app_context():
+        article = db.session.scalar(db.select(Article))
+        article.spoiler_until = utcnow() + timedelta(days=2)
+        db.session.commit()
+    root = post(client, tokens["alice"], "Top-level thoughts stay open")
+    post(client, tokens["bob"], "the twist in a reply", parent_id=root)
+    post(client, tokens["carol"], "theory text", theory_title="A twisty theory")
+    page = html(clients["bob"].get("/articles/a-story"))
+    assert "Spoiler window until" in page
+    assert page.count("Collapsed during the spoiler window — show") == 2
+    clients["bob"].post("/articles/a-story/spoilers")
+    after = html(clients["bob"].get("/articles/a-story"))
+    assert "Collapsed during the spoiler window" not in after
+    assert "Spoiler window until" not in after
+    assert "Collapsed during the spoiler window" in html(clients["carol"].get("/articles/a-story"))
+
+
+def test_relative_times_with_the_exact_time_on_hover(client, crowd):
+    _, tokens = crowd
+    post(client, tokens["alice"], "just said")
+    page = html(client.get("/articles/a-story"))
+    assert re.search(
+        r'<time datetime="[^"]+Z" title="\d+ \w+ \d{4}, \d\d:\d\d UTC">just now</time>', page
+    )
