@@ -8,6 +8,7 @@ import pytest
 from forum.extensions import db
 from forum.models import Article, Notification, Role, User, utcnow
 from tests.conftest import AuthActions, token_for
+from tests.test_statements import count_statements
 
 
 def html(response):
@@ -216,3 +217,23 @@ def test_relative_times_with_the_exact_time_on_hover(client, crowd):
     assert re.search(
         r'<time datetime="[^"]+Z" title="\d+ \w+ \d{4}, \d\d:\d\d UTC">just now</time>', page
     )
+
+
+def test_live_updates_cost_a_304_until_something_changes(app, client, crowd):
+    _, tokens = crowd
+    first = client.get("/articles/a-story/updates?after=0")
+    assert first.status_code == 200 and first.json["items"] == []
+    etag = first.headers["ETag"]
+    with count_statements(app) as seen:
+        unchanged = client.get("/articles/a-story/updates?after=0", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    assert len(seen) == 1  # the article and its thread, nothing more
+    root = post(client, tokens["alice"], "fresh")
+    post(client, tokens["bob"], "fresher", parent_id=root)
+    changed = client.get("/articles/a-story/updates?after=0", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    items = changed.json["items"]
+    assert [(i["id"], i["parent_id"]) for i in items] == [(root, None), (root + 1, root)]
+    assert '<li class="comment-item">' in items[1]["html"] and "fresher" in items[1]["html"]
+    later = client.get(f"/articles/a-story/updates?after={root + 1}").json
+    assert later["items"] == [] and later["count"] == 2

@@ -281,6 +281,22 @@ def visible_comment(viewer, comment_id) -> Comment:
     return comment
 
 
+def newer_than(thread: Thread, viewer, after_id: int, limit: int = 100) -> list[Node]:
+    """Comments posted after after_id that this viewer may see (live updates),
+    oldest first, each as a single node with its "replying to" cue."""
+    found = db.session.scalars(
+        select(Comment)
+        .options(joinedload(Comment.author), joinedload(Comment.parent).joinedload(Comment.author))
+        .where(Comment.thread_id == thread.id, Comment.id > after_id, _shown_sql(viewer, Comment))
+        .order_by(Comment.id)
+        .limit(limit)
+    ).all()
+    return [
+        Node(c, parent_author=c.parent.author.username if c.parent and c.parent.author else None)
+        for c in found
+    ]
+
+
 def featured(thread: Thread) -> list[Comment]:
     """The thread's Editors' picks: featured approved comments, oldest first."""
     return db.session.scalars(

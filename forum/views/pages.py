@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -95,6 +96,31 @@ def more_comments(slug):
         sort=sort,
         my_votes=votes.my_votes(current_user, shown),
     )
+
+
+@bp.get("/articles/<slug>/updates")
+def updates(slug):
+    """What is new since the reader's page loaded, for static/js/thread.js.
+
+    An open page polls this with the ETag of the thread's version; while
+    nothing changed the answer is an empty 304 after one indexed lookup.
+    """
+    thread = threads.article_by_slug(slug).thread
+    tag = f"v{thread.version}"
+    if tag in request.if_none_match:
+        return "", 304, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+    after = parse_id(request.args.get("after")) or 0
+    nodes = comments.newer_than(thread, current_user, after)
+    items = [
+        {
+            "id": node.comment.id,
+            "parent_id": node.comment.parent_id,
+            "html": render_template("comments/posted.html", node=node, thread=thread),
+        }
+        for node in nodes
+    ]
+    payload = {"version": thread.version, "count": thread.comment_count, "items": items}
+    return jsonify(payload), 200, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
 
 
 @bp.post("/articles/<slug>/spoilers")

@@ -203,3 +203,76 @@
       .catch(function () { window.location.href = link.href; });
   });
 })();
+
+// Live: while the discussion is open, ask every 20 seconds whether anything is
+// new.  The answer is an empty 304 while the thread's version is unchanged; new
+// comments wait behind a "N new comments — show" button and then slot into
+// their place in the tree.
+(function () {
+  "use strict";
+  var discussion = document.getElementById("discussion");
+  if (!discussion || discussion.dataset.live !== "on" || !window.fetch) return;
+  var bar = discussion.querySelector(".new-comments");
+  var button = document.getElementById("show-new");
+  var pending = [];
+  var etag = '"v' + discussion.dataset.version + '"';
+
+  function newest() {
+    var ids = Array.prototype.map.call(
+      discussion.querySelectorAll("article[data-comment]"),
+      function (el) { return Number(el.dataset.comment); }
+    );
+    pending.forEach(function (item) { ids.push(item.id); });
+    return ids.length ? Math.max.apply(null, ids) : 0;
+  }
+
+  function place(item) {
+    if (document.getElementById("c" + item.id)) return;
+    var template = document.createElement("template");
+    template.innerHTML = item.html.trim();
+    var parent = item.parent_id && document.getElementById("c" + item.parent_id);
+    if (!parent) {
+      document.getElementById("comment-list").append(template.content);
+      return;
+    }
+    var parentItem = parent.parentElement;
+    var flat = parentItem.closest("ol.flat");
+    if (flat) { flat.append(template.content); return; }
+    var replies = parentItem.querySelector(":scope > ol.replies");
+    if (!replies) {
+      replies = document.createElement("ol");
+      replies.className = "comments replies";
+      parentItem.append(replies);
+    }
+    replies.append(template.content);
+  }
+
+  function poll() {
+    if (document.hidden) return;
+    fetch(discussion.dataset.updates + "?after=" + newest(), {
+      headers: { "If-None-Match": etag }, credentials: "same-origin",
+    }).then(function (response) {
+      if (response.status !== 200) return null;
+      etag = response.headers.get("ETag") || etag;
+      return response.json();
+    }).then(function (update) {
+      if (!update) return;
+      update.items.forEach(function (item) {
+        if (!document.getElementById("c" + item.id)) pending.push(item);
+      });
+      if (pending.length) {
+        button.textContent = pending.length + (pending.length === 1 ? " new comment" : " new comments") + " — show";
+        bar.hidden = false;
+      }
+    }).catch(function () { /* offline for a moment: try again next time */ });
+  }
+
+  button.addEventListener("click", function () {
+    pending.forEach(place);
+    var first = pending.length && document.getElementById("c" + pending[0].id);
+    pending = [];
+    bar.hidden = true;
+    if (first) first.focus();
+  });
+  setInterval(poll, 20000);
+})();
