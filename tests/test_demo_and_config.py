@@ -27,6 +27,12 @@ def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
     lantern = client.get("/articles/the-lantern-coast-season-two-first-look").get_data(as_text=True)
     assert "Share your theories below" in lantern
     assert 'class="comments replies"' in lantern
+    assert "Editors’ picks" in lantern and "Contains spoilers — show" in lantern
+    assert "||" not in lantern  # the inline spoiler became markup, not text
+    theories = client.get(
+        "/articles/the-lantern-coast-season-two-first-look?tab=theories"
+    ).get_data(as_text=True)
+    assert theories.count('class="theory-card"') == 3
     index = client.get("/").get_data(as_text=True)
     assert "Welcome to the forum" in index and "The Lantern Coast" in index
     # Demo readers cannot be signed into with a guessable password.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import Article, Comment, CommentStatus, User, utcnow
-from forum.services import accounts, comments, threads
+from forum.services import accounts, comments, threads, votes
 
 READERS = [
     ("harbourlight", "Ines Harbour"),
@@ -174,6 +174,35 @@ def load(now: datetime | None = None) -> bool:
         "No theories from me yet, just happy it is back. That final shot of the lamp "
         "turning was gorgeous.",
     )
+    _comment(
+        lantern.thread,
+        readers["harbourlight"],
+        tides,
+        now - timedelta(hours=2),
+        "Careful, those of you who have not seen the preview: the doctor's ferry ticket is "
+        "dated ||the night of the storm, eighteen months ago||. Make of that what you will.",
+    )
+    ferry = _comment(
+        lantern.thread,
+        readers["quillfeather"],
+        None,
+        now - timedelta(hours=1),
+        "Having seen the preview episodes: the person in the lighthouse in the last scene is "
+        "the doctor's brother, and he never left the island after the storm.",
+        theory_title="Somebody never left the island",
+        spoiler=True,
+    )
+    # A little voting and an Editors' pick, so "Top" and the picks have something to show.
+    for voter, target, value in [
+        ("harbourlight", tides, 1),
+        ("tidewatcher", tides, 1),
+        ("mapmaker_j", tides, 1),
+        ("harbourlight", vance, 1),
+        ("quillfeather", vance, -1),
+        ("tidewatcher", ferry, 1),
+    ]:
+        votes.vote(readers[voter], target, value)
+    tides.featured = True
     db.session.flush()
     return True
 
@@ -191,7 +220,7 @@ def _reader(username: str, display_name: str) -> User:
     )
 
 
-def _comment(thread, author, parent, when, body, theory_title=None) -> Comment:
+def _comment(thread, author, parent, when, body, theory_title=None, spoiler=False) -> Comment:
     return comments.add_comment(
         thread,
         author,
@@ -199,5 +228,6 @@ def _comment(thread, author, parent, when, body, theory_title=None) -> Comment:
         normalize(body),
         CommentStatus.APPROVED,
         theory_title=theory_title,
+        spoiler=spoiler,
         created_at=when,
     )
