@@ -237,3 +237,36 @@ def test_live_updates_cost_a_304_until_something_changes(app, client, crowd):
     assert '<li class="comment-item">' in items[1]["html"] and "fresher" in items[1]["html"]
     later = client.get(f"/articles/a-story/updates?after={root + 1}").json
     assert later["items"] == [] and later["count"] == 2
+
+
+def test_profile_api_and_spoiler_window_settings(app, client, crowd):
+    clients, tokens = crowd
+    theory = post(client, tokens["alice"], "theory", theory_title="It was the tide")
+    client.post(
+        f"/api/v1/moderation/comments/{theory}",
+        json={"action": "debunk_theory"},
+        headers=tokens["mona"],
+    )
+    profile = client.get("/api/v1/users/ALICE").json
+    assert profile["record"] == {"confirmed": 0, "debunked": 1, "open": 0}
+    assert profile["theories"][0]["theory_status"] == "debunked"
+    assert "email" not in profile["user"]
+    assert client.get("/api/v1/users/nobody").status_code == 404
+
+    window = client.patch(
+        "/api/v1/moderation/threads/a-story",
+        json={"spoiler_until": "2999-01-01T00:00:00Z"},
+        headers=tokens["mona"],
+    )
+    assert window.status_code == 200
+    assert "Spoiler window until 1 Jan 2999" in html(clients["bob"].get("/articles/a-story"))
+    ended = clients["mona"].post(
+        "/moderation/threads/a-story",
+        data={"status": "open", "moderation": "default", "spoiler_until": ""},
+    )
+    assert ended.status_code == 302
+    assert "Spoiler window until" not in html(clients["bob"].get("/articles/a-story"))
+    bad = clients["mona"].post(
+        "/moderation/threads/a-story", data={"spoiler_until": "soon"}, follow_redirects=True
+    )
+    assert "Pick a date and time" in html(bad)

@@ -333,8 +333,14 @@ def user_by_name(username) -> User:
 # -- threads --------------------------------------------------------------------------
 
 
-def update_thread(actor: User, thread: Thread, status=None, moderation=None) -> Thread:
-    """Close or reopen, and set the moderation mode. Raises Forbidden or ValidationError."""
+UNCHANGED = object()
+
+
+def update_thread(
+    actor: User, thread: Thread, status=None, moderation=None, spoiler_until=UNCHANGED
+) -> Thread:
+    """Close or reopen, set the moderation mode, and set or end the article's
+    spoiler window (an aware datetime, or None). Raises Forbidden or ValidationError."""
     permissions.require(permissions.can_moderate(actor))
     fields = {}
     if status is not None and (
@@ -344,6 +350,8 @@ def update_thread(actor: User, thread: Thread, status=None, moderation=None) -> 
     modes = {m.value for m in ModerationMode} | {"default"}
     if moderation is not None and (not isinstance(moderation, str) or moderation not in modes):
         fields["moderation"] = "Use pre, post, trusted, or default for the site's setting."
+    if spoiler_until is not UNCHANGED and thread.article is None:
+        fields["spoiler_until"] = "Only a thread under one of this site's articles has one."
     if fields:
         raise ValidationError(fields=fields)
     before = _thread_state(thread)
@@ -351,6 +359,8 @@ def update_thread(actor: User, thread: Thread, status=None, moderation=None) -> 
         thread.status = ThreadStatus(status)
     if moderation is not None:
         thread.moderation = None if moderation == "default" else ModerationMode(moderation)
+    if spoiler_until is not UNCHANGED:
+        thread.article.spoiler_until = spoiler_until
     after = _thread_state(thread)
     if after != before:
         audit(actor, "thread", thread, None, before, after)
@@ -361,9 +371,11 @@ def update_thread(actor: User, thread: Thread, status=None, moderation=None) -> 
 
 def _thread_state(thread: Thread) -> dict:
     # The stored mode, not the effective one: "default" follows the site setting.
+    until = thread.article.spoiler_until if thread.article else None
     return {
         "status": thread.status.value,
         "moderation": thread.moderation.value if thread.moderation else "default",
+        "spoiler_until": until.isoformat() if until else None,
     }
 
 

@@ -230,11 +230,15 @@ def update_thread(key):
     _check_form()
     thread = threads.thread_by_key(key)
     try:
+        window = moderation.UNCHANGED
+        if "spoiler_until" in request.form:
+            window = _moment(request.form["spoiler_until"])
         moderation.update_thread(
             _actor(),
             thread,
             request.form.get("status") or None,
             request.form.get("moderation") or None,
+            window,
         )
     except ValidationError as error:
         db.session.rollback()
@@ -317,6 +321,17 @@ def _done(action: str) -> str:
 
 def _cursor_or_none(raw):
     return raw if raw else None
+
+
+def _moment(raw) -> datetime | None:
+    """A datetime-local value ("2026-12-01T21:00"), read as UTC; empty means none."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ValidationError(fields={"spoiler_until": "Pick a date and time (UTC)."}) from None
+    return moment.replace(tzinfo=UTC)
 
 
 def _date(raw) -> datetime | None:

@@ -154,7 +154,10 @@ def update_thread(key):
     actor = _actor()
     permissions.require(permissions.can_moderate(actor))
     thread = threads.thread_by_key(key)
-    moderation.update_thread(actor, thread, data.get("status"), data.get("moderation"))
+    window = moderation.UNCHANGED
+    if "spoiler_until" in data:
+        window = _time(data["spoiler_until"], "spoiler_until")
+    moderation.update_thread(actor, thread, data.get("status"), data.get("moderation"), window)
     db.session.commit()
     return thread_json(thread)
 

@@ -649,12 +649,41 @@ PATHS = {
                 [],
                 {
                     "status": {"enum": ["open", "closed"]},
-                    "moderation": {"enum": ["pre", "post", "trusted"]},
+                    "moderation": {"enum": ["pre", "post", "trusted", "default"]},
+                    "spoiler_until": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "until then replies and theories start collapsed",
+                    },
                 },
                 additional=True,
             ),
             parameters=[KEY],
             description=MODERATORS,
+        )
+    },
+    "/users/{username}": {
+        "get": _operation(
+            "A reader's public profile and theory record",
+            {
+                "200": _answer(
+                    "The profile",
+                    _object(
+                        ["user", "bio", "record", "theories"],
+                        {
+                            "user": _ref("User"),
+                            "bio": {"type": "string"},
+                            "record": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                            },
+                            "theories": {"type": "array", "items": _ref("Comment")},
+                        },
+                    ),
+                ),
+                **_errors(404),
+            },
+            parameters=[USERNAME],
         )
     },
     "/notifications": {

@@ -6,10 +6,11 @@ from flask import request
 from flask_login import current_user
 
 from forum import permissions
-from forum.errors import ValidationError
+from forum.errors import NotFound, ValidationError
 from forum.extensions import db
-from forum.services import notifications, threads
+from forum.services import accounts, notifications, theories, threads
 from forum.views.api.base import body, bp, no_content
+from forum.views.api.serializers import comment_json, user_json
 from forum.views.formatting import iso
 from forum.views.params import parse_id
 
@@ -17,6 +18,23 @@ from forum.views.params import parse_id
 def _reader():
     permissions.require_signed_in(current_user)
     return current_user._get_current_object()
+
+
+@bp.get("/users/<username>")
+def profile(username):
+    """A reader's public profile: who, their theory record, their latest theories."""
+    user = accounts.find_user(username)
+    if user is None:
+        raise NotFound("There is no reader by that name.")
+    record = theories.record(user)
+    return {
+        "user": user_json(user, current_user),
+        "bio": user.bio,
+        "record": {"confirmed": record.confirmed, "debunked": record.debunked, "open": record.open},
+        "theories": [
+            comment_json(t, t.thread.key, current_user) for t in theories.by_author(user, 20)
+        ],
+    }
 
 
 @bp.get("/notifications")
