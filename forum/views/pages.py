@@ -51,17 +51,14 @@ def article(slug):
     missing = "comment" in request.args and page is None
     if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position)
-    shown = [n.comment.id for root in page.roots for n in (root, *comments.descendants(root))]
     tab = "theories" if request.args.get("tab") == "theories" else "discussion"
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
-        my_votes=votes.my_votes(current_user, shown),
+        **_as_this_reader_sees(article, page.roots),
         tab=tab,
         theory_list=theory_list,
         theory_replies=theories.reply_counts(theory_list),
-        muted=people.muted_ids(current_user),
-        spoiler_window=_in_spoiler_window(article),
         following=notifications.is_following(current_user, thread),
         article=article,
         thread=thread,
@@ -80,7 +77,8 @@ def article(slug):
 @bp.get("/articles/<slug>/comments")
 def more_comments(slug):
     """The next page of top-level comments as an HTML fragment (for "Load more")."""
-    thread = threads.article_by_slug(slug).thread
+    article = threads.article_by_slug(slug)
+    thread = article.thread
     sort, limit, position = comments.parse_page_args(
         request.args.get("sort"),
         None,
@@ -88,13 +86,12 @@ def more_comments(slug):
         current_app.config["FORUM_PAGE_SIZE"],
     )
     page = comments.load_page(thread, current_user, sort, limit, position)
-    shown = [n.comment.id for root in page.roots for n in (root, *comments.descendants(root))]
     return render_template(
         "comments/page.html",
         thread=thread,
         page=page,
         sort=sort,
-        my_votes=votes.my_votes(current_user, shown),
+        **_as_this_reader_sees(article, page.roots),
     )
 
 
@@ -105,17 +102,19 @@ def updates(slug):
     An open page polls this with the ETag of the thread's version; while
     nothing changed the answer is an empty 304 after one indexed lookup.
     """
-    thread = threads.article_by_slug(slug).thread
+    article = threads.article_by_slug(slug)
+    thread = article.thread
     tag = f"v{thread.version}"
     if tag in request.if_none_match:
         return "", 304, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
     after = parse_id(request.args.get("after")) or 0
     nodes = comments.newer_than(thread, current_user, after)
+    seen_as = _as_this_reader_sees(article, nodes)
     items = [
         {
             "id": node.comment.id,
             "parent_id": node.comment.parent_id,
-            "html": render_template("comments/posted.html", node=node, thread=thread),
+            "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
         }
         for node in nodes
     ]
@@ -132,6 +131,17 @@ def show_spoilers(slug):
     allowed = [i for i in session.get("spoilers_ok", []) if isinstance(i, int)][-49:]
     session["spoilers_ok"] = [*allowed, article.id]
     return redirect(url_for("pages.article", slug=slug) + "#discussion")
+
+
+def _as_this_reader_sees(article, nodes) -> dict:
+    """What every rendering of comments needs about the reader: their votes on
+    these comments, whom they muted, and whether the spoiler window covers them."""
+    shown = [n.comment.id for node in nodes for n in (node, *comments.descendants(node))]
+    return {
+        "my_votes": votes.my_votes(current_user, shown),
+        "muted": people.muted_ids(current_user),
+        "spoiler_window": _in_spoiler_window(article),
+    }
 
 
 def _in_spoiler_window(article) -> bool:

@@ -31,11 +31,13 @@ def _user(username):
 @bp.get("/users/<username>")
 def profile(username):
     user = _user(username)
+    theory_list = theories.by_author(user)
     return render_template(
         "people/profile.html",
         person=user,
         record=theories.record(user),
-        theory_list=theories.by_author(user),
+        theory_list=theory_list,
+        replies=theories.reply_counts(theory_list),
         comment_list=theories.published_by(user),
         muted=people.is_muting(current_user, user),
         form=ConfirmForm(),
