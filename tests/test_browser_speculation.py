@@ -599,10 +599,6 @@ def test_a_reply_arriving_live_in_the_spoiler_window_is_collapsed(site, as_user,
             "parent_id": site.ids["window_top"],
         },
     )
-    if not arrived.locator("details.cover").count():
-        # pages.updates() renders comments/posted.html without spoiler_window
-        # (nor muted), so cover_for() never covers what arrives live.
-        pytest.xfail("known bug: live updates ignore the spoiler window (forum/views/pages.py)")
     expect(arrived.locator("details.cover summary")).to_have_text(
         "Collapsed during the spoiler window — show"
     )
@@ -619,8 +615,6 @@ def test_a_muted_readers_comment_arriving_live_is_collapsed(site, as_user, api):
     arrived = _arrives_live(
         page, site, api, f"/api/v1/threads/{LIVE}/comments", {"body": "Carol again, live."}
     )
-    if not arrived.locator("details.cover").count():
-        pytest.xfail("known bug: live updates ignore the reader's mutes (forum/views/pages.py)")
     expect(arrived.locator("details.cover summary")).to_have_text(
         "Comment by a reader you muted — show"
     )
