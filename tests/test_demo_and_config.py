@@ -89,3 +89,13 @@ def test_rate_limit_answers_429_with_retry_after(app_with):
     assert int(response.headers["Retry-After"]) > 0
     page = client.post("/auth/register", data={"username": "x"})
     assert page.status_code == 422  # the HTML form has its own counter: not limited yet
+
+
+def test_https_setting_secures_cookies_and_sends_hsts(app_with, make):
+    app = app_with(FORUM_HTTPS="1")
+    client = app.test_client()
+    response = client.get("/")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    plain = app_with().test_client().get("/")
+    assert "Strict-Transport-Security" not in plain.headers
