@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from forum.extensions import db
-from forum.models import Article, Notification, Role, User, utcnow
+from forum.models import Article, Notification, OutboxMessage, Role, User, utcnow
 from tests.conftest import AuthActions, token_for
 from tests.test_statements import count_statements
 
@@ -270,3 +270,19 @@ def test_profile_api_and_spoiler_window_settings(app, client, crowd):
         "/moderation/threads/a-story", data={"spoiler_until": "soon"}, follow_redirects=True
     )
     assert "Pick a date and time" in html(bad)
+
+
+def test_notification_emails_never_carry_spoilers(app, client, crowd):
+    clients, tokens = crowd
+    with app.app_context():
+        alice = db.session.scalar(db.select(User).where(User.username == "alice"))
+        alice.email_kinds = ["reply"]
+        db.session.commit()
+    root = post(client, tokens["alice"], "what happens next?")
+    post(client, tokens["bob"], "Look: ||the keeper is her sister|| obviously", parent_id=root)
+    post(client, tokens["carol"], "The whole thing: she lit it.", parent_id=root, spoiler=True)
+    with app.app_context():
+        bodies = [m.body for m in db.session.scalars(db.select(OutboxMessage))]
+    assert len(bodies) == 2
+    assert "[spoiler]" in bodies[0] and "sister" not in bodies[0]
+    assert "she lit it" not in bodies[1] and "spoilers" in bodies[1]

@@ -112,10 +112,20 @@ def _email_body(note: Notification) -> str:
     if note.detail:
         lines.append(note.detail)
     if comment is not None and comment.body:
-        excerpt = comment.body if len(comment.body) <= 500 else comment.body[:497] + "…"
         lines.append("")
-        lines.append(excerpt)
+        lines.append(_excerpt(comment))
     return "\n".join(lines)
+
+
+_INLINE_SPOILER = re.compile(r"\|\|.+?\|\|", re.DOTALL)
+
+
+def _excerpt(comment: Comment) -> str:
+    """The comment's words for an email: never a spoiler, whole or inline."""
+    if comment.spoiler:
+        return "(Marked as containing spoilers: read it on the site.)"
+    text = _INLINE_SPOILER.sub("[spoiler]", comment.body)
+    return text if len(text) <= 500 else text[:497] + "…"
 
 
 def _mentioned(body: str) -> set[int]:
