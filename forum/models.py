@@ -272,6 +272,7 @@ class Comment(db.Model):
     # Shown to the author of a rejected comment.
     moderation_reason: Mapped[str | None] = mapped_column(String(500))
     theory_note: Mapped[str | None] = mapped_column(String(500))
+    theory_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     theory_link: Mapped[str | None] = mapped_column(String(2000))
     # Optimistic locking: two moderators (or an edit and a decision) racing on
     # one comment cannot both win; the loser gets StaleDataError.
@@ -425,6 +426,10 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The comment it tells about: if that is removed before sending, so is the email.
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

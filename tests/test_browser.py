@@ -3,7 +3,8 @@
 Runs the app under werkzeug's threaded WSGI server on 127.0.0.1 (CSRF on, as in
 production) and drives Debian's /usr/bin/chromium through Playwright.  axe-core
 comes from npm (`npm ci` at the repository root).  Without Chromium or axe-core
-the module is skipped, except under CI=true, where that is an error.
+the module is skipped, except under CI=true, where that is an error.  The
+scaffolding for all of that lives in tests/browser_support.py.
 
 Screenshots of the article page land in test-artifacts/ for a person to look at.
 """
@@ -11,43 +12,28 @@ Screenshots of the article page land in test-artifacts/ for a person to look at.
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import threading
-from pathlib import Path
 
+import browser_support
 import pytest
+from browser_support import (
+    ARTIFACTS,
+    PHONE,
+    SERIOUS,
+    Site,
+    Watched,
+    axe_violations,
+    inject_axe,
+    make_app,
+    require_browser_tools,
+    serve,
+    submit_login,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+require_browser_tools()
 
+from playwright.sync_api import Page, expect  # noqa: E402
 
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not AXE.exists():
-        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright Python package (pip install -e '.[dev]')")
-    return missing
-
-
-if _missing():
-    _reason = "browser tests need " + ", ".join(_missing())
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI=true: refusing to skip)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-
-from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment  # noqa: E402
 from forum.services import accounts, comments, demo, threads  # noqa: E402
@@ -58,61 +44,31 @@ BUSY = "a-busy-discussion"  # for posting while later pages are unloaded
 PAGE_SIZE = 5
 LONG_COMMENTS = 12
 READER = ("lena", "lena@example.org", "correct horse battery")
-PHONE = {"width": 390, "height": 844}
 _serial = itertools.count(1)
 
 expect.set_options(timeout=5_000)
+
+# The shared fixtures, registered in this module under their own names.
+browser = browser_support.browser
+open_context = browser_support.open_context
 
 
 # -- the site ------------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-class Site:
-    """The running server and the ids the tests need."""
-
-    def __init__(self, base_url: str, ids: dict[str, int]):
-        self.base_url = base_url
-        self.ids = ids
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    database = tmp_path_factory.mktemp("browser") / "forum.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "x",
-            "FORUM_RATELIMIT": "off",
-            "TESTING": True,
-            "FORUM_PAGE_SIZE": PAGE_SIZE,
-            # The seed posts many comments from young accounts; the new-account
-            # hold has its own tests.
-            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10**4},
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("browser"),
+        FORUM_PAGE_SIZE=PAGE_SIZE,
+        # The seed posts many comments from young accounts; the new-account
+        # hold has its own tests.
+        FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10**4},
     )
     with app.app_context():
-        db.create_all()
         ids = _seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", ids)
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as base_url:
+        yield Site(base_url, ids)
 
 
 def _seed() -> dict[str, int]:
@@ -152,63 +108,15 @@ def _seed() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def signed_in_state(browser, site):
     """Cookies of READER, signed in once through the real login form."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(site.url("/auth/login"))
-    page.get_by_label("Username").fill(READER[0])
-    page.get_by_label("Password").fill(READER[2])
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, site, READER[0], READER[2])
     expect(page.locator(".whoami")).to_contain_text(READER[0])
     state = context.storage_state()
     context.close()
     return state
-
-
-@pytest.fixture
-def open_context(browser):
-    """new_context() whose contexts are closed after the test."""
-    contexts = []
-
-    def opener(**kwargs):
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
-class Watched:
-    """A page and every script error or console error it reports."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on("console", self._console)
-
-    def _console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"console.error: {message.text} ({message.location['url']})")
-
-    def assert_clean(self, expected: str | None = None) -> None:
-        """No errors, apart from those matching the regular expression expected."""
-        errors = [e for e in self.errors if not (expected and re.search(expected, e))]
-        assert not errors, "the page reported errors:\n" + "\n".join(errors)
 
 
 def watched(context) -> Watched:
@@ -474,17 +382,6 @@ def test_keyboard_skip_link_and_inline_reply(site, open_context, signed_in_state
 
 # -- accessibility -------------------------------------------------------------------------
 
-SERIOUS = ("serious", "critical")
-
-AXE_RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
-  return results.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
-                              (n.failureSummary || "").replace(/\\s+/g, " ")),
-  }));
-}"""
-
 
 def _goto(page: Page, site: Site, path: str) -> None:
     page.goto(site.url(path))
@@ -550,8 +447,8 @@ def test_axe_finds_no_serious_violations(
         options.update(viewport=viewport, is_mobile=True, has_touch=True)
     page = open_context(**options).new_page()
     arrive(page, site)
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(AXE_RUN)
+    inject_axe(page)
+    violations = axe_violations(page)
     serious = [v for v in violations if v["impact"] in SERIOUS]
     for v in violations:
         if v not in serious:  # shown with -rP; worth a look, not a failure

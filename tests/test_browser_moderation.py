@@ -1,58 +1,43 @@
 """Moderation as moderators and readers use it: real Chromium, real server, real forms.
 
-The same set-up as tests/test_browser.py (werkzeug's threaded server on
-127.0.0.1 with CSRF on, Debian's /usr/bin/chromium through Playwright, axe-core
-from npm; skipped without them, except under CI=true, where that is an error),
-with its own seed: a pre-moderated discussion full of pending comments, readers,
-two moderators and an admin.
+The same set-up as tests/test_browser.py, from tests/browser_support.py
+(werkzeug's threaded server on 127.0.0.1 with CSRF on, Debian's /usr/bin/chromium
+through Playwright, axe-core from npm; skipped without them, except under
+CI=true, where that is an error), with its own seed: a pre-moderated discussion
+full of pending comments, readers, two moderators and an admin.
 
 Screenshots of the pending queue land in test-artifacts/ for a person to look at.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
+import browser_support
 import pytest
+from browser_support import (
+    ARTIFACTS,
+    PASSWORD,
+    PHONE,
+    Site,
+    Watched,
+    axe_in_both_schemes,
+    axe_report,
+    inject_axe,
+    log_in,
+    make_app,
+    require_browser_tools,
+    serve,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+require_browser_tools()
 
+from playwright.sync_api import Page, expect  # noqa: E402
 
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not AXE.exists():
-        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright Python package (pip install -e '.[dev]')")
-    return missing
-
-
-if _missing():
-    _reason = "browser tests need " + ", ".join(_missing())
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI=true: refusing to skip)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-
-from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment, Role  # noqa: E402
 from forum.services import accounts, comments, demo, moderation, threads  # noqa: E402
 
-PASSWORD = "correct horse battery"
 LANTERN = "the-lantern-coast-season-two-first-look"
 QUEUE = "held-for-review"  # pre-moderated: every reader's comment waits
 REPORTED = "a-reported-discussion"  # post-moderated: reports hide a comment
@@ -62,62 +47,34 @@ MODERATORS = ("mira", "otto")
 ADMIN = "ada"
 GENERIC_PENDING = 8  # the first items of the queue, for the keyboard test
 SUSPECT = "zeppelin"
-PHONE = {"width": 390, "height": 844}
 CURRENT = re.compile(r"\bcurrent\b")
 
 expect.set_options(timeout=5_000)
+
+# The shared fixtures, registered in this module under their own names.
+browser = browser_support.browser
+open_context = browser_support.open_context
+state_of = browser_support.state_of
+as_user = browser_support.as_user
 
 
 # -- the site ------------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-class Site:
-    """The running server and the ids the tests need."""
-
-    def __init__(self, base_url: str, ids: dict[str, int]):
-        self.base_url = base_url
-        self.ids = ids
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    database = tmp_path_factory.mktemp("browser-moderation") / "forum.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "x",
-            "FORUM_RATELIMIT": "off",
-            "TESTING": True,
-            # Cheap hashing: a dozen log-ins through the real form.
-            "FORUM_ARGON2_TIME_COST": 1,
-            "FORUM_ARGON2_MEMORY_KIB": 1024,
-            # New accounts post freely unless a test says otherwise.
-            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10_000},
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("browser-moderation"),
+        # Cheap hashing: a dozen log-ins through the real form.
+        FORUM_ARGON2_TIME_COST=1,
+        FORUM_ARGON2_MEMORY_KIB=1024,
+        # New accounts post freely unless a test says otherwise.
+        FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )
     with app.app_context():
-        db.create_all()
         ids = _seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", ids)
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as base_url:
+        yield Site(base_url, ids)
 
 
 def _seed() -> dict[str, int]:
@@ -192,88 +149,6 @@ def _seed() -> dict[str, int]:
 
 
 # -- the browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-def log_in(page: Page, site: Site, username: str, next_path: str | None = None) -> None:
-    """Sign in through the real form."""
-    page.goto(site.url("/auth/login" + (f"?next={next_path}" if next_path else "")))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".whoami")).to_be_visible()
-
-
-@pytest.fixture(scope="module")
-def state_of(browser, site):
-    """username -> cookies of that account, signed in once through the login form."""
-    states: dict[str, dict] = {}
-
-    def state(username: str) -> dict:
-        if username not in states:
-            context = browser.new_context()
-            log_in(context.new_page(), site, username)
-            states[username] = context.storage_state()
-            context.close()
-        return states[username]
-
-    return state
-
-
-@pytest.fixture
-def open_context(browser):
-    """new_context() whose contexts are closed after the test."""
-    contexts = []
-
-    def opener(**kwargs):
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def as_user(open_context, state_of):
-    """A watched page signed in as username (None: an anonymous visitor)."""
-
-    def opener(username: str | None, **kwargs) -> Watched:
-        if username:
-            kwargs["storage_state"] = state_of(username)
-        return Watched(open_context(**kwargs).new_page())
-
-    return opener
-
-
-class Watched:
-    """A page and every script error or console error it reports."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on("console", self._console)
-
-    def _console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"console.error: {message.text} ({message.location['url']})")
-
-    def assert_clean(self, expected: str | None = None) -> None:
-        """No errors, apart from those matching the regular expression expected."""
-        errors = [e for e in self.errors if not (expected and re.search(expected, e))]
-        assert not errors, "the page reported errors:\n" + "\n".join(errors)
 
 
 def flash(page: Page):
@@ -605,17 +480,6 @@ def test_admin_adds_a_suspect_word_and_the_queue_marks_it(site, as_user):
 
 # -- accessibility -------------------------------------------------------------------------
 
-SERIOUS = ("serious", "critical")
-
-AXE_RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
-  return results.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
-                              (n.failureSummary || "").replace(/\\s+/g, " ")),
-  }));
-}"""
-
 
 def _queue(name: str, at_least: int = 1):
     def arrive(page: Page, site: Site) -> None:
@@ -687,10 +551,6 @@ AXE_CASES = [pytest.param(name, None, id=name) for name in AXE_PAGES] + [
 ]
 
 
-def _violations(page: Page) -> list[dict]:
-    return page.evaluate(AXE_RUN)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize(("name", "viewport"), AXE_CASES)
 def test_axe_finds_no_serious_violations(site, open_context, state_of, name, viewport):
@@ -702,22 +562,9 @@ def test_axe_finds_no_serious_violations(site, open_context, state_of, name, vie
     page = open_context(**options).new_page()
     page.emulate_media(color_scheme="light")
     arrive(page, site)
-    page.add_script_tag(path=str(AXE))
-    failures, backgrounds = [], set()
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        backgrounds.add(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-        violations = _violations(page)
-        for v in violations:
-            if v["impact"] in SERIOUS:
-                failures.append((scheme, v))
-            else:  # shown with -rP; worth a look, not a failure
-                print(f"axe [{v['impact']}] {v['id']} on {name} ({scheme}): {v['targets']}")
-    report = "\n".join(
-        f"  {scheme}: [{v['impact']}] {v['id']}: {v['help']}\n"
-        + "\n".join(f"      {t}" for t in v["targets"])
-        for scheme, v in failures
-    )
+    inject_axe(page)
+    failures, backgrounds = axe_in_both_schemes(page, name)
+    report = axe_report(failures)
     assert len(backgrounds) == 2, f"the dark scheme did not apply: {backgrounds}"
     assert not failures, f"axe on {name} ({viewport or 'desktop'}):\n{report}"
 

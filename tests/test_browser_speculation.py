@@ -1,57 +1,40 @@
 """Speculation as readers use it: theories, votes, spoilers, live updates, follows,
 mutes, notifications and profiles.  Real Chromium, real server, real forms.
 
-The same set-up as tests/test_browser.py (werkzeug's threaded server on
-127.0.0.1 with CSRF on, Debian's /usr/bin/chromium through Playwright, axe-core
-from npm; skipped without them, except under CI=true, where that is an error),
-with its own seed: the demo site, a few readers, a moderator, a discussion for
-live updates and an article in its spoiler window.  Each test that changes
-something uses readers and articles no other test looks at, so the tests do not
-depend on their order.
+The same set-up as tests/test_browser.py, from tests/browser_support.py
+(werkzeug's threaded server on 127.0.0.1 with CSRF on, Debian's /usr/bin/chromium
+through Playwright, axe-core from npm; skipped without them, except under
+CI=true, where that is an error), with its own seed: the demo site, a few
+readers, a moderator, a discussion for live updates and an article in its
+spoiler window.  Each test that changes something uses readers and articles no
+other test looks at, so the tests do not depend on their order.
 
 Screenshots of the Theories tab and a profile land in test-artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from datetime import timedelta
-from pathlib import Path
 
+import browser_support
 import pytest
+from browser_support import (
+    ARTIFACTS,
+    PASSWORD,
+    PHONE,
+    axe_in_both_schemes,
+    axe_report,
+    inject_axe,
+    make_app,
+    require_browser_tools,
+    serve,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+require_browser_tools()
 
+from playwright.sync_api import Page, expect  # noqa: E402
 
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not AXE.exists():
-        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright Python package (pip install -e '.[dev]')")
-    return missing
-
-
-if _missing():
-    _reason = "browser tests need " + ", ".join(_missing())
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI=true: refusing to skip)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-
-from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment, NotificationKind, Role, utcnow  # noqa: E402
 from forum.services import (  # noqa: E402
@@ -64,7 +47,6 @@ from forum.services import (  # noqa: E402
     threads,
 )
 
-PASSWORD = "correct horse battery"
 LANTERN = "the-lantern-coast-season-two-first-look"
 WELCOME = "welcome-to-the-forum"
 FINALE = "the-lantern-coast-finale"  # lena's confirmed theory: profile, inbox, axe
@@ -81,61 +63,40 @@ READERS = {
     "eve": "Eve Strand",  # has muted carol from the start
 }
 MODERATOR = "mona"
-PHONE = {"width": 390, "height": 844}
 
 expect.set_options(timeout=5_000)
+
+# The shared fixtures, registered in this module under their own names.
+browser = browser_support.browser
+open_context = browser_support.open_context
+state_of = browser_support.state_of
+as_user = browser_support.as_user
 
 
 # -- the site ------------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-class Site:
-    """The running server and the ids the tests need."""
+class Site(browser_support.Site):
+    """The running server, the ids the tests need and lena's unsubscribe token."""
 
     def __init__(self, base_url: str, ids: dict[str, int], unsubscribe: str):
-        self.base_url = base_url
-        self.ids = ids
+        super().__init__(base_url, ids)
         self.unsubscribe = unsubscribe
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    database = tmp_path_factory.mktemp("browser-speculation") / "forum.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "x",
-            "FORUM_RATELIMIT": "off",
-            "TESTING": True,
-            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10_000},
-            # Cheap hashing: log-ins through the real form and API tokens.
-            "FORUM_ARGON2_TIME_COST": 1,
-            "FORUM_ARGON2_MEMORY_KIB": 1024,
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("browser-speculation"),
+        FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
+        # Cheap hashing: log-ins through the real form and API tokens.
+        FORUM_ARGON2_TIME_COST=1,
+        FORUM_ARGON2_MEMORY_KIB=1024,
     )
     with app.app_context():
-        db.create_all()
         ids, unsubscribe = _seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", ids, unsubscribe)
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as base_url:
+        yield Site(base_url, ids, unsubscribe)
 
 
 def _seed() -> tuple[dict[str, int], str]:
@@ -206,88 +167,6 @@ def _seed() -> tuple[dict[str, int], str]:
 
 
 # -- the browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-def log_in(page: Page, site: Site, username: str) -> None:
-    """Sign in through the real form."""
-    page.goto(site.url("/auth/login"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".whoami")).to_be_visible()
-
-
-@pytest.fixture(scope="module")
-def state_of(browser, site):
-    """username -> cookies of that account, signed in once through the login form."""
-    states: dict[str, dict] = {}
-
-    def state(username: str) -> dict:
-        if username not in states:
-            context = browser.new_context()
-            log_in(context.new_page(), site, username)
-            states[username] = context.storage_state()
-            context.close()
-        return states[username]
-
-    return state
-
-
-@pytest.fixture
-def open_context(browser):
-    """new_context() whose contexts are closed after the test."""
-    contexts = []
-
-    def opener(**kwargs):
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
-class Watched:
-    """A page and every script error or console error it reports."""
-
-    def __init__(self, page: Page):
-        self.page = page
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-        page.on("console", self._console)
-
-    def _console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"console.error: {message.text} ({message.location['url']})")
-
-    def assert_clean(self, expected: str | None = None) -> None:
-        """No errors, apart from those matching the regular expression expected."""
-        errors = [e for e in self.errors if not (expected and re.search(expected, e))]
-        assert not errors, "the page reported errors:\n" + "\n".join(errors)
-
-
-@pytest.fixture
-def as_user(open_context, state_of):
-    """A watched page signed in as username (None: an anonymous visitor)."""
-
-    def opener(username: str | None, **kwargs) -> Watched:
-        if username:
-            kwargs["storage_state"] = state_of(username)
-        return Watched(open_context(**kwargs).new_page())
-
-    return opener
 
 
 class Api:
@@ -711,17 +590,6 @@ def test_spoiler_window_collapses_replies_and_theories_until_asked(site, as_user
 
 # -- accessibility -------------------------------------------------------------------------
 
-SERIOUS = ("serious", "critical")
-
-AXE_RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
-  return results.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
-                              (n.failureSummary || "").replace(/\\s+/g, " ")),
-  }));
-}"""
-
 
 def _goto(path: str, check: str | None = None):
     def arrive(page: Page, site: Site) -> None:
@@ -765,21 +633,9 @@ def test_axe_finds_no_serious_violations(site, open_context, state_of, name):
     page = open_context(**options).new_page()
     page.emulate_media(color_scheme="light")
     arrive(page, site)
-    page.add_script_tag(path=str(AXE))
-    failures, backgrounds = [], set()
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        backgrounds.add(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-        for v in page.evaluate(AXE_RUN):
-            if v["impact"] in SERIOUS:
-                failures.append((scheme, v))
-            else:  # shown with -rP; worth a look, not a failure
-                print(f"axe [{v['impact']}] {v['id']} on {name} ({scheme}): {v['targets']}")
-    report = "\n".join(
-        f"  {scheme}: [{v['impact']}] {v['id']}: {v['help']}\n"
-        + "\n".join(f"      {t}" for t in v["targets"])
-        for scheme, v in failures
-    )
+    inject_axe(page)
+    failures, backgrounds = axe_in_both_schemes(page, name)
+    report = axe_report(failures)
     assert len(backgrounds) == 2, f"the dark scheme did not apply: {backgrounds}"
     assert not failures, f"axe on {name} ({viewport or 'desktop'}):\n{report}"
 

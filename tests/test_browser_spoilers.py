@@ -3,53 +3,36 @@
 Concealed until the button is pressed (mouse, Enter, Space) and absent from the
 accessibility tree until then; revealed by a click or Tab without JavaScript;
 enhanced when a comment arrives later; open in the moderation queue; no serious
-axe findings, in either colour scheme, concealed or revealed.  The server fixture
-follows tests/test_browser.py.  Screenshots land in test-artifacts/.
+axe findings, in either colour scheme, concealed or revealed.  The server and
+browser come from tests/browser_support.py, as for tests/test_browser.py.
+Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-
+import browser_support
 import pytest
+from browser_support import (
+    ARTIFACTS,
+    PASSWORD,
+    SERIOUS,
+    Site,
+    axe_violations,
+    inject_axe,
+    make_app,
+    require_browser_tools,
+    serve,
+    submit_login,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+require_browser_tools()
 
+from playwright.sync_api import Page, expect  # noqa: E402
 
-def _missing() -> list[str]:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not AXE.exists():
-        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright Python package (pip install -e '.[dev]')")
-    return missing
-
-
-if _missing():
-    _reason = "browser tests need " + ", ".join(_missing())
-    if os.environ.get("CI") == "true":
-        pytest.fail(_reason + " (CI=true: refusing to skip)", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
-
-from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.models import Role  # noqa: E402
 from forum.services import accounts, comments, moderation, threads  # noqa: E402
 
-PASSWORD = "correct horse battery"
 ARTICLE = "spoilers-ahead"
 HELD = "spoilers-held"  # pre-moderated: the comment waits in the queue
 BODY = (
@@ -60,49 +43,23 @@ FIRST, SECOND = "the keeper lit it", "tide tables"
 
 expect.set_options(timeout=5_000)
 
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        pass
-
-
-class Site:
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+# The shared fixtures, registered in this module under their own names.
+browser = browser_support.browser
+open_context = browser_support.open_context
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    database = tmp_path_factory.mktemp("browser-spoilers") / "forum.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "SECRET_KEY": "x",
-            "FORUM_RATELIMIT": "off",
-            "TESTING": True,
-            "FORUM_ARGON2_TIME_COST": 1,
-            "FORUM_ARGON2_MEMORY_KIB": 1024,
-            "FORUM_SETTINGS_DEFAULTS": {"new_account_comments": 10_000},
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("browser-spoilers"),
+        FORUM_ARGON2_TIME_COST=1,
+        FORUM_ARGON2_MEMORY_KIB=1024,
+        FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )
     with app.app_context():
-        db.create_all()
         _seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as base_url:
+        yield Site(base_url)
 
 
 def _seed() -> None:
@@ -116,31 +73,6 @@ def _seed() -> None:
     moderation.update_thread(admin, held, moderation="pre")
     comments.post_comment(reader, held, "Held: ||the keeper lit it|| says lena.")
     db.session.commit()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_context(browser):
-    contexts = []
-
-    def opener(**kwargs):
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def errors_of(page: Page) -> list[str]:
@@ -270,10 +202,7 @@ def test_without_javascript_a_click_or_tab_reveals(site, open_context):
 def test_the_moderation_queue_shows_spoilers_open(site, open_context):
     page = open_context().new_page()
     errors = errors_of(page)
-    page.goto(site.url("/auth/login?next=/moderation/queue/pending"))
-    page.get_by_label("Username").fill("mira")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    submit_login(page, site, "mira", PASSWORD, next_path="/moderation/queue/pending")
     expect(page).to_have_url(site.url("/moderation/queue/pending"))
     item = page.locator(".mod-item", has_text="says lena")
     button = item.get_by_role("button", name="Spoiler")
@@ -287,23 +216,13 @@ def test_the_moderation_queue_shows_spoilers_open(site, open_context):
 
 # -- accessibility and looks -------------------------------------------------------------------
 
-SERIOUS = ("serious", "critical")
-AXE_RUN = """async () => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
-  return results.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
-                              (n.failureSummary || "").replace(/\\s+/g, " ")),
-  }));
-}"""
-
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_concealed_and_revealed(site, open_context, scheme):
     page = open_context(color_scheme=scheme, bypass_csp=True).new_page()  # axe is inline
     page.goto(site.url(f"/articles/{ARTICLE}"))
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     comment = page.locator("article.comment").first
     ARTIFACTS.mkdir(exist_ok=True)
     for state in ("concealed", "revealed"):
@@ -311,7 +230,7 @@ def test_axe_concealed_and_revealed(site, open_context, scheme):
             for button in comment.get_by_role("button", name="Spoiler").all():
                 button.click()
         comment.screenshot(path=str(ARTIFACTS / f"spoilers-{scheme}-{state}.png"))
-        violations = page.evaluate(AXE_RUN)
+        violations = axe_violations(page)
         serious = [v for v in violations if v["impact"] in SERIOUS]
         for v in violations:
             if v not in serious:

@@ -286,3 +286,59 @@ def test_notification_emails_never_carry_spoilers(app, client, crowd):
     assert len(bodies) == 2
     assert "[spoiler]" in bodies[0] and "sister" not in bodies[0]
     assert "she lit it" not in bodies[1] and "spoilers" in bodies[1]
+
+
+def test_review_fixes_for_spoilers_notifications_and_theories(app, client, crowd):
+    clients, tokens = crowd
+    # Marking read with absurd ids is a clear 422, not a crash.
+    huge = client.post(
+        "/api/v1/notifications/read", json={"ids": [10**30]}, headers=tokens["alice"]
+    )
+    assert huge.status_code == 422
+    # A vote of 1.0 is not a vote.
+    cid = post(client, tokens["alice"], "vote target")
+    assert (
+        client.post(
+            f"/api/v1/comments/{cid}/votes", json={"value": 1.0}, headers=tokens["bob"]
+        ).status_code
+        == 422
+    )
+    # Editors' picks never show inline spoilers.
+    pick = post(client, tokens["bob"], "Loved it, especially ||the ending||.")
+    client.post(
+        f"/api/v1/moderation/comments/{pick}", json={"action": "feature"}, headers=tokens["mona"]
+    )
+    page = html(clients["carol"].get("/articles/a-story"))
+    picks = page[
+        page.index("Editors’ picks") : page.index("</section>", page.index("Editors’ picks"))
+    ]
+    assert "Loved it, especially [spoiler]" in picks and "the ending" not in picks
+    # A rejected reply takes its notifications (and unread count) with it.
+    before = kinds(app, "alice")
+    reply = post(client, tokens["bob"], "a reply to remove", parent_id=cid)
+    assert kinds(app, "alice") == ([*before[0], "reply"], before[1] + 1)
+    client.post(
+        f"/api/v1/moderation/comments/{reply}", json={"action": "reject"}, headers=tokens["mona"]
+    )
+    assert kinds(app, "alice") == before
+    # Only a published theory can be settled.
+    theory = post(client, tokens["alice"], "t", theory_title="Doomed theory")
+    client.delete(f"/api/v1/comments/{theory}", headers=tokens["alice"])
+    refused = client.post(
+        f"/api/v1/moderation/comments/{theory}",
+        json={"action": "confirm_theory"},
+        headers=tokens["mona"],
+    )
+    assert refused.status_code == 409
+
+
+def test_spoiler_window_covers_theory_cards_and_profiles(app, client, crowd):
+    clients, tokens = crowd
+    with app.app_context():
+        db.session.scalar(db.select(Article)).spoiler_until = utcnow() + timedelta(days=1)
+        db.session.commit()
+    post(client, tokens["alice"], "text", theory_title="The captain dies in episode three")
+    for path in ("/theories", "/users/alice", "/articles/a-story?tab=theories"):
+        page = html(clients["bob"].get(path))
+        assert "The captain dies" not in page, path
+        assert "A theory with spoilers" in page, path

@@ -226,6 +226,7 @@ def delete_comment(user: User, comment: Comment, now: datetime | None = None) ->
             user, "delete", comment, None, {"status": comment.status.value}, {"status": "deleted"}
         )
     change_status(comment, CommentStatus.DELETED)
+    notifications.withdraw(comment)
     comment.deleted_at = now or utcnow()
     if by_author:
         comment.body = ""

@@ -116,7 +116,9 @@ def wants_email(user: User, kind: NotificationKind | str) -> bool:
 # -- queueing -----------------------------------------------------------------------
 
 
-def enqueue(user: User, kind: NotificationKind, subject: str, body: str) -> OutboxMessage | None:
+def enqueue(
+    user: User, kind: NotificationKind, subject: str, body: str, comment_id: int | None = None
+) -> OutboxMessage | None:
     """Queue one email to this user about a notification of this kind, in the
     current transaction; None (nothing queued) unless they opted in to the kind."""
     kind = NotificationKind(kind)
@@ -131,6 +133,7 @@ def enqueue(user: User, kind: NotificationKind, subject: str, body: str) -> Outb
     )
     message = OutboxMessage(
         user_id=user.id,
+        comment_id=comment_id,
         to_address=user.email,
         subject=_one_line(subject)[:300],
         body=body.rstrip() + footer,

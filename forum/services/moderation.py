@@ -103,8 +103,7 @@ def act(
             comment.moderated_by_id = actor.id
             comment.moderation_reason = reason if action == "reject" else None
         elif action.endswith("_theory"):
-            comment.moderated_at = now  # when it was settled: "recently confirmed"
-            comment.moderated_by_id = actor.id
+            comment.theory_settled_at = now  # for "recently confirmed"
         audit(actor, action, comment, reason or note, before, _state(comment))
         db.session.flush()
     _announce(comment, action, first_publication)
@@ -113,11 +112,13 @@ def act(
 
 def _announce(comment: Comment, action: str, first_publication: bool) -> None:
     """Tell the author the outcome, and the thread about words shown for the first time."""
-    if action == "approve" and first_publication:
+    if action in ("approve", "restore") and first_publication:
         notifications.comment_decided(comment, approved=True)
         notifications.comment_published(comment)
-    elif action == "reject":
-        notifications.comment_decided(comment, approved=False)
+    elif action in ("reject", "spam"):
+        notifications.withdraw(comment)  # nobody hears about words no longer shown
+        if action == "reject":
+            notifications.comment_decided(comment, approved=False)
     elif action in ("confirm_theory", "debunk_theory"):
         notifications.theory_settled(comment, confirmed=action == "confirm_theory")
 
@@ -181,6 +182,8 @@ def _theory(status: TheoryStatus):
     def settle(comment: Comment, note=None, link=None, **_) -> None:
         if not comment.is_theory:
             raise Conflict("This comment is not a theory.")
+        if comment.status != CommentStatus.APPROVED:
+            raise Conflict("Only a published theory can be settled.")
         if comment.theory_status == status:
             raise Conflict(f"This theory is already {status.value}.")
         comment.theory_status = status

@@ -6,23 +6,25 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum import permissions
 from forum.extensions import db
+from forum.markup import spoiler_free_text
 from forum.models import (
     Comment,
     Follow,
     Mute,
     Notification,
     NotificationKind,
+    OutboxMessage,
     Thread,
     User,
     utcnow,
 )
-from forum.services import mailer
+from forum.services import mailer, spoilers
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
 SUBJECTS = {
@@ -103,7 +105,7 @@ def _notify(user_id, kind, comment, told: set[int], muted_by: set[int], detail: 
     recipient = db.session.get(User, user_id)
     if recipient is not None and kind.value in (recipient.email_kinds or []):
         db.session.flush()  # the notification's relationships, for the text
-        mailer.enqueue(recipient, kind, describe(note), _email_body(note))
+        mailer.enqueue(recipient, kind, describe(note), _email_body(note), comment_id=comment.id)
 
 
 def _email_body(note: Notification) -> str:
@@ -117,15 +119,31 @@ def _email_body(note: Notification) -> str:
     return "\n".join(lines)
 
 
-_INLINE_SPOILER = re.compile(r"\|\|.+?\|\|", re.DOTALL)
-
-
 def _excerpt(comment: Comment) -> str:
     """The comment's words for an email: never a spoiler, whole or inline."""
-    if comment.spoiler:
-        return "(Marked as containing spoilers: read it on the site.)"
-    text = _INLINE_SPOILER.sub("[spoiler]", comment.body)
-    return text if len(text) <= 500 else text[:497] + "…"
+    if spoilers.withheld(comment):
+        return "(Covered because of spoilers: read it on the site.)"
+    return spoiler_free_text(comment.html, 500)
+
+
+def withdraw(comment: Comment) -> None:
+    """The comment is no longer shown: drop the notifications and unsent emails
+    about it, keeping each reader's unread count true."""
+    unread = db.session.execute(
+        select(Notification.user_id, func.count(Notification.id))
+        .where(Notification.comment_id == comment.id, Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    ).all()
+    for user_id, count in unread:
+        db.session.execute(
+            update(User).where(User.id == user_id).values(unread_count=User.unread_count - count)
+        )
+    db.session.execute(delete(Notification).where(Notification.comment_id == comment.id))
+    db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.comment_id == comment.id, OutboxMessage.sent_at.is_(None)
+        )
+    )
 
 
 def _mentioned(body: str) -> set[int]:
@@ -169,14 +187,15 @@ def mark_read(user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         query = query.where(Notification.id.in_(ids))
     db.session.execute(query.values(read_at=utcnow()))
-    unread = db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
+    # One statement, so a notification arriving meanwhile is counted, not lost.
+    still_unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
-    user.unread_count = unread
-    db.session.flush()
-    return unread
+    db.session.execute(update(User).where(User.id == user.id).values(unread_count=still_unread))
+    db.session.refresh(user, ["unread_count"])
+    return user.unread_count
 
 
 # -- following -------------------------------------------------------------------------------

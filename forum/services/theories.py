@@ -22,7 +22,7 @@ class Record:
 def _theories():
     return (
         select(Comment)
-        .options(joinedload(Comment.author), joinedload(Comment.thread))
+        .options(joinedload(Comment.author), joinedload(Comment.thread).joinedload(Thread.article))
         .where(Comment.theory_title.is_not(None), Comment.status == CommentStatus.APPROVED)
     )
 
@@ -63,7 +63,7 @@ def recently_confirmed(limit: int = 20) -> list[Comment]:
     return db.session.scalars(
         _theories()
         .where(Comment.theory_status == TheoryStatus.CONFIRMED)
-        .order_by(Comment.moderated_at.desc().nulls_last(), Comment.id.desc())
+        .order_by(Comment.theory_settled_at.desc().nulls_last(), Comment.id.desc())
         .limit(limit)
     ).all()
 
@@ -98,7 +98,7 @@ def published_by(user: User, limit: int = 50) -> list[Comment]:
     """A reader's approved comments, newest first (their public profile)."""
     return db.session.scalars(
         select(Comment)
-        .options(joinedload(Comment.thread))
+        .options(joinedload(Comment.thread).joinedload(Thread.article))
         .where(Comment.author_id == user.id, Comment.status == CommentStatus.APPROVED)
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)

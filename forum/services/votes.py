@@ -54,7 +54,7 @@ def vote(user: User, comment: Comment, value) -> Tally:
     if permissions.is_author(user, comment):
         raise permissions.Forbidden("You cannot vote on your own comment.")
     permissions.require(permissions.can_vote(user, comment), "This comment cannot be voted on.")
-    if value not in (1, -1, 0) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or value not in (1, -1, 0):
         raise ValidationError(fields={"value": "Use 1, -1, or 0 to take your vote back."})
 
     previous = db.session.scalar(

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Blueprint, current_app, make_response, request, url_for
 from markupsafe import escape
 
+from forum.markup import excerpt, without_spoilers
 from forum.models import Comment, utcnow
 from forum.services import feeds
 from forum.views.formatting import iso
@@ -38,12 +38,10 @@ ATOM = "http://www.w3.org/2005/Atom"
 MAX_AGE = 300
 EXCERPT = 80
 UNKNOWN_AUTHOR = "Unknown reader"
-_CHUNK = 512
 
 # Everything outside XML 1.0's Char production: C0 controls but tab and newlines,
 # lone surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SPAN_TAG = re.compile(r"(<span\b[^>]*>|</span>)")
 _DNS_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 
@@ -160,64 +158,3 @@ def _tag_host() -> str:
     if not _DNS_NAME.fullmatch(host):
         host = "localhost"  # an IPv6 literal, say: not a name a tag: URI can use
     return host
-
-
-def without_spoilers(clean_html: str, placeholder: str) -> str:
-    """The comment's HTML with each inline spoiler (||text||) replaced whole by
-    placeholder.  On the site CSS hides them; a feed reader ignores the site's
-    CSS and would show them.  The sanitizer lets a span into a comment only as
-    part of a spoiler, so every span tag is one, and "<span" occurs nowhere else
-    (in text and attribute values it is escaped); spoilers may nest, hence the
-    depth.  A regular split keeps this linear however many spoilers there are."""
-    if "<span" not in clean_html:
-        return clean_html
-    kept, depth = [], 0
-    for index, part in enumerate(_SPAN_TAG.split(clean_html)):
-        if index % 2 == 0:  # what lies between span tags
-            if depth == 0:
-                kept.append(part)
-        elif part.startswith("</"):
-            depth = max(0, depth - 1)
-        else:
-            if depth == 0:
-                kept.append(placeholder)
-            depth += 1
-    return "".join(kept)
-
-
-class _TextOnly(HTMLParser):
-    BLOCKS = frozenset({"p", "br", "li", "blockquote", "pre", "ul", "ol"})
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.BLOCKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in self.BLOCKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
-def excerpt(clean_html: str, limit: int = EXCERPT) -> str:
-    """The first words of a comment's HTML as plain text, at most limit characters."""
-    parser = _TextOnly()
-    # In pieces, stopping once there is enough text: a long comment costs no more.
-    for start in range(0, len(clean_html), _CHUNK):
-        parser.feed(clean_html[start : start + _CHUNK])
-        if sum(map(len, parser.parts)) > 2 * limit:
-            break
-    else:
-        parser.close()
-    text = " ".join("".join(parser.parts).split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,.;:") + "…"

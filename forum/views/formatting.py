@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from forum.markup import highlight
+from forum.markup import highlight, spoiler_free_text
 from forum.models import utcnow
+from forum.services import spoilers
 from forum.services.comments import descendants
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
@@ -68,6 +69,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(ago)
     app.add_template_global(held_words)
     app.add_template_global(cover_for)
+    app.add_template_global(spoilers.withheld, "withheld")
+    app.add_template_global(spoiler_free_text)
     app.add_template_global(highlighted, "highlight")
     app.add_template_filter(iso)
     app.add_template_filter(when)

@@ -68,7 +68,7 @@ def read_notifications():
     if ids is not None and (
         not isinstance(ids, list)
         or len(ids) > 1000
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**62 for i in ids)
     ):
         raise ValidationError(fields={"ids": "Send a list of notification ids, or nothing."})
     unread = notifications.mark_read(user, ids)

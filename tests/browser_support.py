@@ -1,0 +1,273 @@
+"""Scaffolding shared by the browser test modules (tests/test_browser*.py).
+
+Each module calls require_browser_tools() at import, before it imports
+Playwright: without Chromium, axe-core or the playwright package the module is
+skipped, except under CI=true, where that is an error.  It then runs its app
+under werkzeug's threaded WSGI server on 127.0.0.1 (CSRF on, as in production)
+with serve(), and imports the fixtures it uses from here (browser, open_context
+and, for modules that sign in by username, state_of and as_user).  Its seed data
+and its own fixtures stay in the module.
+
+Not collected by pytest: the name does not start with test_.  Nothing here
+imports Playwright at module level, so importing it is safe without it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from forum import create_app
+from forum.extensions import db
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct horse battery"  # of every account a module's seed registers
+
+
+# -- the tools -----------------------------------------------------------------------
+
+
+def _missing() -> list[str]:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if not AXE.exists():
+        missing.append(f"{AXE.relative_to(ROOT)} (npm ci)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package (pip install -e '.[dev]')")
+    return missing
+
+
+def require_browser_tools() -> None:
+    """Skip the calling module without the tools; under CI=true, fail instead."""
+    missing = _missing()
+    if missing:
+        reason = "browser tests need " + ", ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: refusing to skip)", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+
+
+# -- the site ------------------------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+class Site:
+    """The running server and the ids the tests need."""
+
+    def __init__(self, base_url: str, ids: dict[str, int] | None = None):
+        self.base_url = base_url
+        self.ids = ids if ids is not None else {}
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def make_app(directory: Path, **config: Any) -> Flask:
+    """The app on a fresh SQLite database in directory, its tables created.
+
+    CSRF stays on; rate limits are off.  config adds to (or overrides) that.
+    """
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'forum.sqlite'}",
+            "SECRET_KEY": "x",
+            "FORUM_RATELIMIT": "off",
+            "TESTING": True,
+            **config,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve app on 127.0.0.1 in a thread; yields its base URL.
+
+    On the way out the server stops and the app's database connections close.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# -- the browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_context(browser):
+    """new_context() whose contexts are closed after the test."""
+    contexts = []
+
+    def opener(**kwargs):
+        context = browser.new_context(**kwargs)
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        return context
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def submit_login(
+    page: Page, site: Site, username: str, password: str, next_path: str | None = None
+) -> None:
+    """Fill in and submit the real login form."""
+    page.goto(site.url("/auth/login" + (f"?next={next_path}" if next_path else "")))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def log_in(page: Page, site: Site, username: str, next_path: str | None = None) -> None:
+    """Sign in through the real form (with PASSWORD)."""
+    from playwright.sync_api import expect
+
+    submit_login(page, site, username, PASSWORD, next_path)
+    expect(page.locator(".whoami")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def state_of(browser, site):
+    """username -> cookies of that account, signed in once through the login form."""
+    states: dict[str, dict] = {}
+
+    def state(username: str) -> dict:
+        if username not in states:
+            context = browser.new_context()
+            log_in(context.new_page(), site, username)
+            states[username] = context.storage_state()
+            context.close()
+        return states[username]
+
+    return state
+
+
+class Watched:
+    """A page and every script error or console error it reports."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console.error: {message.text} ({message.location['url']})")
+
+    def assert_clean(self, expected: str | None = None) -> None:
+        """No errors, apart from those matching the regular expression expected."""
+        errors = [e for e in self.errors if not (expected and re.search(expected, e))]
+        assert not errors, "the page reported errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def as_user(open_context, state_of):
+    """A watched page signed in as username (None: an anonymous visitor)."""
+
+    def opener(username: str | None, **kwargs) -> Watched:
+        if username:
+            kwargs["storage_state"] = state_of(username)
+        return Watched(open_context(**kwargs).new_page())
+
+    return opener
+
+
+# -- accessibility -------------------------------------------------------------------------
+
+SERIOUS = ("serious", "critical")
+
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {resultTypes: ["violations"]});
+  return results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(" ") + " -- " +
+                              (n.failureSummary || "").replace(/\\s+/g, " ")),
+  }));
+}"""
+
+
+def inject_axe(page: Page) -> None:
+    """Add axe-core to the page (its context needs bypass_csp=True: axe goes inline)."""
+    page.add_script_tag(path=str(AXE))
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe's violations on the page as it is now (inject_axe first)."""
+    return page.evaluate(AXE_RUN)
+
+
+def axe_in_both_schemes(page: Page, name: str) -> tuple[list[tuple[str, dict]], set[str]]:
+    """Run axe in the light and then the dark colour scheme.
+
+    Returns the serious violations as (scheme, violation) and the body's
+    background colour in each scheme; the others are printed (shown with -rP;
+    worth a look, not a failure).
+    """
+    failures, backgrounds = [], set()
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        backgrounds.add(page.evaluate("getComputedStyle(document.body).backgroundColor"))
+        for v in axe_violations(page):
+            if v["impact"] in SERIOUS:
+                failures.append((scheme, v))
+            else:
+                print(f"axe [{v['impact']}] {v['id']} on {name} ({scheme}): {v['targets']}")
+    return failures, backgrounds
+
+
+def axe_report(failures: list[tuple[str, dict]]) -> str:
+    """axe_in_both_schemes()'s failures, for an assertion message."""
+    return "\n".join(
+        f"  {scheme}: [{v['impact']}] {v['id']}: {v['help']}\n"
+        + "\n".join(f"      {t}" for t in v["targets"])
+        for scheme, v in failures
+    )
