@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -342,3 +343,31 @@ def test_spoiler_window_covers_theory_cards_and_profiles(app, client, crowd):
         page = html(clients["bob"].get(path))
         assert "The captain dies" not in page, path
         assert "A theory with spoilers" in page, path
+
+
+def test_mute_through_the_api(app, client, crowd):
+    _, tokens = crowd
+    assert client.put("/api/v1/users/bob/mute", headers=tokens["alice"]).status_code == 204
+    root = post(client, tokens["alice"], "hello")
+    post(client, tokens["bob"], "reply", parent_id=root)
+    assert kinds(app, "alice") == ([], 0)
+    assert client.delete("/api/v1/users/bob/mute", headers=tokens["alice"]).status_code == 204
+    assert client.put("/api/v1/users/alice/mute", headers=tokens["alice"]).status_code == 422
+    assert client.put("/api/v1/users/ghost/mute", headers=tokens["alice"]).status_code == 404
+    assert client.put("/api/v1/users/bob/mute").status_code == 401
+
+
+def test_live_updates_include_comments_approved_after_the_page_loaded(app, client, crowd):
+    _, tokens = crowd
+    app.config["FORUM_MODERATION"] = "pre"
+    held = post(client, tokens["alice"], "held back")
+    app.config["FORUM_MODERATION"] = "post"
+    newer = post(client, tokens["bob"], "published at once")
+    since = quote(utcnow().isoformat())
+    client.post(
+        f"/api/v1/moderation/comments/{held}", json={"action": "approve"}, headers=tokens["mona"]
+    )
+    items = client.get(f"/articles/a-story/updates?after={newer}&since={since}").json["items"]
+    assert [i["id"] for i in items] == [held]
+    odd = client.get("/articles/a-story/updates?after=x&since=yesterday")
+    assert odd.status_code == 200

@@ -282,13 +282,19 @@ def visible_comment(viewer, comment_id) -> Comment:
     return comment
 
 
-def newer_than(thread: Thread, viewer, after_id: int, limit: int = 100) -> list[Node]:
-    """Comments posted after after_id that this viewer may see (live updates),
-    oldest first, each as a single node with its "replying to" cue."""
+def newer_than(
+    thread: Thread, viewer, after_id: int, since: datetime | None = None, limit: int = 100
+) -> list[Node]:
+    """Comments this viewer may see that are new to a page: posted after after_id,
+    or approved by a moderator since the page was made (an older id held in a queue).
+    Oldest first, each as a single node with its "replying to" cue."""
+    fresh = Comment.id > after_id
+    if since is not None:
+        fresh = or_(fresh, Comment.moderated_at > since)
     found = db.session.scalars(
         select(Comment)
         .options(joinedload(Comment.author), joinedload(Comment.parent).joinedload(Comment.author))
-        .where(Comment.thread_id == thread.id, Comment.id > after_id, _shown_sql(viewer, Comment))
+        .where(Comment.thread_id == thread.id, fresh, _shown_sql(viewer, Comment))
         .order_by(Comment.id)
         .limit(limit)
     ).all()

@@ -203,6 +203,25 @@ def load(now: datetime | None = None) -> bool:
     ]:
         votes.vote(readers[voter], target, value)
     tides.featured = True
+
+    # The welcome thread shows the same tools in a lighter key.
+    _comment(
+        welcome.thread,
+        readers["mapmaker_j"],
+        None,
+        now - timedelta(hours=20),
+        "Tip for everyone: wrap a twist in double bars and it stays hidden until a reader "
+        "asks for it, like this: ||the butler was on holiday the whole time||.",
+    )
+    _comment(
+        welcome.thread,
+        readers["tidewatcher"],
+        None,
+        now - timedelta(hours=6),
+        "This comment section will still be going strong when the finale airs.",
+        theory_title="This thread outlives the season",
+    )
+    hello.featured = True
     db.session.flush()
     return True
 

@@ -1,5 +1,7 @@
 """The reading pages: the index of articles and an article with its thread."""
 
+from datetime import UTC, datetime
+
 from flask import (
     Blueprint,
     abort,
@@ -108,7 +110,7 @@ def updates(slug):
     if tag in request.if_none_match:
         return "", 304, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
     after = parse_id(request.args.get("after")) or 0
-    nodes = comments.newer_than(thread, current_user, after)
+    nodes = comments.newer_than(thread, current_user, after, _since(request.args.get("since")))
     seen_as = _as_this_reader_sees(article, nodes)
     items = [
         {
@@ -131,6 +133,15 @@ def show_spoilers(slug):
     allowed = [i for i in session.get("spoilers_ok", []) if isinstance(i, int)][-49:]
     session["spoilers_ok"] = [*allowed, article.id]
     return redirect(url_for("pages.article", slug=slug) + "#discussion")
+
+
+def _since(raw) -> datetime | None:
+    """The page's own timestamp (ISO 8601 with zone), or None if absent or malformed."""
+    try:
+        moment = datetime.fromisoformat(raw) if raw and len(raw) < 40 else None
+        return moment.astimezone(UTC) if moment and moment.tzinfo else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _as_this_reader_sees(article, nodes) -> dict:

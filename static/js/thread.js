@@ -249,7 +249,8 @@
 
   function poll() {
     if (document.hidden) return;
-    fetch(discussion.dataset.updates + "?after=" + newest(), {
+    var query = "?after=" + newest() + "&since=" + encodeURIComponent(discussion.dataset.since);
+    fetch(discussion.dataset.updates + query, {
       headers: { "If-None-Match": etag }, credentials: "same-origin",
     }).then(function (response) {
       if (response.status !== 200) return null;

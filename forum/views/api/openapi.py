@@ -686,6 +686,18 @@ PATHS = {
             parameters=[USERNAME],
         )
     },
+    "/users/{username}/mute": {
+        "put": _operation(
+            "Mute a reader: their comments start collapsed for you, and they stop notifying you",
+            {"204": _answer("Muted"), **_errors(400, 404, 422)},
+            parameters=[USERNAME],
+        ),
+        "delete": _operation(
+            "Unmute a reader",
+            {"204": _answer("Unmuted"), **_errors(400, 404)},
+            parameters=[USERNAME],
+        ),
+    },
     "/notifications": {
         "get": _operation(
             "The signed-in reader's notifications, newest first (30 a page)",

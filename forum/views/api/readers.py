@@ -8,7 +8,7 @@ from flask_login import current_user
 from forum import permissions
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
-from forum.services import accounts, notifications, theories, threads
+from forum.services import accounts, notifications, people, theories, threads
 from forum.views.api.base import body, bp, no_content
 from forum.views.api.serializers import comment_json, user_json
 from forum.views.formatting import iso
@@ -23,9 +23,7 @@ def _reader():
 @bp.get("/users/<username>")
 def profile(username):
     """A reader's public profile: who, their theory record, their latest theories."""
-    user = accounts.find_user(username)
-    if user is None:
-        raise NotFound("There is no reader by that name.")
+    user = _named(username)
     record = theories.record(user)
     return {
         "user": user_json(user, current_user),
@@ -35,6 +33,27 @@ def profile(username):
             comment_json(t, t.thread.key, current_user) for t in theories.by_author(user, 20)
         ],
     }
+
+
+@bp.put("/users/<username>/mute")
+def mute_user(username):
+    people.mute(_reader(), _named(username))
+    db.session.commit()
+    return no_content()
+
+
+@bp.delete("/users/<username>/mute")
+def unmute_user(username):
+    people.unmute(_reader(), _named(username))
+    db.session.commit()
+    return no_content()
+
+
+def _named(username):
+    user = accounts.find_user(username)
+    if user is None:
+        raise NotFound("There is no reader by that name.")
+    return user
 
 
 @bp.get("/notifications")
