@@ -44,7 +44,9 @@ def normalize(text: str) -> str:
     surrogates replaced, Unix newlines, no surrounding whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SURROGATE.sub("\ufffd", text)
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    # Controls go before NFC: one between a letter and its accent would otherwise
+    # keep them apart through NFC and leave decomposed text once it is dropped.
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text))
     return text.strip()
 
 
@@ -59,20 +61,28 @@ def render_article(source: str) -> str:
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "a" and name == "href":
-        # Absolute links only: a relative one would point into whichever site
-        # embeds the thread.  bleach then checks the scheme against PROTOCOLS.
-        scheme, _, _ = value.partition(":")
-        return scheme.strip().lower() in PROTOCOLS
+        # Absolute links only: a relative one ("https:foo", a bare "http") would
+        # point into whichever site shows the thread.  bleach then checks the
+        # scheme against PROTOCOLS as well.
+        return _is_absolute(value)
     if tag == "span":
         # The two spans of an inline spoiler, with exactly these values.
         return (name, value) in {("class", "spoiler"), ("class", "spoiler-text"), ("tabindex", "0")}
     return (tag, name) in {("a", "title"), ("a", "rel"), ("ol", "start")}
 
 
+def _is_absolute(href: str) -> bool:
+    return href.strip().lower().startswith(("http://", "https://", "mailto:"))
+
+
 def _set_rel(attrs, new=False):
-    href_key = (None, "href")
-    if href_key not in attrs:
+    """Every link gets our rel; a bare address the linkifier found ("http:0.org")
+    that is not absolute stays text (returning None unmakes the link)."""
+    href = attrs.get((None, "href"))
+    if href is None:
         return attrs
+    if not _is_absolute(href):
+        return None
     attrs[(None, "rel")] = LINK_REL
     return attrs
 
