@@ -24,6 +24,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 
+# The largest value of an INTEGER column (ids, counters) on PostgreSQL: any number
+# from a request is checked against it before it reaches a query.
+MAX_INT = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """A plausible row id: a positive int (not a bool) that fits an INTEGER column."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

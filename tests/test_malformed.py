@@ -37,7 +37,10 @@ FIELDS = [
     "value",
     "reason",
 ]
-PATH_IDS = ["1", "0", "-1", "99999999999999999999999", "abc", "%00", "..", "a%2Fb", "\u00b2"]
+PATH_IDS = [
+    "1", "0", "-1", "2147483648", "99999999999999999999999", "abc", "%00", "..", "a%2Fb",
+    "\u00b2",
+]  # fmt: skip
 
 
 def payloads():
@@ -141,3 +144,15 @@ def test_odd_form_posts_are_not_500(reader_client, article):
     ):
         response = reader_client.post("/articles/a-story/comments", data=data)
         assert response.status_code < 500, data
+
+
+def test_ids_past_the_integer_column_are_not_found(client, headers):
+    """PostgreSQL's INTEGER ends at 2**31 - 1; a larger id must never reach a query."""
+    for path in (
+        "/api/v1/comments/2147483648",
+        "/comments/2147483648/reply",
+        "/articles/a-story?comment=2147483648",
+    ):
+        assert client.get(path, headers=headers).status_code in (200, 302, 404), path
+    marked = client.post("/api/v1/notifications/read", json={"ids": [2**31]}, headers=headers)
+    assert marked.status_code == 422

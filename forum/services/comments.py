@@ -18,11 +18,13 @@ from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
 from forum.markup import normalize, render_comment
 from forum.models import (
+    MAX_INT,
     Comment,
     CommentStatus,
     TheoryStatus,
     Thread,
     User,
+    is_id,
     utcnow,
 )
 from forum.services import notifications, rules, settings
@@ -261,7 +263,7 @@ def _touch(thread: Thread, count_delta: int) -> None:
 
 
 def comment_by_id_or_none(comment_id) -> Comment | None:
-    if isinstance(comment_id, int) and not isinstance(comment_id, bool) and 0 < comment_id < 2**62:
+    if is_id(comment_id):
         return db.session.get(Comment, comment_id)
     return None
 
@@ -489,7 +491,7 @@ def decode_cursor(cursor, sort: str) -> tuple | None:
     if (
         kind != sort
         or not all(isinstance(n, int) and not isinstance(n, bool) for n in (score, comment_id))
-        or not (-(2**62) < score < 2**62 and 0 < comment_id < 2**62)
+        or not (-MAX_INT <= score <= MAX_INT and is_id(comment_id))
     ):
         return None
     return score, created_at, comment_id

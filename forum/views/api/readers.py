@@ -8,6 +8,7 @@ from flask_login import current_user
 from forum import permissions
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
+from forum.models import is_id
 from forum.services import accounts, notifications, people, theories, threads
 from forum.views.api.base import body, bp, no_content
 from forum.views.api.serializers import comment_json, user_json
@@ -85,9 +86,7 @@ def read_notifications():
     user = _reader()
     ids = data.get("ids")
     if ids is not None and (
-        not isinstance(ids, list)
-        or len(ids) > 1000
-        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**62 for i in ids)
+        not isinstance(ids, list) or len(ids) > 1000 or not all(is_id(i) for i in ids)
     ):
         raise ValidationError(fields={"ids": "Send a list of notification ids, or nothing."})
     unread = notifications.mark_read(user, ids)
