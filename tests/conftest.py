@@ -6,12 +6,13 @@ schema is created once per run; each test starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from forum import create_app
 from forum.extensions import db
@@ -222,6 +223,23 @@ def moderator_client(app, moderator):
 @pytest.fixture
 def article(make):
     return make.article("a-story", "A story")
+
+
+@contextlib.contextmanager
+def count_statements(app):
+    """Collects every SQL statement the app's engine runs inside the block."""
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def token_for(client, username, password=PASSWORD) -> str:

@@ -4,10 +4,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import event
 
 from forum import identicon
-from forum.extensions import db
+from tests.conftest import count_statements
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -121,19 +120,9 @@ def test_the_data_uri_carries_the_same_picture():
 
 def test_any_well_formed_name_gets_one_without_touching_the_database(app, client, make):
     make.user("alice")
-    seen = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with count_statements(app) as seen:
         existing = client.get("/avatars/alice.svg")
         missing = client.get("/avatars/nobody-here.svg")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     # Existing and unknown names look alike, so the URL cannot probe for accounts.
     assert existing.status_code == missing.status_code == 200
     assert existing.headers["Cache-Control"] == missing.headers["Cache-Control"]

@@ -1,18 +1,16 @@
 """Atom feeds: /articles/<slug>/comments.atom and /users/<username>/comments.atom."""
 
-import contextlib
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
-from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import Article, Comment, CommentStatus, Thread, User
 from forum.services import comments, threads
 from forum.views.feeds import excerpt, without_spoilers, xml_safe
-from tests.conftest import Factory
+from tests.conftest import Factory, count_statements
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -53,22 +51,6 @@ def stored_user(app, user_id) -> User:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@contextlib.contextmanager
-def count_statements(app):
-    seen = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def add_many(app, slug, author_id, count, status=CommentStatus.APPROVED, start=None):

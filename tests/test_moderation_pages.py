@@ -8,8 +8,7 @@ import pytest
 from forum.extensions import db
 from forum.models import AuditEntry, Comment, CommentStatus, Role, Setting, User
 from forum.services import settings
-from tests.conftest import AuthActions
-from tests.test_statements import count_statements
+from tests.conftest import AuthActions, count_statements
 
 
 def html(response):

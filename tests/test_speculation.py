@@ -8,8 +8,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Article, Notification, OutboxMessage, Role, User, utcnow
-from tests.conftest import AuthActions, token_for
-from tests.test_statements import count_statements
+from tests.conftest import AuthActions, count_statements, token_for
 
 
 def html(response):

@@ -1,14 +1,13 @@
 """Reading a thread costs the same number of SQL statements at any size."""
 
-import contextlib
 import random
 
 import pytest
-from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import CommentStatus, User
 from forum.services import comments, threads
+from tests.conftest import count_statements
 
 
 def build_thread(app, slug: str, total: int, author_id: int) -> None:
@@ -24,22 +23,6 @@ def build_thread(app, slug: str, total: int, author_id: int) -> None:
                 comments.add_comment(thread, author, parent, f"comment {i}", CommentStatus.APPROVED)
             )
         db.session.commit()
-
-
-@contextlib.contextmanager
-def count_statements(app):
-    seen = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
