@@ -245,6 +245,18 @@ def axe_violations(page: Page) -> list[dict]:
     return page.evaluate(AXE_RUN)
 
 
+def serious_violations(page: Page, label: str) -> list[dict]:
+    """axe's serious and critical violations now; the others are printed (shown
+    with -rP; worth a look, not a failure)."""
+    serious = []
+    for v in axe_violations(page):
+        if v["impact"] in SERIOUS:
+            serious.append(v)
+        else:
+            print(f"axe [{v['impact']}] {v['id']} on {label}: {v['targets']}")
+    return serious
+
+
 def axe_in_both_schemes(page: Page, name: str) -> tuple[list[tuple[str, dict]], set[str]]:
     """Run axe in the light and then the dark colour scheme.
 
@@ -256,11 +268,7 @@ def axe_in_both_schemes(page: Page, name: str) -> tuple[list[tuple[str, dict]], 
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         backgrounds.add(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-        for v in axe_violations(page):
-            if v["impact"] in SERIOUS:
-                failures.append((scheme, v))
-            else:
-                print(f"axe [{v['impact']}] {v['id']} on {name} ({scheme}): {v['targets']}")
+        failures += [(scheme, v) for v in serious_violations(page, f"{name} ({scheme})")]
     return failures, backgrounds
 
 

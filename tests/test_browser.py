@@ -19,13 +19,13 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     PHONE,
-    SERIOUS,
     Site,
     Watched,
-    axe_violations,
+    axe_report,
     inject_axe,
     make_app,
     require_browser_tools,
+    serious_violations,
     serve,
     submit_login,
 )
@@ -448,16 +448,8 @@ def test_axe_finds_no_serious_violations(
     page = open_context(**options).new_page()
     arrive(page, site)
     inject_axe(page)
-    violations = axe_violations(page)
-    serious = [v for v in violations if v["impact"] in SERIOUS]
-    for v in violations:
-        if v not in serious:  # shown with -rP; worth a look, not a failure
-            print(f"axe [{v['impact']}] {v['id']} on {name}: {v['targets']}")
-    report = "\n".join(
-        f"  [{v['impact']}] {v['id']}: {v['help']}\n"
-        + "\n".join(f"      {t}" for t in v["targets"])
-        for v in serious
-    )
+    serious = serious_violations(page, f"{name} ({scheme})")
+    report = axe_report([(scheme, v) for v in serious])
     assert not serious, f"axe on {name} ({scheme}, {viewport or 'desktop'}):\n{report}"
 
 

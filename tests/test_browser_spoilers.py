@@ -15,12 +15,11 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     PASSWORD,
-    SERIOUS,
     Site,
-    axe_violations,
     inject_axe,
     make_app,
     require_browser_tools,
+    serious_violations,
     serve,
     submit_login,
 )
@@ -230,11 +229,7 @@ def test_axe_concealed_and_revealed(site, open_context, scheme):
             for button in comment.get_by_role("button", name="Spoiler").all():
                 button.click()
         comment.screenshot(path=str(ARTIFACTS / f"spoilers-{scheme}-{state}.png"))
-        violations = axe_violations(page)
-        serious = [v for v in violations if v["impact"] in SERIOUS]
-        for v in violations:
-            if v not in serious:
-                print(f"axe [{v['impact']}] {v['id']} ({scheme}, {state}): {v['targets']}")
+        serious = serious_violations(page, f"spoilers ({scheme}, {state})")
         assert not serious, f"{scheme}, {state}: {serious}"
 
 

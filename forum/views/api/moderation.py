@@ -15,6 +15,20 @@ from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.serializers import comment_json, iso, thread_json, user_json
 
 
+def _moderator():
+    """The signed-in moderator; raises Unauthorized or Forbidden."""
+    actor = _actor()
+    permissions.require(permissions.can_moderate(actor))
+    return actor
+
+
+def _admin():
+    """The signed-in admin; raises Unauthorized or Forbidden."""
+    actor = _actor()
+    permissions.require(permissions.can_administer(actor), "Admins only.")
+    return actor
+
+
 def _actor():
     permissions.require_signed_in(current_user)
     return current_user._get_current_object()
@@ -65,8 +79,7 @@ def queue(name):
 @bp.post("/moderation/comments/<int:comment_id>")
 def act(comment_id):
     data = body()
-    user = _actor()
-    permissions.require(permissions.can_moderate(user))
+    user = _moderator()
     comment = comments.comment_by_id(comment_id)
     moderation.act(
         user,
@@ -92,8 +105,7 @@ def _revision(raw):
 @bp.post("/moderation/users/<username>/ban")
 def ban(username):
     data = body()
-    actor = _actor()
-    permissions.require(permissions.can_moderate(actor))
+    actor = _moderator()
     target = moderation.user_by_name(username)
     moderation.ban(actor, target, data.get("reason"), _time(data.get("until"), "until"))
     db.session.commit()
@@ -102,8 +114,7 @@ def ban(username):
 
 @bp.delete("/moderation/users/<username>/ban")
 def unban(username):
-    actor = _actor()
-    permissions.require(permissions.can_moderate(actor))
+    actor = _moderator()
     target = moderation.user_by_name(username)
     moderation.unban(actor, target)
     db.session.commit()
@@ -112,8 +123,7 @@ def unban(username):
 
 @bp.get("/moderation/users/<username>")
 def user_record(username):
-    actor = _actor()
-    permissions.require(permissions.can_moderate(actor))
+    actor = _moderator()
     target = moderation.user_by_name(username)
     record = moderation.author_records({target.id})[target.id]
     return {
@@ -138,8 +148,7 @@ def user_record(username):
 @bp.post("/moderation/users/<username>/notes")
 def add_note(username):
     data = body()
-    actor = _actor()
-    permissions.require(permissions.can_moderate(actor))
+    actor = _moderator()
     target = moderation.user_by_name(username)
     note = moderation.add_note(actor, target, data.get("body"))
     db.session.commit()
@@ -151,8 +160,7 @@ def add_note(username):
 @bp.patch("/moderation/threads/<key>")
 def update_thread(key):
     data = body()
-    actor = _actor()
-    permissions.require(permissions.can_moderate(actor))
+    actor = _moderator()
     thread = threads.thread_by_key(key)
     window = moderation.UNCHANGED
     if "spoiler_until" in data:
@@ -164,16 +172,14 @@ def update_thread(key):
 
 @bp.get("/moderation/settings")
 def get_settings():
-    actor = _actor()
-    permissions.require(permissions.can_administer(actor), "Admins only.")
+    _admin()
     return {"settings": settings.public(settings.current())}
 
 
 @bp.patch("/moderation/settings")
 def update_settings():
     data = body()
-    actor = _actor()
-    permissions.require(permissions.can_administer(actor), "Admins only.")
+    actor = _admin()
     moderation.change_settings(actor, settings.as_form(data))
     db.session.commit()
     return {"settings": settings.public(settings.current())}
@@ -181,8 +187,7 @@ def update_settings():
 
 @bp.get("/moderation/log")
 def audit_log():
-    actor = _actor()
-    permissions.require(permissions.can_administer(actor), "Admins only.")
+    actor = _admin()
     by = None
     if request.args.get("actor"):
         by = moderation.user_by_name(request.args["actor"])
