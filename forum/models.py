@@ -139,8 +139,10 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(30))
     # Lower-cased username: the unique key, so "Ada" and "ada" cannot both exist.
     username_key: Mapped[str] = mapped_column(String(30), unique=True)
-    email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    # No email: an author imported from another system (a guest name) or a
+    # single-sign-on account whose address already belongs to another account.
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(50))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)
@@ -154,6 +156,8 @@ class User(UserMixin, db.Model):
     email_kinds: Mapped[list] = mapped_column(JSON, default=list)
     # Unread notifications, kept with them, so the header needs no query of its own.
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A name that came with imported comments: nobody can sign in as it.
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
@@ -223,8 +227,17 @@ class Thread(db.Model):
         ForeignKey("articles.id", ondelete="SET NULL"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The publisher's origin whose embed created it (None: an article of our own).
+    origin: Mapped[str | None] = mapped_column(String(200))
+    # Merged by an admin into another thread: its key (still on publishers' pages)
+    # now shows that thread, and it holds no comments of its own.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="SET NULL")
+    )
 
     article: Mapped[Article | None] = relationship(back_populates="thread")
+
+    __table_args__ = (Index("ix_threads_origin_time", "origin", "created_at", "id"),)
 
     @property
     def is_open(self) -> bool:
@@ -448,3 +461,61 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class EmbedSite(db.Model):
+    """A publisher's origin as an admin set it: allowed to embed threads or not
+    (overriding FORUM_EMBED_ORIGINS), with its single-sign-on secret if any."""
+
+    __tablename__ = "embed_sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200), unique=True)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # HS256 key shared with the publisher's server; HMAC needs it in the clear.
+    sso_secret: Mapped[str | None] = mapped_column(String(100))
+    sso_secret_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SsoIdentity(db.Model):
+    """A publisher's account (their `sub`) linked to one of ours."""
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (UniqueConstraint("site_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("embed_sites.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class SsoTokenUse(db.Model):
+    """A single-sign-on token already exchanged (its `jti`), kept until it expires
+    so that the same token cannot be exchanged twice."""
+
+    __tablename__ = "sso_token_uses"
+    __table_args__ = (UniqueConstraint("site_id", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("embed_sites.id", ondelete="CASCADE"))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ImportRecord(db.Model):
+    """What an import created for one item of a foreign archive, so that running
+    the same import again finds it instead of duplicating it."""
+
+    __tablename__ = "import_records"
+    __table_args__ = (UniqueConstraint("source", "kind", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # "disqus", "isso"
+    kind: Mapped[str] = mapped_column(String(20))  # "thread", "comment", "author"
+    external_id: Mapped[str] = mapped_column(String(255))
+    local_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forum.extensions import db
-from forum.models import AuditEntry, Comment, Thread, User, utcnow
+from forum.models import AuditEntry, Comment, EmbedSite, Thread, User, utcnow
 
 
 def audit(actor, action: str, target, reason=None, before=None, after=None) -> AuditEntry:
@@ -31,4 +31,6 @@ def _describe(target) -> tuple[str, str]:
         return "user", target.username
     if isinstance(target, Thread):
         return "thread", target.key
+    if isinstance(target, EmbedSite):
+        return "site", target.origin
     return "settings", "moderation settings"

@@ -191,7 +191,7 @@ SCHEMAS["AuditEntry"] = _object(
         "id": {"type": "integer"},
         "actor": {"type": ["string", "null"], "description": "null: an automatic rule"},
         "action": {"type": "string"},
-        "target_type": {"enum": ["comment", "user", "thread", "settings"]},
+        "target_type": {"enum": ["comment", "user", "thread", "settings", "site"]},
         "target_id": {"type": ["integer", "null"]},
         "target": {"type": "string"},
         "reason": {"type": ["string", "null"]},
