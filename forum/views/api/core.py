@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from forum import permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter
-from forum.services import accounts, comments, threads
+from forum.services import accounts, comments, sso, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import comment_json, iso, node_json, thread_json, user_json
@@ -48,13 +48,13 @@ def delete_session():
 def create_token():
     data = body()
     if "sso" in data:
-        raise ValidationError(
-            "Single sign-on is not set up on this forum.",
-            fields={"sso": "No publisher key is configured."},
-        )
-    user = accounts.authenticate(data.get("username"), data.get("password"))
-    if user is None:
-        raise Unauthorized("Wrong username or password.")
+        # A publisher's signed token (see forum.services.sso); "site" is the origin
+        # of the page the embed is on. Refusals are 422 with fields.sso or .site.
+        user = sso.exchange(data["sso"], data.get("site"))
+    else:
+        user = accounts.authenticate(data.get("username"), data.get("password"))
+        if user is None:
+            raise Unauthorized("Wrong username or password.")
     raw, token = accounts.issue_token(user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
     db.session.commit()
     return created(

@@ -318,7 +318,7 @@ PATHS = {
     },
     "/tokens": {
         "post": _operation(
-            "Exchange a password for a bearer token",
+            "Exchange a password, or a publisher's single sign-on token, for a bearer token",
             {
                 "201": _answer(
                     "Token issued; it is shown only this once",
@@ -332,9 +332,31 @@ PATHS = {
             {
                 "oneOf": [
                     CREDENTIALS,
-                    _object(["sso"], {"sso": {"type": "string"}}),
+                    _object(
+                        ["sso"],
+                        {
+                            "sso": {
+                                "type": "string",
+                                "description": "HS256 JWT signed with the site's secret: "
+                                "exp (at most an hour ahead), sub, jti (used once); "
+                                "optional username, name, email, iat, nbf, aud (the origin)",
+                            },
+                            "site": {
+                                "type": "string",
+                                "description": "origin of the page the embed is on; "
+                                "if absent, the token header's kid, or the only site "
+                                "set up for single sign-on",
+                            },
+                        },
+                    ),
                 ]
             },
+            description=(
+                "A refused sign-on token (malformed, forged, expired, not yet valid, "
+                "too long-lived, already used, or for a site that is not allowed or "
+                "has no secret) is a 422 validation_error with fields.sso saying why; "
+                "fields.site when the site is malformed or cannot be told."
+            ),
         )
     },
     "/tokens/current": {

@@ -1,0 +1,298 @@
+"""Single sign-on: a publisher's server vouches for one of its readers.
+
+The publisher signs a short-lived HS256 JWT with the secret an admin generated
+for its origin (forum.services.sites.new_sso_secret); the embedded thread sends
+it to POST /api/v1/tokens {"sso": ..., "site": ...}, and exchange() turns it into
+one of our accounts, created on first sight and linked by (site, sub) after that.
+
+Every refusal is a ValidationError (422 validation_error) whose fields name the
+part at fault: "sso" for the token itself (malformed, forged, expired, replayed,
+signed for another site), "site" when we cannot tell which site it is for.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.markup import normalize
+from forum.models import EmbedSite, SsoIdentity, SsoTokenUse, User, utcnow
+from forum.services import accounts, sites
+
+ALGORITHM = "HS256"
+# Clocks on the publisher's server and ours may disagree by this much.
+LEEWAY = timedelta(seconds=30)
+# "Short-lived": a token that would stay valid longer than this is refused, so a
+# token leaked from a page (logs, caches, screenshots) is worth little.
+MAX_LIFETIME = timedelta(hours=1)
+TOKEN_MAX = 8192
+CLAIM_MAX = 255  # SsoIdentity.subject and SsoTokenUse.jti
+USERNAME_BASE_MAX = 24  # room for a "-NNNNNN" suffix within 30 characters
+UNUSABLE_PASSWORD = "!"  # not an Argon2 hash: no password ever verifies against it
+
+
+def exchange(token, site_origin) -> User:
+    """The account a publisher's sign-on token stands for, created or linked.
+
+    `site_origin` is the origin the embed says it is on (None: use the token's
+    `kid`, or the only site set up for single sign-on). Call it before any other
+    write of the request: a replayed token rolls the transaction back.
+
+    Raises ValidationError (fields "sso" or "site") for every refusal.
+    """
+    if not isinstance(token, str) or not token or len(token) > TOKEN_MAX or not token.isascii():
+        raise _refused("Send the token your site signed, as a string.")
+    site = _site(token, site_origin)
+    claims = _verified_claims(token, site)
+    # Kept as long as the token would still be accepted.
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC) + LEEWAY
+    _record_use(site, claims["jti"], expires_at)
+    return _account(site, claims)
+
+
+# -- which site, and is the token really its -------------------------------------------------
+
+
+def _site(token: str, site_origin) -> EmbedSite:
+    if site_origin is not None:
+        origin = sites.normalize_origin(site_origin)
+        if origin is None:
+            raise ValidationError(
+                "Single sign-on needs the origin of the page.",
+                fields={"site": "Give the page's origin, like https://news.example."},
+            )
+    else:
+        origin = _origin_from_header(token) or _only_sso_origin()
+    site = sites.site_for(origin)
+    if not sites.is_allowed(origin):
+        raise _refused(f"{origin} is not allowed to embed this forum's discussions.")
+    if site is None or not site.sso_secret:
+        raise _refused(f"Single sign-on is not set up for {origin}; an admin can set it up.")
+    return site
+
+
+def _origin_from_header(token: str) -> str | None:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        return None  # said when the token is checked, once we know it has a site
+    return sites.normalize_origin(kid) if isinstance(kid, str) else None
+
+
+def _only_sso_origin() -> str:
+    """With no site named, the one allowed site that has a secret, if there is one."""
+    candidates = db.session.scalars(
+        select(EmbedSite.origin).where(EmbedSite.sso_secret.is_not(None))
+    ).all()
+    candidates = [origin for origin in candidates if sites.is_allowed(origin)]
+    if not candidates:
+        raise _refused("Single sign-on is not set up on this forum.")
+    if len(candidates) > 1:
+        raise ValidationError(
+            "Say which site signed this token.",
+            fields={"site": 'Send "site": the origin of the page, like https://news.example.'},
+        )
+    return candidates[0]
+
+
+def _verified_claims(token: str, site: EmbedSite) -> dict:
+    try:
+        claims = jwt.decode(
+            token,
+            site.sso_secret,
+            # Pinned: never "none", never an algorithm the header picks (RS256 with
+            # our secret as the "public key", and the like).
+            algorithms=[ALGORITHM],
+            leeway=LEEWAY,
+            # aud is checked below, against the normalized origin.
+            options={"require": ["exp", "sub", "jti"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _refused("This sign-on token has expired; your site must sign a fresh one.") from None
+    except jwt.ImmatureSignatureError:
+        raise _refused(
+            "This sign-on token is not valid yet (nbf or iat is in the future); "
+            "check the clock of your site's server."
+        ) from None
+    except jwt.InvalidAlgorithmError:
+        raise _refused(f"Sign-on tokens must be signed with {ALGORITHM}.") from None
+    except jwt.InvalidSignatureError:
+        raise _refused(
+            f"This sign-on token was not signed with {site.origin}'s current secret "
+            "(forged, meant for another site, or signed with a replaced secret)."
+        ) from None
+    except jwt.MissingRequiredClaimError as error:
+        raise _refused(f"This sign-on token lacks the '{error.claim}' claim.") from None
+    except jwt.InvalidTokenError:
+        raise _refused("This is not a sign-on token (a JWT signed with HS256).") from None
+
+    exp = claims["exp"]
+    # PyJWT accepts anything int() takes ("123", 1e300); we want a plain number.
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or not math.isfinite(exp):
+        raise _refused("The 'exp' claim must be a number of seconds since 1970.")
+    if exp > utcnow().timestamp() + (MAX_LIFETIME + LEEWAY).total_seconds():
+        raise _refused("This sign-on token lives too long: sign it for an hour at most.")
+    for claim in ("sub", "jti"):
+        value = claims[claim]
+        if not isinstance(value, str) or not 1 <= len(value) <= CLAIM_MAX:
+            raise _refused(f"The '{claim}' claim must be a string of 1 to {CLAIM_MAX} characters.")
+        if not value.isprintable():  # no controls, no lone surrogates
+            raise _refused(f"The '{claim}' claim has characters that cannot be stored.")
+    if "aud" in claims and not _audience_matches(claims["aud"], site.origin):
+        raise _refused(f"This sign-on token is meant for another audience than {site.origin}.")
+    return claims
+
+
+def _audience_matches(aud, origin: str) -> bool:
+    values = aud if isinstance(aud, list) else [aud]
+    return any(isinstance(v, str) and sites.normalize_origin(v) == origin for v in values)
+
+
+def _record_use(site: EmbedSite, jti: str, expires_at: datetime) -> None:
+    """Each token is exchanged once. The unique (site, jti) decides, so of two
+    exchanges racing with one token exactly one wins."""
+    db.session.add(SsoTokenUse(site_id=site.id, jti=jti, expires_at=expires_at))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The first write of the request (see exchange), so rolling back loses
+        # nothing else; PostgreSQL needs it before any further statement.
+        db.session.rollback()
+        raise _refused(
+            "This sign-on token was already used; your site must sign a new one "
+            "for every page view."
+        ) from None
+    # Opportunistic cleanup: rows past their token's expiry guard nothing.
+    db.session.execute(delete(SsoTokenUse).where(SsoTokenUse.expires_at < utcnow()))
+
+
+# -- the account -----------------------------------------------------------------------------
+
+
+def _account(site: EmbedSite, claims: dict) -> User:
+    subject = claims["sub"]
+    for _attempt in range(3):
+        identity = _identity(site, subject)
+        if identity is not None:
+            _update(identity.user, claims)
+            return identity.user
+        try:
+            # A savepoint: if another exchange for the same reader (or a name or
+            # address just taken) wins a race, only this part is undone.
+            with db.session.begin_nested():
+                user = _new_user(claims)
+                db.session.add(SsoIdentity(site_id=site.id, subject=subject, user=user))
+            return user
+        except IntegrityError:
+            continue
+    raise ValidationError(
+        "Signing in took several tries; try again.",
+        fields={"sso": "Try again with a new token."},
+    )
+
+
+def _identity(site: EmbedSite, subject: str) -> SsoIdentity | None:
+    return db.session.scalar(
+        select(SsoIdentity).where(SsoIdentity.site_id == site.id, SsoIdentity.subject == subject)
+    )
+
+
+def _new_user(claims: dict) -> User:
+    username = _free_username(_username_base(claims.get("username")))
+    email = _usable_email(claims.get("email"), None)
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower() if email else None,
+        display_name=_display_name(claims, username),
+        password_hash=UNUSABLE_PASSWORD,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _update(user: User, claims: dict) -> None:
+    """The publisher owns this account's name and address: follow its changes."""
+    display_name = _display_name(claims, user.username)
+    email = _usable_email(claims.get("email"), user)
+    if (display_name, email) == (user.display_name, user.email):
+        return
+    try:
+        with db.session.begin_nested():
+            user.display_name = display_name
+            user.email, user.email_key = email, email.lower() if email else None
+    except IntegrityError:
+        # The address was taken a moment ago: keep the name change only.
+        db.session.refresh(user)
+        user.display_name = display_name
+
+
+def _username_base(claim) -> str:
+    """The publisher's username made into one of ours: letters, digits, _ and -."""
+    if isinstance(claim, str) and accounts.check_username(claim) is None:
+        return claim
+    text = claim if isinstance(claim, str) else ""
+    ascii_text = unicodedata.normalize("NFKD", text[:200]).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_text).strip("_-")[:USERNAME_BASE_MAX]
+    return base if len(base) >= 3 else "reader"
+
+
+def _free_username(base: str) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is free first (one query)."""
+    stem = base[:USERNAME_BASE_MAX]
+    candidates = [base] + [f"{stem}-{n}" for n in range(2, 21)]
+    taken = set(
+        db.session.scalars(
+            select(User.username_key).where(
+                User.username_key.in_([name.lower() for name in candidates])
+            )
+        )
+    )
+    for name in candidates:
+        if name.lower() not in taken:
+            return name
+    return f"{stem}-{secrets.token_hex(3)}"
+
+
+def _display_name(claims: dict, username: str) -> str:
+    name = claims.get("name")
+    if isinstance(name, str):
+        # One line: normalize() keeps newlines, which a name has no use for.
+        name = " ".join(normalize(name[:500]).split())[:50].strip()
+        if name:
+            return name
+    return username
+
+
+def _usable_email(claim, owner: User | None) -> str | None:
+    """The claimed address if it is valid and no other account has it, else None.
+
+    Never link to (or take over) an existing account that has the same address:
+    the publisher's say-so about an email is not proof that this reader owns the
+    forum account registered with it, and a publisher (or anyone holding its
+    secret) could otherwise sign in as any of our readers, moderators or admins.
+    """
+    if claim is None:
+        return None
+    address, problem = accounts.normalize_email(claim)
+    if problem:
+        return None
+    holder = db.session.scalar(select(User.id).where(User.email_key == address.lower()))
+    if holder is not None and (owner is None or holder != owner.id):
+        return None
+    return address
+
+
+def _refused(why: str) -> ValidationError:
+    return ValidationError("Single sign-on was refused: " + why, fields={"sso": why})
