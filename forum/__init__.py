@@ -23,6 +23,7 @@ from forum.views import (
     auth,
     avatars,
     comments,
+    embed,
     feeds,
     formatting,
     moderation,
@@ -74,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(avatars.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(embed.bp)
 
     formatting.init_app(app)
     errors.init_app(app)
@@ -93,7 +95,9 @@ def _security_headers(response):
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+        # Embed pages name the publishers that may frame them instead.
+        headers.setdefault("X-Frame-Options", "DENY")
     if current_app.config.get("SESSION_COOKIE_SECURE"):  # FORUM_HTTPS=1
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -67,6 +67,13 @@ class ThreadClosed(ForumError):
     message = "This discussion is closed to new comments."
 
 
+class RateLimited(ForumError):
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+    retry_after = 600
+
+
 class CsrfFailed(ForumError):
     status = 400
     code = "csrf_failed"
@@ -88,7 +95,10 @@ _HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    # The embedded thread's own data request answers like the API.
+    return request.path.startswith("/api/") or (
+        request.path.startswith("/embed/threads/") and request.path.endswith("/comments")
+    )
 
 
 def error_response(error: ForumError, headers: dict[str, str] | None = None):
@@ -106,6 +116,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ForumError)
     def on_forum_error(error: ForumError):
         db.session.rollback()  # nothing half-done survives a refused request
+        if isinstance(error, RateLimited):
+            return error_response(error, {"Retry-After": str(error.retry_after)})
         return error_response(error)
 
     @app.errorhandler(CSRFError)

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.markup import normalize, render_article
 from forum.models import Article, ModerationMode, Thread
+from forum.services.sites import origin_of
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Thread keys come from publishers' pages later on: letters, digits and _.:- only (no
@@ -120,3 +122,46 @@ def save_article(
     thread.url = url
     db.session.flush()
     return article
+
+
+def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bool]:
+    """The thread a publisher's page embeds under `key`, created on its first view
+    with the page's title and address: (thread, created).
+
+    `origin` must already be checked as allowed. A merged thread's key shows the
+    thread it was merged into. An existing thread keeps its title and address
+    (an admin's rename must not be undone by the next page view).
+
+    Call it before any other write of the request. Raises NotFound for a
+    malformed key.
+    """
+    if not is_valid_key(key):
+        raise NotFound("A thread key is 1 to 200 letters, digits and _ . : - characters.")
+    thread = _existing_for_embed(key)
+    if thread is not None:
+        return thread, False
+    title = normalize(title if isinstance(title, str) else "")[:300] or key
+    url = url if isinstance(url, str) and len(url) <= 2000 else None
+    if url is not None and origin_of(url) != origin:
+        url = None  # only an address on the embedding site itself
+    thread = Thread(key=key, title=title, url=url, origin=origin)
+    db.session.add(thread)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two first views at once: the other request created it. This is the
+        # request's first write, so rolling back loses nothing else. (Not a
+        # savepoint: on SQLite one opened before any write commits on release.)
+        db.session.rollback()
+        thread = _existing_for_embed(key)
+        if thread is None:
+            raise
+        return thread, False
+    return thread, True
+
+
+def _existing_for_embed(key: str) -> Thread | None:
+    thread = db.session.scalar(select(Thread).where(Thread.key == key))
+    if thread is not None and thread.merged_into_id is not None:
+        thread = db.session.get(Thread, thread.merged_into_id) or thread
+    return thread

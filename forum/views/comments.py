@@ -33,7 +33,12 @@ def _is_fragment() -> bool:
 
 
 def _permalink(comment) -> str:
-    return url_for("pages.article", slug=comment.thread.key, comment=comment.id) + f"#c{comment.id}"
+    thread = comment.thread
+    if thread.article_id is None and thread.url:
+        # Embedded on a publisher's page: the comment lives there (embed.js
+        # carries #c<ID> into the frame). The address came from an allowed origin.
+        return f"{thread.url.split('#')[0]}#c{comment.id}"
+    return url_for("pages.article", slug=thread.key, comment=comment.id) + f"#c{comment.id}"
 
 
 @bp.post("/articles/<slug>/comments")

@@ -17,9 +17,9 @@ from flask_login import current_user
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
-from forum.models import utcnow
-from forum.services import comments, notifications, people, theories, threads, votes
+from forum.services import comments, notifications, theories, threads
 from forum.views.params import parse_id
+from forum.views.reading import as_this_reader_sees
 
 bp = Blueprint("pages", __name__)
 
@@ -57,7 +57,7 @@ def article(slug):
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
-        **_as_this_reader_sees(article, page.roots),
+        **as_this_reader_sees(article, page.roots),
         tab=tab,
         theory_list=theory_list,
         theory_replies=theories.reply_counts(theory_list),
@@ -93,7 +93,7 @@ def more_comments(slug):
         thread=thread,
         page=page,
         sort=sort,
-        **_as_this_reader_sees(article, page.roots),
+        **as_this_reader_sees(article, page.roots),
     )
 
 
@@ -111,7 +111,7 @@ def updates(slug):
         return "", 304, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
     after = parse_id(request.args.get("after")) or 0
     nodes = comments.newer_than(thread, current_user, after, _since(request.args.get("since")))
-    seen_as = _as_this_reader_sees(article, nodes)
+    seen_as = as_this_reader_sees(article, nodes)
     items = [
         {
             "id": node.comment.id,
@@ -142,25 +142,6 @@ def _since(raw) -> datetime | None:
         return moment.astimezone(UTC) if moment and moment.tzinfo else None
     except (ValueError, OverflowError):
         return None
-
-
-def _as_this_reader_sees(article, nodes) -> dict:
-    """What every rendering of comments needs about the reader: their votes on
-    these comments, whom they muted, and whether the spoiler window covers them."""
-    shown = [n.comment.id for node in nodes for n in (node, *comments.descendants(node))]
-    return {
-        "my_votes": votes.my_votes(current_user, shown),
-        "muted": people.muted_ids(current_user),
-        "spoiler_window": _in_spoiler_window(article),
-    }
-
-
-def _in_spoiler_window(article) -> bool:
-    return (
-        article.spoiler_until is not None
-        and utcnow() < article.spoiler_until
-        and article.id not in session.get("spoilers_ok", [])
-    )
 
 
 def _focus(raw, thread) -> int | None:

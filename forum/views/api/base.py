@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import csrf
-from forum.services import accounts
+from forum.services import accounts, sites
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only for cookie-authenticated requests
@@ -36,8 +36,20 @@ def authenticate():
         csrf.protect()  # raises CSRFError -> 400 csrf_failed
 
 
+# Read by publishers' pages (embed.js) from their own origin: cross-origin reads
+# are allowed for the origins allowed to embed, and never with credentials.
+CROSS_ORIGIN_ENDPOINTS = {"api.counts"}
+
+
 @bp.after_request
 def no_store(response):
+    if request.endpoint in CROSS_ORIGIN_ENDPOINTS:
+        response.headers.add("Vary", "Origin")
+        origin = request.headers.get("Origin")
+        if origin and sites.is_allowed(origin):
+            response.headers["Access-Control-Allow-Origin"] = sites.normalize_origin(origin)
+        if response.status_code == 200:
+            response.headers.setdefault("Cache-Control", "public, max-age=30")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 

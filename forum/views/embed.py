@@ -1,0 +1,224 @@
+"""Threads embedded on publishers' pages.
+
+`/embed.js` (the publisher's one line) puts an iframe of `/embed/threads/<key>`
+into their page. Inside the iframe nothing relies on cookies, which browsers
+block or partition in third-party frames: the reader signs in through a popup on
+our own origin (`/embed/auth`), which hands the iframe a bearer token by
+postMessage, and the iframe sends it as `Authorization: Bearer` to the API and
+to `/embed/threads/<key>/comments`, the thread as this reader sees it.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+from limits import parse as parse_limit
+
+from forum import permissions
+from forum.errors import Forbidden, RateLimited, Unauthorized, ValidationError
+from forum.extensions import db, limiter
+from forum.forms import ConfirmForm
+from forum.services import accounts, comments, sites, threads
+from forum.views.api.serializers import user_json
+from forum.views.params import parse_id
+from forum.views.reading import as_this_reader_sees
+
+bp = Blueprint("embed", __name__)
+
+# New threads a single address may create through embeds (existing ones are free).
+CREATE_LIMIT = parse_limit("60 per hour")
+THEMES = ("auto", "light", "dark")
+
+
+@bp.get("/embed.js")
+def script():
+    response = send_from_directory(current_app.static_folder, "embed.js", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"  # a public script
+    return response
+
+
+@bp.get("/embed/threads/<key>")
+def thread(key):
+    """The iframe: the thread as an anonymous reader sees it; the page's script
+    then personalizes it for a signed-in reader."""
+    origin = _embedding_origin()
+    thread, created = threads.thread_for_embed(
+        key, origin, request.args.get("title"), request.args.get("url")
+    )
+    if created:
+        _count_creation()
+    db.session.commit()
+    sort, page, focused = _page(thread, request.args.get("comment"))
+    response = current_app.make_response(
+        render_template(
+            "embed/thread.html",
+            thread=thread,
+            page=page,
+            sort=sort,
+            focused=focused,
+            host_origin=origin,
+            theme=request.args.get("theme") if request.args.get("theme") in THEMES else "auto",
+            **_render_context(thread, page),
+        )
+    )
+    _frame_only_for(response, origin)
+    return response
+
+
+@bp.get("/embed/threads/<key>/comments")
+def comments_for_reader(key):
+    """The thread as the bearer of the token sees it (their pending comments,
+    votes, reply links), as HTML for the iframe to swap in, with who they are."""
+    user = _bearer_user()
+    thread = threads.thread_by_key(key)
+    if thread.merged_into_id is not None:
+        thread = threads.thread_by_key(_merged_key(thread))
+    cursor = request.args.get("cursor")
+    sort, page, _ = _page(thread, None, cursor)
+    html = render_template(
+        "embed/_comments.html",
+        thread=thread,
+        page=page,
+        sort=sort,
+        continued=cursor is not None,
+        **_render_context(thread, page),
+    )
+    payload = {
+        "user": user_json(user, user) if user is not None else None,
+        "can_post": user is not None and permissions.can_post(user, thread),
+        "notice": _posting_notice(user, thread),
+        "count": thread.comment_count,
+        "html": html,
+    }
+    return jsonify(payload), 200, {"Cache-Control": "no-store", "Vary": "Authorization"}
+
+
+@bp.route("/embed/auth", methods=["GET", "POST"])
+@login_required
+def auth():
+    """The popup on our own origin: after signing in here (first-party, where
+    cookies work) the reader hands a bearer token to the iframe that opened it."""
+    site = sites.normalize_origin(request.args.get("site"))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        raw, token = accounts.issue_token(current_user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
+        db.session.commit()
+        return render_template("embed/handoff.html", token=raw), 200, {"Cache-Control": "no-store"}
+    return render_template("embed/auth.html", site=site, form=form)
+
+
+@bp.get("/embed/auth/start")
+def auth_start():
+    """Where the iframe's "Sign in" opens the popup: to the sign-in form, or
+    straight to the confirmation when the reader is signed in already."""
+    site = sites.normalize_origin(request.args.get("site"))
+    target = url_for("embed.auth", site=site)
+    if current_user.is_authenticated:
+        return redirect(target)
+    view = "auth.register" if request.args.get("register") else "auth.login"
+    return redirect(url_for(view, next=target))
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _embedding_origin() -> str:
+    """The publisher's origin the iframe says it is on, checked against the
+    allowed list and against the Referer the browser sent.
+
+    The browser enforces the rest: the answer may be framed by that origin only.
+    """
+    origin = sites.normalize_origin(request.args.get("origin"))
+    if origin is None or not sites.is_allowed(origin):
+        raise Forbidden("This site is not allowed to embed discussions from this forum.")
+    referrer = request.headers.get("Referer")
+    if referrer and sites.origin_of(referrer) not in (origin, _own_origin()):
+        raise Forbidden("This page was not opened from the site it names.")
+    return origin
+
+
+def _own_origin() -> str:
+    return sites.normalize_origin(request.host_url.rstrip("/")) or ""
+
+
+def _count_creation() -> None:
+    if limiter.enabled and not limiter.limiter.hit(
+        CREATE_LIMIT, "embed-create", request.remote_addr or "-"
+    ):
+        db.session.rollback()
+        raise RateLimited("Too many new discussions from this address; try again later.")
+
+
+def _frame_only_for(response, origin: str) -> None:
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; "
+        f"frame-ancestors {origin}"
+    )
+    response.headers["Cache-Control"] = "no-cache"
+
+
+def _page(thread, focus_raw, cursor=None):
+    """(sort, page, focused): the first page, the conversation of ?comment=ID,
+    or the page after `cursor`."""
+    try:
+        sort, limit, position = comments.parse_page_args(
+            request.args.get("sort"), None, cursor, current_app.config["FORUM_PAGE_SIZE"]
+        )
+    except ValidationError:
+        sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
+    focus = comments.comment_by_id_or_none(parse_id(focus_raw))
+    if focus is not None and focus.thread_id == thread.id:
+        roots = comments.load_trees(current_user, [focus.root_id or focus.id])
+        if roots:
+            return sort, comments.Page(roots=roots, next_cursor=None), True
+    return sort, comments.load_page(thread, current_user, sort, limit, position), False
+
+
+def _render_context(thread, page) -> dict:
+    permalink = thread.url or url_for("embed.thread", key=thread.key)
+    return {
+        **as_this_reader_sees(None, page.roots),
+        "embed": True,
+        "permalink_base": permalink,
+    }
+
+
+def _bearer_user():
+    """The token's user (for this request only), None without a token; raises
+    Unauthorized for a token that is unknown, expired or revoked."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, raw = header.partition(" ")
+    token = accounts.token_for(raw.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise Unauthorized("That sign-in has expired; sign in again.")
+    g._login_user = token.user
+    return token.user
+
+
+def _merged_key(thread) -> str:
+    target = db.session.get(type(thread), thread.merged_into_id)
+    return target.key if target is not None else thread.key
+
+
+def _posting_notice(user, thread) -> str | None:
+    if not thread.is_open:
+        return "This discussion is closed to new comments."
+    if user is not None and permissions.is_banned(user):
+        return permissions.ban_message(user)
+    return None

@@ -1,0 +1,278 @@
+// The discussion inside a publisher's page (the iframe of /embed/threads/<key>).
+// No cookies here: third-party frames lose them. The reader's bearer token comes
+// from the sign-in popup (or the publisher's single sign-on) and is kept in this
+// frame's own storage, or in memory where the browser refuses storage to frames.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("embed-root");
+  if (!root) return;
+  var host = root.dataset.hostOrigin;
+  var own = window.location.origin;
+  var STORE = "forum-token";
+  var memoryToken = null;
+  var popup = null;
+  var user = null;
+
+  // -- talking to the host page ----------------------------------------------
+
+  function tellHost(message) {
+    if (window.parent !== window) window.parent.postMessage(message, host);
+  }
+
+  var lastHeight = 0;
+  function reportHeight() {
+    var height = Math.ceil(root.getBoundingClientRect().height);
+    if (height !== lastHeight) {
+      lastHeight = height;
+      tellHost({ type: "forum:height", height: height });
+    }
+  }
+  if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(root);
+  window.addEventListener("load", reportHeight);
+  document.addEventListener("toggle", reportHeight, true); // <details> opening
+
+  function focusComment(id) {
+    var target = document.getElementById("c" + id);
+    if (!target) return false;
+    document.querySelectorAll(".comment.targeted").forEach(function (el) { el.classList.remove("targeted"); });
+    target.classList.add("targeted");
+    target.focus({ preventScroll: true });
+    tellHost({ type: "forum:scroll", top: target.getBoundingClientRect().top + window.scrollY });
+    return true;
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (event.source === window.parent && event.origin === host) {
+      if (data.type === "forum:sso" && typeof data.token === "string") exchangeSso(data.token);
+      if (data.type === "forum:focus" && /^\d+$/.test(String(data.id))) focusComment(data.id);
+    } else if (popup && event.source === popup && event.origin === own) {
+      if (data.type === "forum:token" && typeof data.token === "string") {
+        saveToken(data.token);
+        popup = null;
+        refresh();
+      }
+    }
+  });
+
+  // -- the token ----------------------------------------------------------------
+
+  function token() {
+    try { return window.localStorage.getItem(STORE) || memoryToken; } catch (e) { return memoryToken; }
+  }
+  function saveToken(value) {
+    memoryToken = value;
+    try {
+      if (value) window.localStorage.setItem(STORE, value); else window.localStorage.removeItem(STORE);
+    } catch (e) { /* storage blocked for frames: memory only, for this page view */ }
+  }
+
+  function api(method, url, body) {
+    var headers = { "Accept": "application/json" };
+    var bearer = token();
+    if (bearer) headers["Authorization"] = "Bearer " + bearer;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(url, {
+      method: method, headers: headers, credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: null };
+      return response.json().then(
+        function (data) { return { ok: response.ok, status: response.status, data: data }; },
+        function () { return { ok: response.ok, status: response.status, data: null }; }
+      );
+    });
+  }
+
+  function problem(result) {
+    var error = result.data && result.data.error;
+    if (!error) return "Something went wrong (" + result.status + "). Try again.";
+    var fields = error.fields ? Object.keys(error.fields).map(function (k) { return error.fields[k]; }) : [];
+    return fields.length ? fields.join(" ") : error.message;
+  }
+
+  function showError(message) {
+    var box = document.getElementById("embed-error");
+    box.textContent = message || "";
+    box.hidden = !message;
+    reportHeight();
+  }
+
+  // -- signing in and out ----------------------------------------------------------
+
+  function openPopup(url) {
+    popup = window.open(url, "forum-signin", "popup,width=480,height=680");
+    if (!popup) showError("Your browser blocked the sign-in window. Allow pop-ups for this page and try again.");
+  }
+  document.getElementById("embed-signin").addEventListener("click", function () { openPopup(root.dataset.signin); });
+  document.getElementById("embed-register").addEventListener("click", function () { openPopup(root.dataset.register); });
+  document.getElementById("embed-signout").addEventListener("click", function () {
+    var done = function () { saveToken(null); user = null; refresh(); };
+    api("DELETE", "/api/v1/tokens/current").then(done, done);
+  });
+
+  function exchangeSso(jwt) {
+    api("POST", "/api/v1/tokens", { sso: jwt, site: host }).then(function (result) {
+      if (result.ok && result.data && result.data.token) {
+        saveToken(result.data.token);
+        refresh();
+      } else {
+        showError("Signing in through " + host + " did not work: " + problem(result));
+      }
+    }, function () { showError("The forum could not be reached to sign you in."); });
+  }
+
+  function showAccount(data) {
+    user = data.user;
+    var name = document.getElementById("embed-user");
+    name.textContent = user ? "Signed in as " + user.display_name : "";
+    name.hidden = !user;
+    document.getElementById("embed-signout").hidden = !user;
+    document.getElementById("embed-signin-area").hidden = !!user;
+    document.getElementById("embed-compose").hidden = !data.can_post;
+    var notice = document.getElementById("embed-notice");
+    notice.textContent = data.notice || "";
+    notice.hidden = !data.notice;
+    var count = document.getElementById("embed-count");
+    count.textContent = String(data.count);
+    count.nextSibling.textContent = data.count === 1 ? " comment" : " comments";
+  }
+
+  // The thread as this reader sees it (their pending comments, their votes).
+  function refresh(focusId) {
+    var url = new URL(root.dataset.comments, own);
+    url.searchParams.set("sort", root.dataset.sort);
+    return api("GET", url.pathname + url.search).then(function (result) {
+      if (result.status === 401) { saveToken(null); return refresh(focusId); }
+      if (!result.ok) { showError(problem(result)); return; }
+      showAccount(result.data);
+      if (root.dataset.focus !== "on") {
+        document.getElementById("embed-comments").innerHTML = result.data.html;
+      }
+      showError("");
+      reportHeight();
+      if (focusId) focusComment(focusId);
+    }, function () { showError("The forum could not be reached. Check your connection."); });
+  }
+
+  // -- posting ---------------------------------------------------------------------------
+
+  function formError(form, message) {
+    var status = form.querySelector(".form-status");
+    status.textContent = message || "";
+    status.hidden = !message;
+    reportHeight();
+  }
+
+  function post(form, payload) {
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    formError(form, "");
+    api("POST", root.dataset.post, payload).then(function (result) {
+      button.disabled = false;
+      if (!result.ok) { formError(form, problem(result)); return; }
+      form.reset();
+      if (form.classList.contains("reply-form")) form.remove();
+      root.dataset.focus = "off";
+      refresh(result.data.comment.id);
+    }, function () {
+      button.disabled = false;
+      formError(form, "The forum could not be reached; your text is still here. Try again.");
+    });
+  }
+
+  document.getElementById("embed-compose").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var payload = { body: form.elements.body.value };
+    if (form.elements.theory_title.value.trim()) payload.theory_title = form.elements.theory_title.value;
+    if (form.elements.spoiler.checked) payload.spoiler = true;
+    post(form, payload);
+  });
+
+  var replies = 0;
+  root.addEventListener("click", function (event) {
+    var reply = event.target.closest("[data-reply]");
+    if (reply) {
+      event.preventDefault();
+      var article = document.getElementById("c" + reply.dataset.reply);
+      var existing = article.parentElement.querySelector(":scope > form.reply-form");
+      if (existing) { existing.querySelector("textarea").focus(); return; }
+      var form = document.getElementById("embed-reply").content.firstElementChild.cloneNode(true);
+      replies += 1;
+      var id = "embed-reply-body-" + replies;
+      form.querySelector("label").htmlFor = id;
+      form.querySelector("textarea").id = id;
+      form.dataset.parent = reply.dataset.reply;
+      article.after(form);
+      form.querySelector("textarea").focus();
+      reportHeight();
+      return;
+    }
+    if (event.target.closest(".cancel-reply")) {
+      var open = event.target.closest("form");
+      var back = open.previousElementSibling && open.previousElementSibling.querySelector("[data-reply]");
+      open.remove();
+      if (back) back.focus();
+      reportHeight();
+      return;
+    }
+    var link = event.target.closest("a.permalink");
+    if (link) {
+      event.preventDefault();
+      var id = link.closest("article").dataset.comment;
+      tellHost({ type: "forum:permalink", id: id });
+      focusComment(id);
+      return;
+    }
+    var more = event.target.closest("a.load-more");
+    if (more) {
+      event.preventDefault();
+      api("GET", more.dataset.more).then(function (result) {
+        if (!result.ok) { showError(problem(result)); return; }
+        var holder = more.closest("p.more");
+        var template = document.createElement("template");
+        template.innerHTML = result.data.html;
+        var list = document.getElementById("comment-list");
+        var items = template.content.querySelectorAll("#comment-list > li");
+        items.forEach(function (item) { list.append(item); });
+        var next = template.content.querySelector("p.more");
+        holder.replaceWith(next || document.createTextNode(""));
+        reportHeight();
+      });
+    }
+  });
+
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList.contains("reply-form")) {
+      event.preventDefault();
+      post(form, { body: form.elements.body.value, parent_id: Number(form.dataset.parent) });
+    } else if (form.classList.contains("vote")) {
+      event.preventDefault();
+      var button = event.submitter;
+      var id = form.closest("article").dataset.comment;
+      api("POST", "/api/v1/comments/" + id + "/votes", { value: Number(button.value) }).then(function (result) {
+        if (!result.ok) { showError(problem(result)); return; }
+        var up = form.querySelector(".vote-up");
+        var down = form.querySelector(".vote-down");
+        form.querySelector(".score").textContent = String(result.data.score);
+        up.setAttribute("aria-pressed", String(result.data.my_vote === 1));
+        down.setAttribute("aria-pressed", String(result.data.my_vote === -1));
+        up.value = result.data.my_vote === 1 ? "0" : "1";
+        down.value = result.data.my_vote === -1 ? "0" : "-1";
+      });
+    }
+  });
+
+  // -- start ----------------------------------------------------------------------------
+
+  if (token()) refresh(); else reportHeight();
+  tellHost({ type: "forum:ready" });
+  if (root.dataset.focus === "on") {
+    var wanted = document.querySelector(".comment[id^=c]");
+    var match = /[?&]comment=(\d+)/.exec(window.location.search);
+    if (match) focusComment(match[1]); else if (wanted) focusComment(wanted.dataset.comment);
+  }
+})();
