@@ -13,8 +13,11 @@ import itertools
 import json
 import re
 import threading
+import time
+import uuid
 
 import browser_support
+import jwt
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -39,7 +42,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import ApiToken, Comment, Thread  # noqa: E402
-from forum.services import accounts, comments, threads  # noqa: E402
+from forum.services import accounts, comments, sites, threads  # noqa: E402
 
 expect.set_options(timeout=8_000)
 
@@ -136,12 +139,14 @@ def forum(tmp_path_factory, publisher, stranger):
         threads.thread_for_embed(
             KEY, publisher.origin, "The finale, first look", publisher.url("/story")
         )
+        sso_secret = sites.new_sso_secret(None, publisher.origin)
         db.session.commit()
     with serve(app) as base_url:
         publisher.forum = stranger.forum = base_url
         site = Site(base_url)
         site.app = app
         site.publisher_origin = publisher.origin
+        site.sso_secret = sso_secret
         yield site
 
 
@@ -402,3 +407,31 @@ def test_screenshots_and_accessibility_of_the_embedded_thread(
     inject_axe(axe_page)
     failures, _ = axe_in_both_schemes(axe_page, f"embedded thread ({theme})")
     assert not failures, axe_report(failures)
+
+
+def sign_in_token(forum, publisher, subject: str, username: str) -> str:
+    """What the publisher's server would put in data-sso (docs/sso/sign_token.py)."""
+    now = int(time.time())
+    claims = {"sub": subject, "username": username, "name": "Ada from the newsroom"}
+    claims.update(iat=now, exp=now + 300, jti=uuid.uuid4().hex, aud=publisher.origin)
+    return jwt.encode(
+        claims, forum.sso_secret, algorithm="HS256", headers={"kid": publisher.origin}
+    )
+
+
+def test_single_sign_on_signs_the_reader_in_without_a_popup(forum, publisher, open_context):
+    publisher.sso = sign_in_token(forum, publisher, "reader-42", "ada")
+    page = open_context().new_page()
+    page.goto(publisher.url("/sso"))
+    thread = frame_of(page)
+    expect(thread.get_by_text("Signed in as Ada from the newsroom")).to_be_visible()
+    thread.get_by_label("Your comment").fill("Posting through my newsroom account.")
+    thread.get_by_role("button", name="Post comment").click()
+    expect(thread.locator(".comment", has_text="Posting through my newsroom")).to_be_visible()
+
+    # The same token again (a replay, e.g. a copied page) is refused, visibly.
+    page.reload()
+    expect(frame_of(page).get_by_role("alert")).to_contain_text("already")
+    with forum.app.app_context():
+        ada = accounts.find_user("ada")
+        assert ada is not None and ada.display_name == "Ada from the newsroom"

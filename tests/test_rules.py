@@ -144,6 +144,16 @@ def test_email_domains(app, client, make, article):
     assert held.json["comment"]["status"] == "pending"
 
 
+def test_accounts_without_an_email_pass_the_domain_rules(app, client, make, article):
+    make.user("no-mail")
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == "no-mail"))
+        user.email = user.email_key = None  # as single sign-on may leave it
+        db.session.commit()
+    configure(app, banned_email_domains=["example.org"], premoderated_email_domains=["x.org"])
+    assert post(client, "no-mail", "hello").json["comment"]["status"] == "approved"
+
+
 def test_too_many_links(app, client, alice):
     two = post(client, "alice", "see https://a.example.org and https://b.example.org")
     assert two.json["comment"]["status"] == "approved"

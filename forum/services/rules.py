@@ -86,6 +86,8 @@ def _in_domains(domain: str, listed) -> bool:
 
 
 def email_domain(sub: Submission) -> None:
+    if not sub.author.email_key:
+        return  # a single-sign-on account whose publisher gave no usable address
     domain = sub.author.email_key.rpartition("@")[2]
     if _in_domains(domain, sub.settings["banned_email_domains"]):
         raise Forbidden("Accounts with this email domain cannot post here.")

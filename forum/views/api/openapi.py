@@ -92,7 +92,10 @@ SCHEMAS = {
             "display_name": {"type": "string"},
             "role": {"enum": ["reader", "moderator", "admin"]},
             "created_at": TIME,
-            "email": {"type": "string", "description": "only to its owner and admins"},
+            "email": {
+                "type": ["string", "null"],
+                "description": "only to its owner and admins; null: none on record",
+            },
         },
     ),
     "Thread": _object(
