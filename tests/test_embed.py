@@ -358,15 +358,37 @@ def test_two_first_views_at_once_make_one_thread(embed_app, monkeypatch):
     with embed_app.app_context():
         db.session.add(Thread(key="ep-1", title="Made by the other request", origin=HOST))
         db.session.commit()
-        real = threads._existing_for_embed
+        real = threads.shown_under
         calls = []
 
         def not_yet_on_first_look(key):
             calls.append(key)
             return None if len(calls) == 1 else real(key)
 
-        monkeypatch.setattr(threads, "_existing_for_embed", not_yet_on_first_look)
+        monkeypatch.setattr(threads, "shown_under", not_yet_on_first_look)
         thread, created = threads.thread_for_embed("ep-1", HOST, "Mine", None)
         db.session.commit()
         assert (thread.title, created) == ("Made by the other request", False)
         assert db.session.scalar(select(db.func.count(Thread.id))) == 1
+
+
+def test_the_readers_view_of_a_merged_key_is_the_merged_thread(embed_app, host, make):
+    frame(host, key="old-key")
+    frame(host, key="new-key")
+    writer = make.user("writer")
+    make.comment(writer, "new-key", body="Said in the new thread")
+    with embed_app.app_context():
+        old = db.session.scalar(select(Thread).where(Thread.key == "old-key"))
+        old.merged_into_id = db.session.scalar(select(Thread.id).where(Thread.key == "new-key"))
+        db.session.commit()
+    view = host.get("/embed/threads/old-key/comments")
+    assert "Said in the new thread" in view.json["html"] and view.json["count"] == 1
+    assert host.get("/embed/threads/no-such-key/comments").status_code == 404
+
+
+def test_an_article_of_our_own_can_be_embedded_with_permalinks_to_it(host, make, article):
+    writer = make.user("writer")
+    comment_id = make.comment(writer, article, body="On our own article")
+    response = frame(host, key=article)
+    assert response.status_code == 200
+    assert f'href="http://localhost/articles/{article}#c{comment_id}"' in response.text

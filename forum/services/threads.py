@@ -137,7 +137,7 @@ def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bo
     """
     if not is_valid_key(key):
         raise NotFound("A thread key is 1 to 200 letters, digits and _ . : - characters.")
-    thread = _existing_for_embed(key)
+    thread = shown_under(key)
     if thread is not None:
         return thread, False
     title = normalize(title if isinstance(title, str) else "")[:300] or key
@@ -153,14 +153,15 @@ def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bo
         # request's first write, so rolling back loses nothing else. (Not a
         # savepoint: on SQLite one opened before any write commits on release.)
         db.session.rollback()
-        thread = _existing_for_embed(key)
+        thread = shown_under(key)
         if thread is None:
             raise
         return thread, False
     return thread, True
 
 
-def _existing_for_embed(key: str) -> Thread | None:
+def shown_under(key: str) -> Thread | None:
+    """The thread a key shows: its own, or the one it was merged into."""
     thread = db.session.scalar(select(Thread).where(Thread.key == key))
     if thread is not None and thread.merged_into_id is not None:
         thread = db.session.get(Thread, thread.merged_into_id) or thread

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
 from forum import permissions
-from forum.errors import Forbidden, RateLimited, Unauthorized, ValidationError
+from forum.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm
 from forum.services import accounts, comments, sites, threads
@@ -81,9 +81,9 @@ def comments_for_reader(key):
     """The thread as the bearer of the token sees it (their pending comments,
     votes, reply links), as HTML for the iframe to swap in, with who they are."""
     user = _bearer_user()
-    thread = threads.thread_by_key(key)
-    if thread.merged_into_id is not None:
-        thread = threads.thread_by_key(_merged_key(thread))
+    thread = threads.shown_under(key) if threads.is_valid_key(key) else None
+    if thread is None:
+        raise NotFound("There is no discussion with that key.")
     cursor = request.args.get("cursor")
     sort, page, _ = _page(thread, None, cursor)
     html = render_template(
@@ -189,7 +189,13 @@ def _page(thread, focus_raw, cursor=None):
 
 
 def _render_context(thread, page) -> dict:
-    permalink = thread.url or url_for("embed.thread", key=thread.key)
+    # Permalinks open the page the thread lives on: the publisher's, or ours.
+    if thread.url:
+        permalink = thread.url.split("#")[0]
+    elif thread.article_id is not None:
+        permalink = url_for("pages.article", slug=thread.key, _external=True)
+    else:
+        permalink = ""
     return {
         **as_this_reader_sees(None, page.roots),
         "embed": True,
@@ -209,11 +215,6 @@ def _bearer_user():
         raise Unauthorized("That sign-in has expired; sign in again.")
     g._login_user = token.user
     return token.user
-
-
-def _merged_key(thread) -> str:
-    target = db.session.get(type(thread), thread.merged_into_id)
-    return target.key if target is not None else thread.key
 
 
 def _posting_notice(user, thread) -> str | None:
