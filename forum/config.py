@@ -43,6 +43,8 @@ DEFAULTS = {
     "FORUM_TOKEN_TTL_HOURS": 24 * 14,
     "FORUM_TRUSTED_AFTER": 3,
     "FORUM_PAGE_SIZE": 50,
+    # How often an embedded thread asks whether new comments came in (0: never).
+    "FORUM_EMBED_POLL_SECONDS": 30,
     # Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none).
     "FORUM_PROXY_HOPS": 0,
     "FORUM_HTTPS": "0",
@@ -77,6 +79,7 @@ INTEGER_KEYS = (
     "FORUM_TOKEN_TTL_HOURS",
     "FORUM_TRUSTED_AFTER",
     "FORUM_PAGE_SIZE",
+    "FORUM_EMBED_POLL_SECONDS",
     "FORUM_PROXY_HOPS",
     "FORUM_ARGON2_TIME_COST",
     "FORUM_ARGON2_MEMORY_KIB",

@@ -129,6 +129,7 @@ def forum(tmp_path_factory, publisher, stranger):
     app = make_app(
         tmp_path_factory.mktemp("browser-embed"),
         FORUM_EMBED_ORIGINS=publisher.origin,
+        FORUM_EMBED_POLL_SECONDS=1,
         FORUM_ARGON2_TIME_COST=1,
         FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
@@ -435,3 +436,14 @@ def test_single_sign_on_signs_the_reader_in_without_a_popup(forum, publisher, op
     with forum.app.app_context():
         ada = accounts.find_user("ada")
         assert ada is not None and ada.display_name == "Ada from the newsroom"
+
+
+def test_comments_from_others_are_offered_without_a_reload(forum, publisher, open_context):
+    page = open_context().new_page()
+    page.goto(publisher.url("/story?key=live-thread"))
+    thread = frame_of(page)
+    expect(thread.get_by_text("No comments yet")).to_be_visible()
+    seed_comments(forum, 1, "live-thread")
+    thread.get_by_role("button", name="Show 1 new comment").click()
+    expect(thread.get_by_text("Seeded comment 0")).to_be_visible()
+    expect(thread.get_by_role("heading", name="1 comment")).to_be_visible()

@@ -136,6 +136,7 @@
     notice.hidden = !data.notice;
     var count = document.getElementById("embed-count");
     count.textContent = String(data.count);
+    shown = data.count;
     count.nextSibling.textContent = data.count === 1 ? " comment" : " comments";
   }
 
@@ -264,6 +265,33 @@
         down.value = result.data.my_vote === -1 ? "0" : "-1";
       });
     }
+  });
+
+  // -- new comments from others ----------------------------------------------------------
+  // While the frame is on screen, ask now and then whether the count changed; the
+  // reader decides when to show them (nothing jumps under their eyes).
+
+  var shown = Number(document.getElementById("embed-count").textContent) || 0;
+  var newBox = document.getElementById("embed-new");
+  var newButton = document.getElementById("embed-show-new");
+  var every = Number(root.dataset.poll) * 1000;
+  function poll() {
+    if (document.hidden) return;
+    api("GET", root.dataset.threadApi).then(function (result) {
+      if (!result.ok || !result.data) return;
+      var fresh = result.data.comment_count - shown;
+      if (fresh > 0) {
+        newButton.textContent = "Show " + fresh + (fresh === 1 ? " new comment" : " new comments");
+        newBox.hidden = false;
+        reportHeight();
+      }
+    }, function () { /* try again next time */ });
+  }
+  if (every > 0) window.setInterval(poll, every);
+  newButton.addEventListener("click", function () {
+    newBox.hidden = true;
+    root.dataset.focus = "off";
+    refresh();
   });
 
   // -- start ----------------------------------------------------------------------------
