@@ -24,6 +24,7 @@ from forum.views import (
     avatars,
     comments,
     embed,
+    embedding_admin,
     feeds,
     formatting,
     moderation,
@@ -76,6 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(embedding_admin.bp)
 
     formatting.init_app(app)
     errors.init_app(app)

@@ -110,6 +110,12 @@ def can_administer(user) -> bool:
     return is_admin(user)
 
 
+def can_manage_embedding(user) -> bool:
+    """Publishers' sites (which origins may embed, their sign-on secrets) and the
+    threads their embeds created (rename, merge)."""
+    return is_admin(user) and not is_banned(user)
+
+
 def can_ban(actor, target: User) -> bool:
     """Moderators ban readers; admins also ban moderators; nobody bans an admin or
     themselves."""
@@ -168,6 +174,7 @@ TEMPLATE_GLOBALS = {
     "can_vote": can_vote,
     "can_moderate": can_moderate,
     "can_administer": can_administer,
+    "can_manage_embedding": can_manage_embedding,
     "can_ban": can_ban,
     "is_author": is_author,
 }

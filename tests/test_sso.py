@@ -475,14 +475,29 @@ def test_the_javascript_example_signs_a_token_we_accept(client, secret):
     assert response.json["user"]["display_name"] == "Ada L."
 
 
-def _example(path: Path) -> str:
-    """The part of an example file that the README shows (above the try-it part)."""
-    return re.split(r"\n(?:#|//) -- try it", path.read_text())[0].strip()
-
-
-@pytest.mark.parametrize("name", ["sign_token.py", "sign_token.mjs"])
-def test_the_readme_shows_the_examples_as_they_are(name):
+def _readme_blocks(language: str) -> list[str]:
+    """The code blocks of the README's "Single sign-on" section in `language`."""
     readme = (ROOT / "README.md").read_text()
-    if "## Single sign-on" not in readme:
-        pytest.skip("README.md has no 'Single sign-on' section yet")
-    assert _example(ROOT / "docs/sso" / name) in readme
+    section = re.search(r"^#+ Single sign-on\n(.*?)(?=^#+ )", readme, re.M | re.S)
+    if section is None:
+        return []
+    return re.findall(rf"```{language}\n(.*?)```", section.group(1), re.S)
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("python", "sign_token.py"), ("js", "sign_token.mjs")]
+)
+def test_the_readme_shows_the_examples_as_they_are(language, name):
+    """Every line the README shows is in the file the tests above run, in order
+    (blank lines aside: the README may pack the example tighter)."""
+    blocks = _readme_blocks(language)
+    assert blocks, f"README.md's Single sign-on section has no {language} example"
+    example = _lines((ROOT / "docs/sso" / name).read_text())
+    for block in blocks:
+        shown = _lines(block)
+        runs = (example[i : i + len(shown)] for i in range(len(example)))
+        assert shown in runs, f"README.md shows lines that docs/sso/{name} does not have"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,213 @@
+"""Admins' pages for embedding: which publishers' origins may show threads, their
+sign-on secrets, and the threads embeds created (rename, merge).
+
+Every change is a plain form post with a CSRF token, audited by the services.
+A new sign-on secret is shown once, in the answer to the post that made it: it is
+never flashed (the session cookie is signed, not encrypted), logged, or shown again.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum import permissions
+from forum.errors import ForumError, NotFound, ValidationError
+from forum.extensions import db
+from forum.forms import ConfirmForm
+from forum.services import moderation, sites, thread_admin, threads
+
+bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    permissions.require(permissions.can_manage_embedding(current_user), "Admins only.")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _check_form() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+def _message(error: ForumError) -> str:
+    return " ".join(error.fields.values()) if error.fields else error.message
+
+
+# -- sites ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def sites_page():
+    return _render_sites()
+
+
+def _render_sites(status: int = 200, errors=None, values=None, secret=None):
+    response = render_template(
+        "embedding_admin/sites.html",
+        rows=sites.overview(),
+        errors=errors or {},
+        values=values or {},
+        secret=secret,
+        counts=moderation.queue_counts(),
+        form=ConfirmForm(),
+    )
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/origins")
+def add_origin():
+    _check_form()
+    raw = request.form.get("origin", "")
+    try:
+        site = sites.set_allowed(_actor(), raw, True)
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_sites(422, errors=error.fields, values={"origin": raw})
+    db.session.commit()
+    flash(f"{site.origin} may embed discussions.")
+    return redirect(url_for("embedding_admin.sites_page"))
+
+
+@bp.post("/origins/allowed")
+def set_allowed():
+    _check_form()
+    allowed = request.form.get("allowed") == "1"
+    try:
+        site = sites.set_allowed(_actor(), request.form.get("origin"), allowed)
+    except ForumError as error:
+        db.session.rollback()
+        flash(_message(error))
+    else:
+        db.session.commit()
+        flash(
+            f"{site.origin} may embed discussions."
+            if allowed
+            else f"{site.origin} may no longer embed discussions."
+        )
+    return redirect(url_for("embedding_admin.sites_page"))
+
+
+@bp.post("/origins/secret")
+def generate_secret():
+    _check_form()
+    origin = request.form.get("origin")
+    try:
+        secret = sites.new_sso_secret(_actor(), origin)
+    except ForumError as error:
+        db.session.rollback()
+        flash(_message(error))
+        return redirect(url_for("embedding_admin.sites_page"))
+    db.session.commit()
+    # Shown in this answer only (no redirect, no flash): see the module's docstring.
+    return _render_sites(secret={"origin": sites.normalize_origin(origin), "value": secret})
+
+
+@bp.post("/origins/secret/delete")
+def remove_secret():
+    _check_form()
+    try:
+        sites.remove_sso_secret(_actor(), request.form.get("origin"))
+    except ForumError as error:
+        db.session.rollback()
+        flash(_message(error))
+    else:
+        db.session.commit()
+        flash(f"Single sign-on is off for {sites.normalize_origin(request.form.get('origin'))}.")
+    return redirect(url_for("embedding_admin.sites_page"))
+
+
+# -- threads ----------------------------------------------------------------------------------
+
+
+@bp.get("/threads")
+def threads_page():
+    raw_origin = request.args.get("origin", "").strip()
+    origin = sites.normalize_origin(raw_origin) if raw_origin else None
+    rows, next_cursor, error, status = [], None, None, 200
+    if raw_origin and origin is None:
+        error, status = "Give an origin like https://news.example (no path).", 422
+    else:
+        try:
+            rows, next_cursor = thread_admin.embedded_threads(
+                _actor(), origin=origin, cursor=request.args.get("cursor") or None
+            )
+        except ValidationError:
+            return redirect(url_for("embedding_admin.threads_page", origin=origin))
+    return render_template(
+        "embedding_admin/threads.html",
+        rows=rows,
+        merged_keys=thread_admin.keys_by_id(t.merged_into_id for t in rows),
+        next_cursor=next_cursor,
+        origin=origin,
+        raw_origin=raw_origin,
+        origin_error=error,
+        known_origins=[row["origin"] for row in sites.overview()],
+        counts=moderation.queue_counts(),
+    ), status
+
+
+@bp.get("/threads/<key>")
+def thread_page(key):
+    return _render_thread(threads.thread_by_key(key))
+
+
+def _render_thread(thread, status: int = 200, errors=None, values=None):
+    candidates = []
+    if thread.origin is not None and thread.merged_into_id is None:
+        # The same site's latest threads, offered as keys to merge into.
+        recent, _ = thread_admin.embedded_threads(_actor(), origin=thread.origin, limit=50)
+        candidates = [t for t in recent if t.id != thread.id and t.merged_into_id is None]
+    return render_template(
+        "embedding_admin/thread.html",
+        thread=thread,
+        candidates=candidates,
+        merged_into=thread_admin.keys_by_id([thread.merged_into_id]).get(thread.merged_into_id),
+        errors=errors or {},
+        values=values or {},
+        counts=moderation.queue_counts(),
+        form=ConfirmForm(),
+    ), status
+
+
+@bp.post("/threads/<key>/rename")
+def rename(key):
+    _check_form()
+    thread = threads.thread_by_key(key)
+    title, url = request.form.get("title"), request.form.get("url")
+    try:
+        thread_admin.rename_thread(_actor(), thread, title, url)
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_thread(thread, 422, errors=error.fields, values={"title": title, "url": url})
+    db.session.commit()
+    flash("Saved the thread's title and address.")
+    return redirect(url_for("embedding_admin.thread_page", key=thread.key))
+
+
+@bp.post("/threads/<key>/merge")
+def merge(key):
+    _check_form()
+    source = threads.thread_by_key(key)
+    into = (request.form.get("into") or "").strip()
+    try:
+        if not into:
+            raise ValidationError(fields={"into": "Give the key of the thread to keep."})
+        try:
+            target = threads.thread_by_key(into)
+        except NotFound:
+            raise ValidationError(
+                fields={"into": f"There is no thread with the key {into[:200]}."}
+            ) from None
+        moved = thread_admin.merge_threads(_actor(), source, target)
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_thread(source, 422, errors=error.fields, values={"into": into})
+    db.session.commit()
+    flash(f"Merged {source.key} into {target.key}: {moved} comment(s) moved.")
+    return redirect(url_for("embedding_admin.thread_page", key=target.key))
