@@ -392,3 +392,24 @@ def test_an_article_of_our_own_can_be_embedded_with_permalinks_to_it(host, make,
     response = frame(host, key=article)
     assert response.status_code == 200
     assert f'href="http://localhost/articles/{article}#c{comment_id}"' in response.text
+
+
+def test_the_api_and_counts_follow_a_merge(embed_app, host, make):
+    frame(host, key="old-key")
+    frame(host, key="new-key", title="Merged into")
+    writer = make.user("writer")
+    make.comment(writer, "new-key", body="Already here")
+    with embed_app.app_context():
+        old = db.session.scalar(select(Thread).where(Thread.key == "old-key"))
+        old.merged_into_id = db.session.scalar(select(Thread.id).where(Thread.key == "new-key"))
+        db.session.commit()
+    assert host.get("/api/v1/threads/old-key").json["key"] == "new-key"
+    token = token_for(host, "writer")
+    posted = host.post(
+        "/api/v1/threads/old-key/comments",
+        json={"body": "Through the old key"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert posted.json["comment"]["thread_key"] == "new-key"
+    counts = host.get("/api/v1/counts?keys=old-key,new-key").json["counts"]
+    assert counts == {"old-key": 2, "new-key": 2}

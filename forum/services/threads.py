@@ -36,6 +36,15 @@ def thread_by_key(key) -> Thread:
     return thread
 
 
+def thread_shown_by_key(key) -> Thread:
+    """The thread readers see under this key: its own, or the one an admin merged
+    it into. Raises NotFound for an unknown (or malformed) key."""
+    thread = shown_under(key) if is_valid_key(key) else None
+    if thread is None:
+        raise NotFound("There is no discussion with that key.")
+    return thread
+
+
 def article_by_slug(slug) -> Article:
     """The article and its thread, in one statement; raises NotFound."""
     article = None
@@ -65,9 +74,21 @@ def counts_for(keys: list[str]) -> dict[str, int]:
     found = {}
     if valid:
         rows = db.session.execute(
-            select(Thread.key, Thread.comment_count).where(Thread.key.in_(valid))
-        )
-        found = {key: count for key, count in rows}
+            select(Thread.key, Thread.comment_count, Thread.merged_into_id).where(
+                Thread.key.in_(valid)
+            )
+        ).all()
+        found = {key: count for key, count, _ in rows}
+        merged = {key: target for key, _, target in rows if target is not None}
+        if merged:  # a merged key counts what it shows
+            targets = dict(
+                db.session.execute(
+                    select(Thread.id, Thread.comment_count).where(
+                        Thread.id.in_(set(merged.values()))
+                    )
+                ).all()
+            )
+            found.update({key: targets.get(target, 0) for key, target in merged.items()})
     return {key: found.get(key, 0) for key in keys}
 
 

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
 from forum import permissions
-from forum.errors import Forbidden, NotFound, RateLimited, Unauthorized, ValidationError
+from forum.errors import Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm
 from forum.services import accounts, comments, sites, threads
@@ -81,9 +81,7 @@ def comments_for_reader(key):
     """The thread as the bearer of the token sees it (their pending comments,
     votes, reply links), as HTML for the iframe to swap in, with who they are."""
     user = _bearer_user()
-    thread = threads.shown_under(key) if threads.is_valid_key(key) else None
-    if thread is None:
-        raise NotFound("There is no discussion with that key.")
+    thread = threads.thread_shown_by_key(key)
     cursor = request.args.get("cursor")
     sort, page, _ = _page(thread, None, cursor)
     html = render_template(

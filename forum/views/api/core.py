@@ -86,12 +86,12 @@ def create_user():
 
 @bp.get("/threads/<key>")
 def get_thread(key):
-    return thread_json(threads.thread_by_key(key))
+    return thread_json(threads.thread_shown_by_key(key))
 
 
 @bp.get("/threads/<key>/comments")
 def list_comments(key):
-    thread = threads.thread_by_key(key)
+    thread = threads.thread_shown_by_key(key)
     sort, limit, position = comments.parse_page_args(
         request.args.get("sort"),
         request.args.get("limit"),
@@ -111,7 +111,7 @@ def list_comments(key):
 def create_comment(key):
     data = body()
     permissions.require_signed_in(current_user)
-    thread = threads.thread_by_key(key)
+    thread = threads.thread_shown_by_key(key)
     parent = None
     if data.get("parent_id") is not None:
         parent_id = data["parent_id"]

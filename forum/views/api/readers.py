@@ -96,13 +96,13 @@ def read_notifications():
 
 @bp.put("/threads/<key>/follow")
 def follow_thread(key):
-    notifications.follow(_reader(), threads.thread_by_key(key))
+    notifications.follow(_reader(), threads.thread_shown_by_key(key))
     db.session.commit()
     return no_content()
 
 
 @bp.delete("/threads/<key>/follow")
 def unfollow_thread(key):
-    notifications.unfollow(_reader(), threads.thread_by_key(key))
+    notifications.unfollow(_reader(), threads.thread_shown_by_key(key))
     db.session.commit()
     return no_content()
