@@ -158,6 +158,8 @@ class User(UserMixin, db.Model):
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     # A name that came with imported comments: nobody can sign in as it.
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the owner proved the address is theirs (a link we emailed); None: not yet.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
@@ -168,6 +170,37 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The session cookie carries its key; signing out,
+    or changing the password (for the others), revokes it here, so a copied
+    cookie stops working too."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the random key in the cookie (a database leak is no sign-in).
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(db.Model):
+    """A client's key for one submission (a form's hidden field or the
+    Idempotency-Key header): the same key again gets the first answer, not a
+    second comment."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    # What the first request made (a comment), to answer repeats with it.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ApiToken(db.Model):
