@@ -142,7 +142,9 @@ class User(UserMixin, db.Model):
     # No email: an author imported from another system (a guest name) or a
     # single-sign-on account whose address already belongs to another account.
     email: Mapped[str | None] = mapped_column(String(254))
-    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # Not unique: registration must not reveal which addresses have accounts, so
+    # one address may hold several (a password reset lists them all).
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True)
     display_name: Mapped[str] = mapped_column(String(50))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)

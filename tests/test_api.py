@@ -122,8 +122,8 @@ def test_register_through_api(client, make):
         "/api/v1/users",
         json={"username": "someone", "email": "new@example.org", "password": "long enough pw"},
     )
-    assert same_email.status_code == 409
-    assert same_email.json["error"]["message"] == "An account with that email already exists."
+    # An address in use is not refused, so the answer tells nobody it is in use.
+    assert same_email.status_code == 201
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def register(
     """Create an account.
 
     Raises ValidationError (fields: username, email, password) or Conflict when
-    the username or email is taken.
+    the username is taken (usernames are public: every profile shows one).
     """
     fields: dict[str, str] = {}
     if reason := check_username(username):
@@ -99,8 +99,8 @@ def register(
     # A conflict carries no "fields" (the contract keeps those for validation).
     if find_user(username) is not None:
         raise Conflict("That username is taken.")
-    if db.session.scalar(select(User.id).where(User.email_key == address.lower())):
-        raise Conflict("An account with that email already exists.")
+    # An address already in use is not refused: saying so would tell anyone
+    # which addresses have accounts here (see User.email_key).
 
     user = User(
         username=username,
