@@ -52,14 +52,17 @@ def _errors(*statuses: int) -> dict:
         413: "Body too large",
         422: "Validation error; fields says which and why",
         429: "Rate limited; see Retry-After",
+        503: "The database is down, locked or busy (code unavailable) or the disk is full "
+        "(code storage_full); nothing was saved. See Retry-After",
     }
     return {str(s): _answer(meaning[s], _ref("Error")) for s in statuses}
 
 
 def _operation(summary: str, responses: dict, request: dict | None = None, **extra) -> dict:
-    # Any operation can meet a bad bearer token (401) and a wrong method (405);
-    # any with a body can meet one over the size limit (413) or not JSON (422).
-    common = (401, 405, 413, 422) if request is not None else (401, 405)
+    # Any operation can meet a bad bearer token (401), a wrong method (405) and
+    # a database in trouble (503); any with a body can meet one over the size
+    # limit (413) or not JSON (422).
+    common = (401, 405, 413, 422, 503) if request is not None else (401, 405, 503)
     operation = {"summary": summary, "responses": {**_errors(*common), **responses}, **extra}
     if request is not None:
         operation["requestBody"] = {"required": True, **_json(request)}
