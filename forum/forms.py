@@ -2,6 +2,8 @@
 views call after validate_on_submit(); their ValidationError fields are shown
 on these forms by show_errors()."""
 
+from uuid import uuid4
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -41,6 +43,9 @@ class CommentForm(FlaskForm):
         description="Give it a title to post it as a theory: 3 to 120 characters.",
     )
     spoiler = BooleanField("The whole comment is a spoiler")
+    # A fresh key per rendered form: sending the form twice posts one comment
+    # (forum.services.idempotency).
+    idempotency_key = HiddenField(default=lambda: str(uuid4()))
 
 
 class EditForm(FlaskForm):

@@ -21,7 +21,7 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import comments, moderation, threads, votes
+from forum.services import comments, idempotency, moderation, threads, votes
 from forum.services.comments import Node
 from forum.views.params import parse_id
 
@@ -49,20 +49,28 @@ def create(slug):
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
+    author = current_user._get_current_object()
     parent = None
-    try:
+
+    def post():
+        nonlocal parent
         if form.parent_id.data:
             parent = comments.comment_by_id_or_none(parse_id(form.parent_id.data))
-            if parent is None or not permissions.can_view(current_user, parent):
+            if parent is None or not permissions.can_view(author, parent):
                 raise ValidationError(fields={"parent_id": "That comment is no longer there."})
-        comment = comments.post_comment(
-            current_user._get_current_object(),
+        return comments.post_comment(
+            author,
             article.thread,
             form.body.data,
             parent=parent,
             theory_title=(form.theory_title.data or "").strip() or None,
             spoiler=bool(form.spoiler.data),
         )
+
+    try:
+        # Pages from before the field existed send no key: they post as before.
+        once = idempotency.check_key(request.form.get("idempotency_key") or None)
+        comment, is_new = idempotency.post_once(author, once, post)
     except ForumError as error:
         db.session.rollback()
         if _is_fragment():
@@ -77,11 +85,21 @@ def create(slug):
     db.session.commit()
     pending = comment.status == CommentStatus.PENDING
     if _is_fragment():
+        # A repeat of a form already posted answers 200 with the first comment.
+        parent = comment.parent
         cue = parent.author.username if parent and parent.author else None
         node = Node(comment, parent_author=cue)
-        page = render_template("comments/posted.html", node=node, thread=article.thread)
-        return page, 201, {"X-Forum-Comment-Count": str(article.thread.comment_count)}
-    flash("Thanks! Your comment is awaiting moderation." if pending else "Your comment is up.")
+        page = render_template("comments/posted.html", node=node, thread=comment.thread)
+        headers = {"X-Forum-Comment-Count": str(comment.thread.comment_count)}
+        if not is_new:
+            headers["X-Forum-Replayed"] = "1"
+        return page, 201 if is_new else 200, headers
+    if not is_new:
+        flash("That comment was already posted; here it is.")
+    elif pending:
+        flash("Thanks! Your comment is awaiting moderation.")
+    else:
+        flash("Your comment is up.")
     return redirect(_permalink(comment))
 
 

@@ -29,6 +29,19 @@
     return;
   }
 
+  // The server makes one comment per idempotency key, so a form sent again (a
+  // retry after a lost answer) posts once; each new comment from a box gets a
+  // new key.  getRandomValues, unlike randomUUID, works on plain http too.
+  function renewKey(form) {
+    var input = form.elements.idempotency_key;
+    if (!input) return;
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    input.value = Array.prototype.map.call(bytes, function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+
   function showError(form, message) {
     var status = form.querySelector(".form-status");
     status.textContent = message;
@@ -105,15 +118,25 @@
       credentials: "same-origin",
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
-      if (response.status === 201) {
+      // 200 + X-Forum-Replayed: this form was posted before; here is that comment.
+      var replayed = response.status === 200 && response.headers.get("X-Forum-Replayed") === "1";
+      if (response.status === 201 || replayed) {
         return response.text().then(function (html) {
-          var item = insertComment(form, fromHTML(html));
+          var fragment = fromHTML(html);
+          var posted = fragment.querySelector("article[id]");
+          var shown = posted && document.getElementById(posted.id);
+          var item = shown ? shown.parentElement : insertComment(form, fragment);
           var count = response.headers.get("X-Forum-Comment-Count");
           var counter = discussion.querySelector("#discussion-heading .count");
           if (count !== null && counter) {
             counter.textContent = "(" + count + (count === "1" ? " comment)" : " comments)");
           }
-          if (form.classList.contains("reply-form")) form.remove(); else form.reset();
+          if (form.classList.contains("reply-form")) {
+            form.remove();
+          } else {
+            form.reset();
+            renewKey(form);
+          }
           var article = item && item.querySelector("article");
           if (article) article.focus();
           announce(article && article.classList.contains("pending")
@@ -155,6 +178,7 @@
       var form = template.content.firstElementChild.cloneNode(true);
       var id = link.dataset.reply;
       form.elements.parent_id.value = id;
+      renewKey(form);
       var textarea = form.querySelector("textarea");
       textarea.id = "reply-body-" + id;
       var label = form.querySelector("label");

@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from forum import permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter
-from forum.services import accounts, comments, sso, threads
+from forum.services import accounts, comments, idempotency, sso, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import comment_json, iso, node_json, thread_json, user_json
@@ -109,27 +109,38 @@ def list_comments(key):
 @bp.post("/threads/<key>/comments")
 @limiter.limit("10 per minute")
 def create_comment(key):
+    """201 and the new comment; 200 and the same comment again for a repeated
+    Idempotency-Key (with Idempotent-Replayed: true)."""
     data = body()
     permissions.require_signed_in(current_user)
+    once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
     thread = threads.thread_shown_by_key(key)
-    parent = None
-    if data.get("parent_id") is not None:
-        parent_id = data["parent_id"]
-        if not isinstance(parent_id, int) or isinstance(parent_id, bool):
-            raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
-        parent = comments.comment_by_id_or_none(parent_id)
-        if parent is None or not permissions.can_view(current_user, parent):
-            raise ValidationError(fields={"parent_id": "There is no comment with that id."})
-    comment = comments.post_comment(
-        current_user._get_current_object(),
-        thread,
-        data.get("body"),
-        parent=parent,
-        theory_title=data.get("theory_title"),
-        spoiler=data.get("spoiler", False),
-    )
+    author = current_user._get_current_object()
+
+    def post():
+        parent = None
+        if data.get("parent_id") is not None:
+            parent_id = data["parent_id"]
+            if not isinstance(parent_id, int) or isinstance(parent_id, bool):
+                raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
+            parent = comments.comment_by_id_or_none(parent_id)
+            if parent is None or not permissions.can_view(author, parent):
+                raise ValidationError(fields={"parent_id": "There is no comment with that id."})
+        return comments.post_comment(
+            author,
+            thread,
+            data.get("body"),
+            parent=parent,
+            theory_title=data.get("theory_title"),
+            spoiler=data.get("spoiler", False),
+        )
+
+    comment, is_new = idempotency.post_once(author, once, post)
     db.session.commit()
-    return created({"comment": comment_json(comment, thread.key, current_user)})
+    payload = {"comment": comment_json(comment, comment.thread.key, current_user)}
+    if is_new:
+        return created(payload)
+    return payload, 200, {"Idempotent-Replayed": "true"}
 
 
 @bp.get("/comments/<int:comment_id>")

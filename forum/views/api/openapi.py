@@ -72,6 +72,14 @@ def _operation(summary: str, responses: dict, request: dict | None = None, **ext
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
 COMMENT_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": "Names this submission (a uuid4, say): sent again by the same account, "
+    "it answers 200 with the comment the first request made instead of posting twice. "
+    "Kept for at least 24 hours. A failed request stores nothing, so its key can be reused.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[ -~]+$"},
+}
 MODERATORS = "Moderators only."
 
 SCHEMAS = {
@@ -426,7 +434,18 @@ PATHS = {
         ),
         "post": _operation(
             "Post a comment or a reply; status says approved or pending",
-            {"201": _answer("Posted", COMMENT_ANSWER), **_errors(400, 401, 404, 409, 422, 429)},
+            {
+                "201": _answer("Posted", COMMENT_ANSWER),
+                "200": {
+                    **_answer(
+                        "Already posted with this Idempotency-Key by this account: the "
+                        "same comment again, nothing new made",
+                        COMMENT_ANSWER,
+                    ),
+                    "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}},
+                },
+                **_errors(400, 401, 404, 409, 422, 429),
+            },
             _object(
                 ["body"],
                 {
@@ -437,7 +456,7 @@ PATHS = {
                 },
                 additional=True,
             ),
-            parameters=[KEY],
+            parameters=[KEY, IDEMPOTENCY_KEY],
         ),
     },
     "/comments/{id}": {
