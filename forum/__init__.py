@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import cli, config, errors, permissions
 from forum.extensions import csrf, db, limiter, login_manager, migrate
-from forum.models import User, render_migration_item
-from forum.services import mailer
+from forum.models import render_migration_item
+from forum.services import accounts, mailer
 from forum.views import (
     account,
     api,
@@ -65,7 +65,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # Only while the session's record is live (signing out revokes it).
+        return accounts.session_user(user_id, session.get(accounts.SESSION_KEY))
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)

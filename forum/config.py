@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "FORUM_EMBED_ORIGINS": "FORUM_EMBED_ORIGINS",
     "FORUM_RATELIMIT": "FORUM_RATELIMIT",
     "FORUM_MODERATION": "FORUM_MODERATION",
+    "FORUM_EMAIL_VERIFICATION": "FORUM_EMAIL_VERIFICATION",
     "FORUM_EDIT_WINDOW_MINUTES": "FORUM_EDIT_WINDOW_MINUTES",
     "FORUM_TOKEN_TTL_HOURS": "FORUM_TOKEN_TTL_HOURS",
     "FORUM_TRUSTED_AFTER": "FORUM_TRUSTED_AFTER",
@@ -39,6 +40,9 @@ DEFAULTS = {
     "FORUM_EMBED_ORIGINS": "",
     "FORUM_RATELIMIT": "on",
     "FORUM_MODERATION": ModerationMode.POST.value,
+    # "required": an account posts only after confirming its address by the
+    # emailed link; "optional": the link is sent, posting does not wait for it.
+    "FORUM_EMAIL_VERIFICATION": "optional",
     "FORUM_EDIT_WINDOW_MINUTES": 15,
     "FORUM_TOKEN_TTL_HOURS": 24 * 14,
     "FORUM_TRUSTED_AFTER": 3,
@@ -107,6 +111,12 @@ def load(app: Flask, overrides=None) -> None:
     if mode not in {m.value for m in ModerationMode}:
         raise ValueError(f"FORUM_MODERATION must be pre, post or trusted, not {mode!r}")
     app.config["FORUM_MODERATION"] = mode
+    verification = str(app.config["FORUM_EMAIL_VERIFICATION"]).lower()
+    if verification not in ("required", "optional"):
+        raise ValueError(
+            f"FORUM_EMAIL_VERIFICATION must be required or optional, not {verification!r}"
+        )
+    app.config["FORUM_EMAIL_VERIFICATION"] = verification
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -77,7 +77,19 @@ class RateLimited(ForumError):
     status = 429
     code = "rate_limited"
     message = "Too many requests; try again later."
-    retry_after = 600
+
+    def __init__(self, message: str | None = None, retry_after: int = 600):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class EmailUnverified(ForumError):
+    status = 403
+    code = "email_unverified"
+    message = (
+        "Confirm your email address first: open the link we emailed you "
+        "(your account page can send it again)."
+    )
 
 
 class CsrfFailed(ForumError):

@@ -86,3 +86,16 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
             form.form_errors.append(message)
     if not error.fields:
         form.form_errors.append(error.message)
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", description="The address your account uses")
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", description="At least 10 characters")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    password = PasswordField("New password", description="At least 10 characters")

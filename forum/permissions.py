@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from forum.errors import Banned, Forbidden, ThreadClosed, Unauthorized
+from flask import current_app
+
+from forum.errors import Banned, EmailUnverified, Forbidden, ThreadClosed, Unauthorized
 from forum.models import Comment, CommentStatus, Role, Thread, User, utcnow
 
 
@@ -38,8 +40,27 @@ def is_banned(user, now: datetime | None = None) -> bool:
     return is_signed_in(user) and user.is_banned(now or utcnow())
 
 
+def must_confirm_email(user) -> bool:
+    """Under FORUM_EMAIL_VERIFICATION=required (the one setting read here), a
+    reader whose address is not confirmed yet waits before posting. Moderators
+    are made by admins; accounts without an address (single sign-on) have
+    nothing to confirm."""
+    return (
+        is_signed_in(user)
+        and not is_moderator(user)
+        and bool(user.email)
+        and user.email_verified_at is None
+        and current_app.config.get("FORUM_EMAIL_VERIFICATION") == "required"
+    )
+
+
 def can_post(user, thread: Thread) -> bool:
-    return is_signed_in(user) and not is_banned(user) and (thread.is_open or is_moderator(user))
+    return (
+        is_signed_in(user)
+        and not is_banned(user)
+        and not must_confirm_email(user)
+        and (thread.is_open or is_moderator(user))
+    )
 
 
 def can_reply(user, comment: Comment) -> bool:
@@ -135,6 +156,8 @@ def require_can_post(user, thread: Thread) -> None:
     """Raises Unauthorized, Banned, or ThreadClosed for a reader on a closed thread."""
     require_signed_in(user)
     require_not_banned(user)
+    if must_confirm_email(user):
+        raise EmailUnverified()
     if not can_post(user, thread):
         raise ThreadClosed()
 
@@ -163,6 +186,7 @@ def require(allowed: bool, message: str | None = None) -> None:
 # Exposed to every template (see create_app).
 TEMPLATE_GLOBALS = {
     "can_post": can_post,
+    "must_confirm_email": must_confirm_email,
     "can_reply": can_reply,
     "can_edit": can_edit,
     "can_delete": can_delete,

@@ -12,17 +12,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import normalize
-from forum.models import ApiToken, Role, User, utcnow
+from forum.models import ApiToken, Role, User, UserSession, utcnow
+from forum.services import throttle
 
 USERNAME = re.compile(r"[A-Za-z0-9_-]{3,30}")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024  # argon2 copes with more; nobody needs more
 TOKEN_PREFIX = "fpt_"
+SESSION_KEY = "sid"  # the session cookie's field holding the session record's key
 
 
 @cache
@@ -108,12 +110,16 @@ def register(
         email=address,
         email_key=address.lower(),
         display_name=normalize(display_name or username)[:50] or username,
-        password_hash=_hasher()[0].hash(password),
+        password_hash=hash_password(password),
         role=role,
     )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def hash_password(password: str) -> str:
+    return _hasher()[0].hash(password)
 
 
 def find_user(username) -> User | None:
@@ -136,6 +142,18 @@ def authenticate(username, password) -> User | None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    return user
+
+
+def sign_in(username, password, address: str | None) -> User | None:
+    """authenticate(), behind the growing wait after failures (forum.services.
+    throttle) for this name and this client address; raises RateLimited."""
+    throttle.check(username, address)
+    user = authenticate(username, password)
+    if user is None:
+        throttle.failed(username, address)
+    else:
+        throttle.succeeded(username)
     return user
 
 
@@ -172,3 +190,61 @@ def revoke_token(token: ApiToken, now: datetime | None = None) -> None:
 def _digest(raw: str) -> str:
     # The token has 256 random bits, so a fast hash is enough (no brute force).
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# -- browser sessions -------------------------------------------------------------
+# The session cookie is signed but lives on the client: without a record here, a
+# copied cookie would outlive signing out. Each sign-in gets a random key whose
+# hash is stored; the cookie carries the key.
+
+
+def start_session(user: User, now: datetime | None = None) -> str:
+    """A new session record for this user; returns the key for the cookie."""
+    raw = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, key_hash=_digest(raw), created_at=now or utcnow()))
+    db.session.flush()
+    return raw
+
+
+def session_user(user_id, raw) -> User | None:
+    """The user of a live session (one statement), or None."""
+    if not isinstance(user_id, str) or not user_id.isdigit() or len(user_id) > 10:
+        return None
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            UserSession.key_hash == _digest(raw),
+            UserSession.revoked_at.is_(None),
+        )
+    )
+
+
+def end_session(raw, now: datetime | None = None) -> None:
+    """Sign this browser out for good (its cookie stops working, even copied)."""
+    if isinstance(raw, str) and len(raw) <= 100:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.key_hash == _digest(raw), UserSession.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow())
+        )
+
+
+def end_other_sessions(user: User, keep=None, now: datetime | None = None) -> None:
+    """Sign the user out everywhere but the browser holding `keep` (None: all),
+    and revoke every bearer token (apps, embedded threads)."""
+    now = now or utcnow()
+    sessions = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    if isinstance(keep, str):
+        sessions = sessions.where(UserSession.key_hash != _digest(keep))
+    db.session.execute(sessions.values(revoked_at=now))
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -93,7 +93,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, NotificationKind] | None:
         return None
 
 
-def _link(endpoint: str, **values) -> str:
+def link(endpoint: str, **values) -> str:
     """An absolute URL: FORUM_BASE_URL if set, else the current request's host;
     without either (a CLI command, say), the path alone."""
     base = (current_app.config.get("FORUM_BASE_URL") or "").rstrip("/")
@@ -106,7 +106,7 @@ def _link(endpoint: str, **values) -> str:
 
 
 def unsubscribe_url(user: User, kind: NotificationKind | str) -> str:
-    return _link("account.unsubscribe", token=unsubscribe_token(user.id, kind))
+    return link("account.unsubscribe", token=unsubscribe_token(user.id, kind))
 
 
 def wants_email(user: User, kind: NotificationKind | str) -> bool:
@@ -124,12 +124,12 @@ def enqueue(
     kind = NotificationKind(kind)
     if not user.email or not wants_email(user, kind):
         return None
-    link = unsubscribe_url(user, kind)
+    stop_link = unsubscribe_url(user, kind)
     footer = (
         "\n\n-- \n"
         f"You get this email because you chose: {KIND_LABELS[kind]}.\n"
-        f"Stop these emails: {link}\n"
-        f"Choose which emails you get: {_link('account.notifications')}\n"
+        f"Stop these emails: {stop_link}\n"
+        f"Choose which emails you get: {link('account.notifications')}\n"
     )
     message = OutboxMessage(
         user_id=user.id,
@@ -137,7 +137,21 @@ def enqueue(
         to_address=user.email,
         subject=_one_line(subject)[:300],
         body=body.rstrip() + footer,
-        unsubscribe_url=link[:2000],
+        unsubscribe_url=stop_link[:2000],
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    return message
+
+
+def enqueue_account_email(user: User, address: str, subject: str, body: str) -> OutboxMessage:
+    """Queue an email about the account itself (a reset link, an address to
+    confirm): sent whatever the notification choices, to `address`."""
+    message = OutboxMessage(
+        user_id=user.id,
+        to_address=address,
+        subject=_one_line(subject)[:300],
+        body=body.rstrip() + "\n",
         next_attempt_at=utcnow(),
     )
     db.session.add(message)

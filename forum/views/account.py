@@ -1,18 +1,20 @@
-"""The reader's own account: which notifications come by email, and the one-click
-unsubscribe link every such email carries."""
+"""The reader's own account: its security (password, sessions, confirming the
+address), which notifications come by email, and the one-click unsubscribe link
+every such email carries."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forum.errors import ForumError
-from forum.extensions import csrf, db
+from forum.errors import ForumError, ValidationError
+from forum.extensions import csrf, db, limiter
+from forum.forms import ChangePasswordForm, ConfirmForm, show_errors
 from forum.models import NotificationKind, User
-from forum.services import mailer
+from forum.services import accounts, mailer, recovery
 
 bp = Blueprint("account", __name__)
 
@@ -39,6 +41,71 @@ class BadUnsubscribeLink(ForumError):
 def _ordered(kinds) -> list[str]:
     chosen = set(kinds or [])
     return [kind.value for kind in NotificationKind if kind.value in chosen]
+
+
+@bp.get("/account/security")
+@login_required
+def security():
+    return render_template(
+        "account/security.html", password_form=ChangePasswordForm(), confirm_form=ConfirmForm()
+    )
+
+
+@bp.post("/account/security/password")
+@login_required
+@limiter.limit("10 per hour")
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return security_page(form, 400)
+    try:
+        # Ends every other session and bearer token; this browser gets a new key.
+        recovery.change_password(
+            current_user, form.current_password.data, form.password.data, keep_session=None
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return security_page(form, 422)
+    user = current_user._get_current_object()
+    session.clear()
+    session[accounts.SESSION_KEY] = accounts.start_session(user)
+    login_user(user)
+    db.session.commit()
+    flash("Your password is changed. Every other browser and app was signed out.")
+    return redirect(url_for("account.security"))
+
+
+@bp.post("/account/security/sessions")
+@login_required
+def end_other_sessions():
+    if not ConfirmForm().validate_on_submit():
+        return security_page(ChangePasswordForm(), 400)
+    accounts.end_other_sessions(current_user, keep=session.get(accounts.SESSION_KEY))
+    db.session.commit()
+    flash("Every other browser and app was signed out.")
+    return redirect(url_for("account.security"))
+
+
+@bp.post("/account/security/verify")
+@login_required
+@limiter.limit("5 per hour")
+def resend_verification():
+    if not ConfirmForm().validate_on_submit():
+        return security_page(ChangePasswordForm(), 400)
+    if recovery.send_verification(current_user):
+        db.session.commit()
+        flash(f"We sent a new link to {current_user.email}. It works for three days.")
+    else:
+        flash("Your address is confirmed already.")
+    return redirect(url_for("account.security"))
+
+
+def security_page(password_form, status: int):
+    page = render_template(
+        "account/security.html", password_form=password_form, confirm_form=ConfirmForm()
+    )
+    return page, status
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])

@@ -1,12 +1,21 @@
-"""Accounts in HTML: register, log in, log out."""
+"""Accounts in HTML: register, log in, log out, reset a password, confirm an
+email address."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db, limiter
-from forum.forms import ConfirmForm, LoginForm, RegisterForm, show_errors
-from forum.services import accounts
+from forum.forms import (
+    ConfirmForm,
+    LoginForm,
+    NewPasswordForm,
+    RegisterForm,
+    ResetRequestForm,
+    show_errors,
+)
+from forum.models import utcnow
+from forum.services import accounts, recovery
 from forum.views.redirects import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -25,9 +34,16 @@ def register():
             db.session.rollback()
             status = 422
         else:
-            db.session.commit()
             _start_session(user)
-            flash(f"Welcome, {user.display_name}! You can join the discussion now.")
+            recovery.send_verification(user)
+            db.session.commit()
+            if recovery.verification_required():
+                flash(
+                    f"Welcome, {user.display_name}! We emailed a link to {user.email}: "
+                    "open it to confirm your address, and you can post."
+                )
+            else:
+                flash(f"Welcome, {user.display_name}! You can join the discussion now.")
             return redirect(safe_next(form.next.data))
     elif form.is_submitted():
         status = 400
@@ -40,13 +56,13 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data, form.password.data)
+        user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
         if user is None:
             form.form_errors.append("Wrong username or password.")
             status = 401
         else:
-            db.session.commit()  # a rehashed password, if any
             _start_session(user)
+            db.session.commit()  # the session record (and a rehashed password, if any)
             flash(f"Signed in as {user.display_name}.")
             return redirect(safe_next(form.next.data))
     elif form.is_submitted():
@@ -58,6 +74,8 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        accounts.end_session(session.get(accounts.SESSION_KEY))
+        db.session.commit()
         logout_user()
         session.clear()
         flash("You are signed out.")
@@ -67,7 +85,73 @@ def logout():
     return render_template("auth/logout.html", form=form)
 
 
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=lambda: _address_key())
+def request_reset():
+    """The same answer whether or not the address has accounts (and about as
+    fast: the work for a known address is queueing an email)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        recovery.request_reset(form.email.data)
+        db.session.commit()
+        flash(
+            "If an account uses that address, a link to choose a new password is on its "
+            "way. It works for an hour."
+        )
+        return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/reset_request.html", form=form
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password(token):
+    user = recovery.user_for_reset(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            recovery.set_password(user, form.password.data)  # every session ends
+        except ValidationError as error:
+            show_errors(form, error)
+            db.session.rollback()
+            status = 422
+        else:
+            if user.email and user.email_verified_at is None:
+                user.email_verified_at = utcnow()  # the link reached their inbox
+            _start_session(user)
+            db.session.commit()
+            flash("Your password is changed, and you are signed in. Other sessions were ended.")
+            return redirect("/")
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/reset_password.html", form=form, user=user), status
+
+
+@bp.get("/verify/<token>")
+def verify_email(token):
+    user = recovery.verify_email(token)
+    if user is None:
+        return render_template("auth/verify_invalid.html"), 400
+    db.session.commit()
+    flash("Thank you: your email address is confirmed.")
+    if current_user.is_authenticated:
+        return redirect("/")
+    return redirect(url_for("auth.login"))
+
+
+def _address_key() -> str:
+    address, _ = accounts.normalize_email(request.form.get("email"))
+    return "reset:" + (address or "").lower()
+
+
 def _start_session(user) -> None:
-    # A fresh session at sign-in: nothing planted before it survives.
+    # A fresh session at sign-in: nothing planted before it survives, and a new
+    # record whose key only this cookie holds (the caller commits).
     session.clear()
+    session[accounts.SESSION_KEY] = accounts.start_session(user)
     login_user(user)

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
 from forum import permissions
-from forum.errors import Forbidden, RateLimited, Unauthorized, ValidationError
+from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm
 from forum.services import accounts, comments, sites, threads
@@ -220,4 +220,6 @@ def _posting_notice(user, thread) -> str | None:
         return "This discussion is closed to new comments."
     if user is not None and permissions.is_banned(user):
         return permissions.ban_message(user)
+    if user is not None and permissions.must_confirm_email(user):
+        return EmailUnverified.message
     return None

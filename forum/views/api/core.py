@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from forum import permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter
-from forum.services import accounts, comments, idempotency, sso, threads
+from forum.services import accounts, comments, idempotency, recovery, sso, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import comment_json, iso, node_json, thread_json, user_json
@@ -27,10 +27,11 @@ def get_session():
 @limiter.limit("20 per minute")
 def create_session():
     data = body()
-    user = accounts.authenticate(data.get("username"), data.get("password"))
+    user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized("Wrong username or password.")
     session.clear()  # a fresh session at sign-in, as on the HTML form
+    session[accounts.SESSION_KEY] = accounts.start_session(user)
     login_user(user)
     db.session.commit()
     return {"user": user_json(user, user)}
@@ -38,6 +39,8 @@ def create_session():
 
 @bp.delete("/session")
 def delete_session():
+    accounts.end_session(session.get(accounts.SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     return no_content()
@@ -52,7 +55,7 @@ def create_token():
         # of the page the embed is on. Refusals are 422 with fields.sso or .site.
         user = sso.exchange(data["sso"], data.get("site"))
     else:
-        user = accounts.authenticate(data.get("username"), data.get("password"))
+        user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
         if user is None:
             raise Unauthorized("Wrong username or password.")
     raw, token = accounts.issue_token(user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
@@ -77,6 +80,7 @@ def delete_current_token():
 def create_user():
     data = body()
     user = accounts.register(data.get("username"), data.get("email"), data.get("password"))
+    recovery.send_verification(user)
     db.session.commit()
     return created({"user": user_json(user, user)})
 

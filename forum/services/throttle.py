@@ -1,0 +1,70 @@
+"""A growing wait after failed sign-ins, per account name and per address.
+
+Only failures count, in several windows at once: a few mistakes cost nothing,
+then each window that fills adds a longer wait (a minute, ten minutes, an hour,
+a day). The counters live in the rate limiter's storage (Redis when
+FORUM_REDIS_URL is set), so every worker and host sees the same ones, and
+FORUM_RATELIMIT=off turns this off with the other limits.
+"""
+
+from __future__ import annotations
+
+import time
+
+from limits import parse_many
+
+from forum.errors import RateLimited
+from forum.extensions import limiter
+
+# Failed sign-ins for one account name, from anywhere (credential stuffing
+# spread over many addresses) ...
+PER_NAME = parse_many("5 per minute; 10 per 10 minutes; 20 per hour; 50 per day")
+# ... and from one address, whatever the names (one machine trying many).
+PER_ADDRESS = parse_many("20 per minute; 60 per 10 minutes; 200 per hour; 1000 per day")
+
+
+def _scopes(name, address) -> list[tuple[list, str, str]]:
+    name = name.lower()[:30] if isinstance(name, str) else ""
+    return [(PER_NAME, "signin-name", name), (PER_ADDRESS, "signin-address", address or "-")]
+
+
+def check(name, address) -> None:
+    """Raises RateLimited, with how long to wait, while a window is full."""
+    if not limiter.enabled:
+        return
+    wait = 0.0
+    for limits, scope, key in _scopes(name, address):
+        for item in limits:
+            if not limiter.limiter.test(item, scope, key):
+                reset, _ = limiter.limiter.get_window_stats(item, scope, key)
+                wait = max(wait, reset - time.time())
+    if wait > 0:
+        raise RateLimited(
+            f"Too many failed sign-ins: wait {_spoken(wait)} before trying again, "
+            "or reset your password.",
+            retry_after=int(wait) + 1,
+        )
+
+
+def failed(name, address) -> None:
+    if limiter.enabled:
+        for limits, scope, key in _scopes(name, address):
+            for item in limits:
+                limiter.limiter.hit(item, scope, key)
+
+
+def succeeded(name) -> None:
+    """The right password clears the account name's count (not the address's)."""
+    if limiter.enabled:
+        limits, scope, key = _scopes(name, None)[0]
+        for item in limits:
+            limiter.limiter.clear(item, scope, key)
+
+
+def _spoken(seconds: float) -> str:
+    seconds = int(seconds) + 1
+    if seconds < 90:
+        return f"{seconds} seconds"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
