@@ -37,3 +37,10 @@ def rate_limit_key() -> str:
 
 
 limiter = Limiter(key_func=rate_limit_key)
+
+# Posting, through the pages and the API alike: per account, and per client
+# address whatever the account (many fresh accounts from one machine).
+posting_per_account = limiter.shared_limit("10 per minute", scope="posting")
+posting_per_address = limiter.shared_limit(
+    "30 per minute", scope="posting-address", key_func=get_remote_address
+)

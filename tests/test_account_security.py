@@ -412,3 +412,51 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(app_with,
         cookie = response.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
         assert ("Secure" in cookie) is secure
+
+
+def test_posting_is_limited_per_account_across_pages_and_api(limited):
+    with limited.app_context():
+        threads.save_article("a-story", "A story", "Text.")
+        db.session.commit()
+    client = limited.test_client()
+    AuthActions(client).login("alice")
+    pages = [
+        client.post("/articles/a-story/comments", data={"body": f"Comment {n}"}).status_code
+        for n in range(6)
+    ]
+    token = token_for(limited.test_client(), "alice")
+    api = [
+        limited.test_client()
+        .post(
+            "/api/v1/threads/a-story/comments",
+            json={"body": f"API comment {n}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .status_code
+        for n in range(5)
+    ]
+    assert pages == [302] * 6
+    assert api == [201] * 4 + [429]  # one budget for both ways of posting
+
+
+def test_posting_is_limited_per_address_whatever_the_account(limited):
+    with limited.app_context():
+        threads.save_article("a-story", "A story", "Text.")
+        for n in range(4):
+            accounts.register(f"fresh{n}", f"fresh{n}@example.org", PASSWORD)
+        db.session.commit()
+    statuses = []
+    for n in range(4):
+        token = token_for(limited.test_client(), f"fresh{n}")
+        for m in range(9):
+            statuses.append(
+                limited.test_client()
+                .post(
+                    "/api/v1/threads/a-story/comments",
+                    json={"body": f"From account {n}, comment {m}"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                .status_code
+            )
+    assert statuses[:30] == [201] * 30
+    assert statuses[30:] == [429] * 6

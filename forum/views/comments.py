@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.errors import ForumError, ValidationError
-from forum.extensions import db, limiter
+from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
 from forum.services import comments, idempotency, moderation, threads, votes
@@ -42,7 +42,8 @@ def _permalink(comment) -> str:
 
 
 @bp.post("/articles/<slug>/comments")
-@limiter.limit("10 per minute")
+@posting_per_account
+@posting_per_address
 @login_required
 def create(slug):
     article = threads.article_by_slug(slug)

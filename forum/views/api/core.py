@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from forum import permissions
 from forum.errors import Unauthorized, ValidationError
-from forum.extensions import db, limiter
+from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.services import accounts, comments, idempotency, recovery, sso, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
@@ -111,7 +111,8 @@ def list_comments(key):
 
 
 @bp.post("/threads/<key>/comments")
-@limiter.limit("10 per minute")
+@posting_per_account
+@posting_per_address
 def create_comment(key):
     """201 and the new comment; 200 and the same comment again for a repeated
     Idempotency-Key (with Idempotent-Replayed: true)."""
