@@ -132,6 +132,7 @@ class Gunicorn:
                     "3",
                     "--chdir",
                     str(ROOT),
+                    "--no-control-socket",  # one per user by default: runs would share it
                     "tests.gunicorn_app:app",
                 ],
                 env=environment,
