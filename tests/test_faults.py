@@ -30,6 +30,7 @@ from tests.live_server import seed as seed_database
 
 postgres_only = pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL")
 
+PATH = "/api/v1/threads/live-story/comments"
 STATE = text(
     "SELECT (SELECT count(*) FROM comments), comment_count, version,"
     " (SELECT count(*) FROM idempotency_keys) FROM threads"
@@ -134,6 +135,32 @@ def test_sqlite_gone_and_back(tmp_path):
     assert post.status_code == 201
     assert state(url)[:2] == (1, 1)
     print(f"\nSQLite back: the first request after it returned took {back_after * 1000:.0f} ms")
+
+
+def test_gunicorn_keeps_its_worker_while_the_database_is_away(tmp_path):
+    """No crash loop: a worker started before its database exists answers 503s
+    (the mail sender polling in the background, too) and serves once it is there."""
+    url = f"sqlite:///{tmp_path / 'later' / 'forum.sqlite'}"
+    config = {**live_config(url), "FORUM_MAIL_WORKER": "on", "FORUM_MAIL_INTERVAL": 0.2}
+    with Gunicorn(config, tmp_path, workers=1) as server:
+        (worker,) = server.workers()
+        for _ in range(5):
+            status, headers, data = server.request("GET", "/api/v1/threads/live-story")
+            assert status == 503 and data["error"]["code"] == "unavailable"
+            assert server.request("GET", "/articles/live-story")[0] == 503
+            time.sleep(0.1)
+
+        (tmp_path / "later").mkdir()
+        create_schema(url)
+        bearer = bearer_for(url)
+        started = time.monotonic()
+        assert server.request("GET", "/api/v1/threads/live-story")[0] == 200
+        back_after = time.monotonic() - started
+        post = server.request("POST", PATH, {"body": "Here now"}, bearer)
+        assert post[0] == 201, post
+        assert server.workers() == {worker}
+        assert server.output().count("Booting worker") == 1
+    print(f"\ngunicorn, database created late: served {back_after * 1000:.0f} ms after")
 
 
 class PostgresFaults:
