@@ -228,8 +228,10 @@ _UNAVAILABLE_PAGE = """<!doctype html>
 
 def unavailable_response(error: Unavailable):
     headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
-    if wants_json():
-        return error_response(error, headers)
+    if wants_json() or request.headers.get("X-Forum-Fragment") == "1":
+        # thread.js shows a JSON error beside the form, the words still in it.
+        body = {"error": {"code": error.code, "message": error.message}}
+        return jsonify(body), error.status, headers
     retry_here = request.method in ("GET", "HEAD")
     page = _UNAVAILABLE_PAGE.format(
         title="Storage full" if isinstance(error, StorageFull) else "Back in a moment",

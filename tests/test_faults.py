@@ -286,6 +286,8 @@ def test_sqlite_locked_longer_than_busy_timeout(tmp_path):
     assert client.get("/api/v1/threads/live-story").status_code == 200
     before = state(url)
 
+    login = client.post("/auth/login", data={"username": "reader0", "password": PASSWORD})
+    assert login.status_code == 302
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process in a long write
     try:
@@ -296,6 +298,13 @@ def test_sqlite_locked_longer_than_busy_timeout(tmp_path):
         )
         assert_unavailable(post)
         assert post.json["error"]["message"].startswith("The forum is busy")
+        # A form sent by thread.js hears it as JSON, to show beside the form.
+        form = client.post(
+            "/articles/live-story/comments",
+            data={"body": "waiting", "idempotency_key": "locked-2"},
+            headers={"X-Forum-Fragment": "1"},
+        )
+        assert_unavailable(form)
         assert client.get("/api/v1/threads/live-story").status_code == 200  # WAL: reads go on
     finally:
         holder.rollback()
