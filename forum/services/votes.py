@@ -63,6 +63,11 @@ def vote(user: User, comment: Comment, value) -> Tally:
     previous = previous or 0
     if previous == value:
         return Tally(score=comment.score, my_vote=value)
+    # The thread's row first, then the comment's, in the order every other
+    # writer (posting, editing, moderating) takes them: no deadlock on PostgreSQL.
+    db.session.execute(
+        update(Thread).where(Thread.id == comment.thread_id).values(version=Thread.version + 1)
+    )
     try:
         if value == 0:
             db.session.execute(
@@ -104,9 +109,6 @@ def vote(user: User, comment: Comment, value) -> Tally:
         .where(Comment.id == comment.id)
         .values(rank=wilson_rank(ups, downs))
         .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Thread).where(Thread.id == comment.thread_id).values(version=Thread.version + 1)
     )
     db.session.expire(comment)  # the counters moved underneath the loaded object
     return Tally(score=score, my_vote=value)
