@@ -22,6 +22,7 @@ from tests.live_server import Gunicorn, is_postgres, live_config, scratch_databa
 READERS = 6
 MODERATORS = 2
 OPERATIONS = 40  # per client thread
+BUDGET = 20  # seconds: on a slow machine clients stop early rather than run long
 PATH = "/api/v1/threads/live-story/comments"
 # What each kind of request may answer besides success: races lost politely.
 ALLOWED = {
@@ -53,6 +54,10 @@ class Run:
         self.comments: list[tuple[int, str, str]] = []  # (id, author, key)
         self.flags_made = 0
         self.reset_flags: set[int] = set()  # approved, rejected or spammed by a moderator
+        self.deadline = time.monotonic() + BUDGET
+
+    def in_time(self) -> bool:
+        return time.monotonic() < self.deadline
 
     def call(self, kind: str, user: str, method: str, path: str, body=None, headers=None):
         headers = {"Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
@@ -95,6 +100,8 @@ class Run:
 def reader(run: Run, user: str, seed_: int) -> None:
     rng = random.Random(seed_)
     for n in range(OPERATIONS):
+        if not run.in_time():
+            break
         key = f"{user}-{n}"
         roll = rng.random()
         if roll < 0.25 or not run.comments:
@@ -140,6 +147,8 @@ def reader(run: Run, user: str, seed_: int) -> None:
 def moderator(run: Run, user: str, seed_: int) -> None:
     rng = random.Random(seed_)
     for _ in range(OPERATIONS):
+        if not run.in_time():
+            break
         target, _ = run.pick(rng)
         if target is None:
             time.sleep(0.01)
