@@ -58,6 +58,17 @@ def origin_of(url) -> str | None:
     return normalize_origin(f"{parts.scheme}://{parts.netloc}") if parts.netloc else None
 
 
+def page_address(url, origin: str) -> str | None:
+    """`url` if it is a page of `origin` fit to store and to redirect to, else
+    None: no whitespace or control characters (URL parsers skip some of them,
+    headers refuse them, PostgreSQL refuses NUL), at most 2,000 characters."""
+    if not isinstance(url, str) or not url or len(url) > 2000:
+        return None
+    if not url.isprintable() or " " in url:
+        return None
+    return url if origin_of(url) == origin else None
+
+
 def configured_origins() -> list[str]:
     """The origins FORUM_EMBED_ORIGINS names (malformed entries ignored)."""
     raw = current_app.config.get("FORUM_EMBED_ORIGINS") or ""

@@ -14,7 +14,7 @@ from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.markup import normalize, render_article
 from forum.models import Article, ModerationMode, Thread
-from forum.services.sites import origin_of
+from forum.services.sites import page_address
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Thread keys come from publishers' pages later on: letters, digits and _.:- only (no
@@ -162,9 +162,7 @@ def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bo
     if thread is not None:
         return thread, False
     title = normalize(title if isinstance(title, str) else "")[:300] or key
-    url = url if isinstance(url, str) and len(url) <= 2000 else None
-    if url is not None and origin_of(url) != origin:
-        url = None  # only an address on the embedding site itself
+    url = page_address(url, origin)  # only a clean address on the embedding site
     thread = Thread(key=key, title=title, url=url, origin=origin)
     db.session.add(thread)
     try:
