@@ -20,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
+from gunicorn.config import KNOWN_SETTINGS
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -96,6 +97,16 @@ def seed(url: str, readers: int = 1, moderators: int = 0, slug: str = "live-stor
     return tokens
 
 
+# Recent gunicorn (27 here) opens a control socket, one path per user: runs at once
+# would share it.  Versions without one have no flag to turn it off either.
+_NO_CONTROL_SOCKET = [
+    flag
+    for setting in KNOWN_SETTINGS
+    for flag in setting.cli or ()
+    if flag == "--no-control-socket"
+]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -132,7 +143,7 @@ class Gunicorn:
                     "3",
                     "--chdir",
                     str(ROOT),
-                    "--no-control-socket",  # one per user by default: runs would share it
+                    *_NO_CONTROL_SOCKET,
                     "tests.gunicorn_app:app",
                 ],
                 env=environment,
