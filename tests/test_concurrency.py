@@ -33,12 +33,6 @@ ALLOWED = {
     "flag": {201, 403, 404, 409},  # 409: flagged already
     "moderate": {200, 409},  # 409: another moderator (or the state) got there first
 }
-# Known, PostgreSQL only: a vote locks its comment and then the thread
-# (forum.services.votes), while edits, moderation and flags lock the thread and
-# then the comment.  Now and then two of them deadlock; PostgreSQL aborts one,
-# which answers 503 "busy" having saved nothing.  Counted and tolerated here
-# until votes bump the thread's version first; then make this 0.
-DEADLOCKS_TOLERATED = 0.03  # of all requests
 
 
 class Run:
@@ -49,7 +43,6 @@ class Run:
         self.lock = threading.Lock()
         self.answers: list[tuple[str, int, float]] = []  # (kind, status, seconds)
         self.failures: list[str] = []
-        self.busy: list[str] = []  # 503s
         self.posted: dict[str, list[tuple[int, int]]] = defaultdict(list)  # key -> (status, id)
         self.comments: list[tuple[int, str, str]] = []  # (id, author, key)
         self.flags_made = 0
@@ -69,9 +62,7 @@ class Run:
         elapsed = time.perf_counter() - started
         with self.lock:
             self.answers.append((kind, status, elapsed))
-            if status == 503 and data["error"]["code"] == "unavailable":
-                self.busy.append(f"{kind} {method} {path}")
-            elif status not in ALLOWED[kind]:
+            if status not in ALLOWED[kind]:
                 self.failures.append(f"{kind} {method} {path} by {user}: {status} {data}")
         return status, data
 
@@ -192,14 +183,9 @@ def test_many_workers_lose_nothing_and_duplicate_nothing(tmp_path):
         f"{statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms; answers {dict(sorted(statuses.items()))}"
     )
+    # A 503 here would be a deadlock or a lock held too long: its log line says which.
     trouble = [line for line in log.splitlines() if "in errors: database" in line]
-    deadlocks = [line for line in trouble if "DeadlockDetected" in line]
-    if run.busy:
-        print(f"503 busy (deadlock victims, saved nothing): {run.busy}")
     assert not run.failures, "\n".join(run.failures[:20] + trouble[:20])
-    assert trouble == deadlocks and len(deadlocks) == len(run.busy), trouble
-    assert not deadlocks or is_postgres()
-    assert len(deadlocks) <= DEADLOCKS_TOLERATED * len(latencies), trouble
     assert "Traceback" not in log, log[-3000:]
 
 
