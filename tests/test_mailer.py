@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from forum.extensions import db
 from forum.models import PERMANENT, NotificationKind, OutboxMessage, User, utcnow
@@ -571,3 +572,20 @@ def test_preferences_form_needs_csrf(app_with):
     response = client.post("/account/notifications", data={"kinds": ["reply"]})
     assert response.status_code == 400
     assert email_kinds(strict, user) == []
+
+
+def test_database_trouble_during_delivery_is_logged_without_sql(app, reader, caplog, monkeypatch):
+    opt_in(app, reader, REPLY)
+    queue(app, reader, REPLY)
+
+    def gone(message_id, now):
+        raise OperationalError(
+            "UPDATE outbox SET to_address=?", ("alice@example.org",), Exception("database gone")
+        )
+
+    monkeypatch.setattr(mailer, "claim", gone)
+    with caplog.at_level("WARNING", logger=mailer.log.name):
+        send(app)
+    lines = [r.getMessage() for r in caplog.records if r.name == mailer.log.name]
+    assert lines == ["mail: database trouble during a delivery pass: builtins.Exception"]
+    assert "alice@example.org" not in caplog.text and "UPDATE" not in caplog.text

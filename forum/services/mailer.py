@@ -386,11 +386,11 @@ def send_due(limit: int | None = None, transport=None) -> PassResult:
                     continue  # another process took it
                 if not _deliver(message_id, transport, sender, result):
                     break  # the server is unreachable: the rest waits for the next pass
-            except SQLAlchemyError:
+            except SQLAlchemyError as error:
                 # The database is busy or gone: a claimed row's lease runs out and
                 # the next pass retries it.
                 db.session.rollback()
-                log.exception("mail: database error during a delivery pass")
+                log.warning("mail: database trouble during a delivery pass: %s", _summary(error))
                 break
     finally:
         if owned:
@@ -523,6 +523,11 @@ class BackgroundSender:
                 with self.app.app_context():
                     self.run_pass()
                 last_problem = None
+            except SQLAlchemyError as error:  # the database is away: say so once, briefly
+                problem = _summary(error)
+                if problem != last_problem:
+                    log.warning("mail: a background delivery pass failed: %s", problem)
+                last_problem = problem
             except Exception as error:  # keep the thread alive; say it once per cause
                 problem = f"{type(error).__name__}: {error}"
                 if problem != last_problem:
@@ -548,3 +553,10 @@ def start_background_sender(app: Flask) -> BackgroundSender | None:
     app.extensions["forum_mail_sender"] = sender
     app.before_request(sender.ensure_running)
     return sender
+
+
+def _summary(error: Exception) -> str:
+    """A database error in a few words: its driver-level type, never the SQL or
+    its parameters (they hold readers' addresses and words)."""
+    original = getattr(error, "orig", None) or error
+    return f"{type(original).__module__}.{type(original).__name__}"

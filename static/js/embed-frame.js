@@ -68,8 +68,8 @@
     } catch (e) { /* storage blocked for frames: memory only, for this page view */ }
   }
 
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
+  function api(method, url, body, extra) {
+    var headers = Object.assign({ "Accept": "application/json" }, extra || {});
     var bearer = token();
     if (bearer) headers["Authorization"] = "Bearer " + bearer;
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -166,13 +166,24 @@
     reportHeight();
   }
 
+  // One key per piece of writing: sending it again after a lost answer (or a
+  // double click) cannot post it twice; a new key once it is posted.
+  function keyFor(form) {
+    if (!form.dataset.key) {
+      form.dataset.key = window.crypto && crypto.randomUUID ? crypto.randomUUID()
+        : String(Date.now()) + Math.random().toString(16).slice(2);
+    }
+    return form.dataset.key;
+  }
+
   function post(form, payload) {
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     formError(form, "");
-    api("POST", root.dataset.post, payload).then(function (result) {
+    api("POST", root.dataset.post, payload, { "Idempotency-Key": keyFor(form) }).then(function (result) {
       button.disabled = false;
       if (!result.ok) { formError(form, problem(result)); return; }
+      delete form.dataset.key;
       form.reset();
       if (form.classList.contains("reply-form")) form.remove();
       root.dataset.focus = "off";
