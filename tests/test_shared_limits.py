@@ -1,0 +1,69 @@
+"""With FORUM_REDIS_URL, rate limits and the wait after failed sign-ins are
+shared by every process: two app instances here stand for two workers or hosts.
+
+Needs the Redis at 127.0.0.1:6379 (.ci/run starts it); it uses database 15 and
+empties it first. Without Redis the module is skipped, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from forum.extensions import db
+from forum.services import accounts, threads
+from tests.conftest import PASSWORD
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def pair(app_with):
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is needed here: {error}")
+        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
+    first = app_with(FORUM_REDIS_URL=REDIS_URL, FORUM_RATELIMIT="on")
+    second = app_with(FORUM_REDIS_URL=REDIS_URL, FORUM_RATELIMIT="on")
+    with first.app_context():
+        accounts.register("alice", "alice@example.org", PASSWORD)
+        threads.save_article("a-story", "A story", "Text.")
+        db.session.commit()
+    yield first, second
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_failed_sign_ins_on_one_process_hold_on_the_other(pair):
+    first, second = pair
+    for _ in range(5):
+        wrong = first.test_client().post(
+            "/api/v1/session", json={"username": "alice", "password": "not the password"}
+        )
+        assert wrong.status_code == 401
+    held = second.test_client().post(
+        "/api/v1/session", json={"username": "alice", "password": PASSWORD}
+    )
+    assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
+
+
+def test_the_posting_budget_is_shared(pair):
+    first, second = pair
+    token = first.test_client().post(
+        "/api/v1/tokens", json={"username": "alice", "password": PASSWORD}
+    ).json["token"]
+    statuses = [
+        (first if n % 2 else second)
+        .test_client()
+        .post(
+            "/api/v1/threads/a-story/comments",
+            json={"body": f"Comment {n}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .status_code
+        for n in range(11)
+    ]
+    assert statuses == [201] * 10 + [429]
