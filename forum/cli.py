@@ -1,6 +1,9 @@
-"""flask --app forum users create / demo load / rerender / mail send / import."""
+"""flask --app forum users create / demo load / rerender / mail send / import /
+export / import-backup."""
 
 from __future__ import annotations
+
+import os
 
 import click
 from flask import Flask
@@ -12,7 +15,15 @@ from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import render_article, render_comment
 from forum.models import Article, Comment, CommentStatus, Role
-from forum.services import accounts, demo, import_disqus, import_isso, import_items, imports
+from forum.services import (
+    accounts,
+    backup,
+    demo,
+    import_disqus,
+    import_isso,
+    import_items,
+    imports,
+)
 from forum.services.sites import normalize_origin
 
 
@@ -22,6 +33,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rerender)
     app.cli.add_command(mail_group)
     app.cli.add_command(import_group)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_backup_command)
 
 
 users = AppGroup("users", help="Manage accounts.")
@@ -185,3 +198,83 @@ def _tallies(tallies: dict[str, import_items.Tally]) -> list[str]:
         more = ", ..." if tally.count > len(tally.examples) else ""
         lines.append(f"  {reason}: {tally.count:,} (ids {', '.join(tally.examples)}{more})")
     return lines
+
+
+# -- backups ----------------------------------------------------------------------------
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--with-secrets",
+    is_flag=True,
+    help="Also password hashes, sign-on and hook secrets, API tokens and sessions: "
+    "a restore that everyone can go on using as before.",
+)
+@with_appcontext
+def export_command(file, with_secrets):
+    """Write the whole site to FILE (JSON; gzip-compressed if FILE ends in .gz).
+
+    Every table from one snapshot, safe while the site runs; `import-backup`
+    restores it into an empty database of the same schema. Without
+    --with-secrets the file leaves out what would let its reader sign in as
+    someone (listed at the end). The file is readable by its owner only.
+    """
+    if with_secrets:
+        click.echo(
+            "Warning: the file will hold secrets (password hashes, sign-on and hook secrets, "
+            "API tokens, sessions): keep it as safe as the database.",
+            err=True,
+        )
+    try:
+        summary = backup.export_to(file, with_secrets=with_secrets)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {file}: {error.strerror or error}") from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"Cannot read the database: {_first_line(error)}") from None
+    size = os.path.getsize(file)
+    click.echo(
+        f"Exported {summary.rows:,} rows to {file} ({size / 2**20:,.1f} MB) in "
+        f"{summary.seconds:.1f} s, schema {summary.schema}"
+        f"{', with secrets' if with_secrets else ''}."
+    )
+    _echo_counts(summary)
+
+
+@click.command("import-backup")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_backup_command(file):
+    """Restore a file of `export` into this database, which must be empty
+    (`flask --app forum db upgrade` on a new database). All or nothing."""
+    try:
+        summary = backup.restore_from(file)
+        db.session.commit()
+    except backup.BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was restored.") from None
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"The database failed: {_first_line(error)}. Nothing was restored."
+        ) from None
+    click.echo(
+        f"Restored {summary.rows:,} rows from {file} in {summary.seconds:.1f} s, "
+        f"schema {summary.schema}{', with secrets' if summary.with_secrets else ''}."
+    )
+    _echo_counts(summary)
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0].rstrip(".")
+
+
+def _echo_counts(summary: backup.Summary) -> None:
+    for table, count in summary.counts.items():
+        click.echo(f"  {table}: {count:,}")
+    if summary.left_out:
+        click.echo("Not in the backup:")
+        for name, why in summary.left_out.items():
+            click.echo(f"  {name}: {why}")
