@@ -52,9 +52,11 @@ def test_failed_sign_ins_on_one_process_hold_on_the_other(pair):
 
 def test_the_posting_budget_is_shared(pair):
     first, second = pair
-    token = first.test_client().post(
-        "/api/v1/tokens", json={"username": "alice", "password": PASSWORD}
-    ).json["token"]
+    token = (
+        first.test_client()
+        .post("/api/v1/tokens", json={"username": "alice", "password": PASSWORD})
+        .json["token"]
+    )
     statuses = [
         (first if n % 2 else second)
         .test_client()

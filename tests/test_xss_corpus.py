@@ -660,10 +660,7 @@ def test_embedded_thread_titles_and_addresses(site):
     register(app, "hostile")
     client = app.test_client()
     failures: dict[str, list[str]] = {}
-    cases = [
-        (item["id"], item["vector"], f"{ORIGIN}/{item['vector']}")
-        for item in CORPUS
-    ]
+    cases = [(item["id"], item["vector"], f"{ORIGIN}/{item['vector']}") for item in CORPUS]
     cases += [(f"address-{i}", "A page", url) for i, url in enumerate(HOSTILE_ADDRESSES, 1)]
     kept: dict[str, str | None] = {}
     for index, (ident, title, url) in enumerate(cases):
