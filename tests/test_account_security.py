@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from forum.extensions import db, limiter
 from forum.models import ApiToken, OutboxMessage, User, UserSession
-from forum.services import accounts, threads, throttle
+from forum.services import accounts, comments, threads, throttle
 from tests.conftest import PASSWORD, AuthActions, token_for
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -460,3 +460,38 @@ def test_posting_is_limited_per_address_whatever_the_account(limited):
             )
     assert statuses[:30] == [201] * 30
     assert statuses[30:] == [429] * 6
+
+
+def test_votes_flags_and_reset_requests_are_limited(limited):
+    with limited.app_context():
+        threads.save_article("a-story", "A story", "Text.")
+        thread = threads.thread_by_key("a-story")
+        bob = accounts.find_user("bob")
+        made = [
+            comments.post_comment(bob, thread, f"Comment number {n} by bob").id for n in range(31)
+        ]
+        db.session.commit()
+    token = token_for(limited.test_client(), "alice")
+    bearer = {"Authorization": f"Bearer {token}"}
+    client = limited.test_client()
+
+    votes = [
+        client.post(f"/api/v1/comments/{made[0]}/votes", json={"value": n % 2}, headers=bearer)
+        for n in range(121)
+    ]
+    assert [v.status_code for v in votes[:120]] == [200] * 120
+    assert votes[120].status_code == 429 and votes[120].headers["Retry-After"]
+
+    flags = [
+        client.post(f"/api/v1/comments/{cid}/flags", json={"reason": "spam"}, headers=bearer)
+        for cid in made
+    ]
+    assert [f.status_code for f in flags[:30]] == [201] * 30
+    assert flags[30].status_code == 429
+
+    resets = [
+        limited.test_client().post("/auth/reset", data={"email": "alice@example.org"})
+        for _ in range(4)
+    ]
+    assert [r.status_code for r in resets] == [302, 302, 302, 429]
+    assert len(emails(limited, "Reset your password")) == 3
