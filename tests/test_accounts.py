@@ -132,6 +132,7 @@ def test_cli_users_create(runner, app):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "boss"))
         assert user.role == Role.ADMIN
+        assert user.email_verified_at is not None  # the operator vouches for it
     again = runner.invoke(
         args=["users", "create", "BOSS", "--email", "b2@example.org", "--password", PASSWORD]
     )
