@@ -266,7 +266,7 @@ def init_app(app: Flask) -> None:
             "database %s on %s %s: %s.%s%s",
             kind,
             request.method,
-            request.path,
+            _route(),
             type(original).__module__,
             type(original).__name__,
             f" (SQLSTATE {state})" if state else "",
@@ -301,7 +301,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, _route())
         error_obj = ForumError("Something went wrong on our side; nothing was saved.")
         error_obj.status, error_obj.code = 500, "internal_error"
         return error_response(error_obj)
+
+
+def _route() -> str:
+    """The request's route for a log line (/auth/reset/<token>), never the path
+    itself: reset, confirmation and unsubscribe links carry tokens in it."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"

@@ -93,9 +93,9 @@ def test_an_unreachable_postgresql_is_a_503_not_a_500(caplog):
     # One line per request, naming the trouble but no address, user or statement.
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("database ")]
     assert lines == [
-        "database unreachable on GET /api/v1/threads/a-story/comments: psycopg.OperationalError",
-        "database unreachable on GET /articles/a-story: psycopg.OperationalError",
-        "database unreachable on POST /api/v1/threads/a-story/comments: psycopg.OperationalError",
+        "database unreachable on GET /api/v1/threads/<key>/comments: psycopg.OperationalError",
+        "database unreachable on GET /articles/<slug>: psycopg.OperationalError",
+        "database unreachable on POST /api/v1/threads/<key>/comments: psycopg.OperationalError",
     ]
 
 
