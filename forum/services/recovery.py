@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from forum.errors import ValidationError
 from forum.extensions import db
-from forum.models import User, utcnow
+from forum.models import User, is_id, utcnow
 from forum.services import accounts, mailer
 
 RESET_SALT = "forum.password-reset"
@@ -34,13 +34,19 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:20]
 
 
-def _loads(salt: str, token, max_age: int):
+def _signed_user(salt: str, token, max_age: int) -> tuple[User, object] | None:
+    """(the account, the rest of the payload) from a genuine, fresh link token
+    [user id, value]; None for anything else."""
     if not isinstance(token, str) or len(token) > 500:
         return None
     try:
-        return _signer(salt).loads(token, max_age=max_age)
+        payload = _signer(salt).loads(token, max_age=max_age)
     except (BadData, UnicodeError, ValueError, TypeError):
         return None
+    if not (isinstance(payload, list) and len(payload) == 2 and is_id(payload[0])):
+        return None
+    user = db.session.get(User, payload[0])
+    return (user, payload[1]) if user is not None else None
 
 
 # -- password reset ---------------------------------------------------------------
@@ -77,14 +83,11 @@ def request_reset(address) -> int:
 def user_for_reset(token) -> User | None:
     """The account a reset link is for, if the link is genuine, under an hour
     old and not used yet; else None."""
-    payload = _loads(RESET_SALT, token, RESET_MAX_AGE)
-    if not (isinstance(payload, list) and len(payload) == 2):
+    found = _signed_user(RESET_SALT, token, RESET_MAX_AGE)
+    if found is None:
         return None
-    user_id, fingerprint = payload
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id > 2**31 - 1:
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or user.is_guest or fingerprint != _fingerprint(user):
+    user, fingerprint = found
+    if user.is_guest or fingerprint != _fingerprint(user):
         return None
     return user
 
@@ -132,14 +135,11 @@ def send_verification(user: User) -> bool:
 def verify_email(token) -> User | None:
     """Mark the address confirmed; the user, or None for a bad or stale link
     (or one for an address the account no longer uses)."""
-    payload = _loads(VERIFY_SALT, token, VERIFY_MAX_AGE)
-    if not (isinstance(payload, list) and len(payload) == 2):
+    found = _signed_user(VERIFY_SALT, token, VERIFY_MAX_AGE)
+    if found is None:
         return None
-    user_id, email_key = payload
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id > 2**31 - 1:
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or user.email_key is None or user.email_key != email_key:
+    user, email_key = found
+    if user.email_key is None or user.email_key != email_key:
         return None
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
