@@ -1,0 +1,562 @@
+"""`make bench`: our server measured against Isso 0.14 and against ceilings.
+
+Every server runs in turn under the same gunicorn command line (sync workers,
+one unless stated), pinned to core 0; the load comes from core 1 (wrk, or the
+Python generator in bench/speedlib/loadgen.py). The threads (100 / 500 / 2,000 /
+20,000 generated reader comments) are built once into our SQLite database and
+Isso's and kept in bench/.work/ with Isso's virtualenv; a fresh machine builds
+both (about a minute).
+
+    .venv/bin/python bench/speed.py             # everything; writes bench/RESULTS.md
+    .venv/bin/python bench/speed.py --quick     # short runs, for development
+    .venv/bin/python bench/speed.py --only api,ceilings
+
+Groups: api (ours, cache off and on, and the 304), html, isso, ceilings, post,
+queue (bench/moderation_queue.py). RESULTS.md is written only by a full run of
+every group, unless --write says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from speedlib import dataset, isso_setup, load, posting, report
+from speedlib.load import Measurement, measure, probe
+from speedlib.report import Row, Target
+from speedlib.servers import SERVER_CORE, Server
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+BIN = Path(sys.executable).parent  # the project's venv: python, gunicorn
+GROUPS = ("api", "html", "isso", "ceilings", "post", "queue")
+SIZE = 500  # the thread the ratios are about
+ISSO_SIZES = (100, 500, 2000)  # 20,000 would take Isso about 40 s a request
+
+
+@dataclass
+class Durations:
+    run: float  # seconds of load per fast measurement
+    warmup: float
+    isso: float  # Isso's reads take up to seconds each: a longer window
+    post: float
+
+
+FULL = Durations(run=10, warmup=2, isso=15, post=10)
+QUICK = Durations(run=3, warmup=1, isso=4, post=3)
+
+
+def api_path(size: int) -> str:
+    return f"/api/v1/threads/{dataset.slug(size)}/comments?limit=1000"
+
+
+def count_ours(payload: dict) -> int:
+    stack, found = list(payload["comments"]), 0
+    while stack:
+        node = stack.pop()
+        found += 1
+        stack.extend(node.get("replies", ()))
+    return found
+
+
+def count_isso(payload: dict) -> int:
+    return sum(1 + len(c.get("replies", ())) for c in payload["replies"])
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.d = QUICK if args.quick else FULL
+        self.only = set(args.only.split(",")) if args.only else set(GROUPS)
+        unknown = self.only - set(GROUPS)
+        if unknown:
+            sys.exit(f"unknown group(s) {', '.join(sorted(unknown))}; use {', '.join(GROUPS)}")
+        self.rows: list[Row] = []
+        self.results: dict[str, Measurement] = {}
+        self.statuses: dict[str, str] = {}
+        self.post_checks: dict[str, tuple[bool, str]] = {}
+        self.queue: dict[str, float] = {}
+        self.notes: list[str] = []
+        self.wrk = None if args.python_load else load.find_wrk()
+        self.run_dir = Path(tempfile.mkdtemp(prefix="speed-", dir="/tmp"))
+        self.isso_python: Path | None = None
+        self.data: Path | None = None
+        self.postgres_used: str | None = None
+
+    # -- setting up -----------------------------------------------------------
+
+    def prepare(self) -> None:
+        WORK.mkdir(exist_ok=True)
+        needs_isso = bool(self.only & {"isso", "post"})
+        if needs_isso:
+            self.isso_python = isso_setup.ensure_venv(WORK / "isso-venv")
+        if self.only & {"api", "html", "isso", "ceilings"}:
+            self.data = dataset.ensure(WORK, self.isso_python)
+            # Serve copies: a server may write (WAL, settings rows) and the cache must not drift.
+            shutil.copy(self.data / "forum.sqlite", self.run_dir / "forum.sqlite")
+            if needs_isso:
+                shutil.copy(self.data / "isso.sqlite", self.run_dir / "isso.sqlite")
+        if not self.wrk:
+            self.notes.append("wrk was missing: the Python generator drove every run.")
+
+    def ours(self, name: str, url: str, cache: bool, workers: int = 1) -> Server:
+        env = {
+            "FORUM_DATABASE_URL": url,
+            "FORUM_SECRET_KEY": "bench",
+            "FORUM_RATELIMIT": "off",
+            "FORUM_MAIL_WORKER": "off",
+            "FORUM_CACHE": "on" if cache else "off",
+        }
+        return self._server(name, BIN / "gunicorn", "forum:create_app()", env, workers)
+
+    def isso(self, name: str, dbpath: Path, workers: int = 1) -> Server:
+        config = isso_setup.write_config(self.run_dir / f"{name}.cfg", dbpath)
+        gunicorn = self.isso_python.parent / "gunicorn"
+        return self._server(name, gunicorn, isso_setup.APP, isso_setup.server_env(config), workers)
+
+    def ceiling(self, name: str, app: str) -> Server:
+        env = {
+            "BENCH_CONSTANT_FILE": str(self.run_dir / "constant.body"),
+            "BENCH_CONSTANT_TYPE": (self.run_dir / "constant.type").read_text(),
+        }
+        server = self._server(name, BIN / "gunicorn", f"speedlib.ceilings:{app}", env, 1)
+        server.pythonpath = str(BENCH)
+        return server
+
+    def _server(self, name, gunicorn, app, env, workers) -> Server:
+        return Server(
+            name=name,
+            gunicorn=gunicorn,
+            app=app,
+            env=env,
+            workers=workers,
+            cwd=self.run_dir,  # no gunicorn.conf.py here (and -c names an empty one)
+            log_dir=self.run_dir,
+        )
+
+    # -- measuring ------------------------------------------------------------
+
+    def record(self, key, group, name, server, comments, m: Measurement, status, note=""):
+        self.results[key] = m
+        self.statuses[key] = status
+        if m.errors:
+            note = ", ".join(filter(None, [note, f"{m.errors} failed"]))
+        self.rows.append(
+            Row(
+                group,
+                name,
+                server,
+                comments,
+                m.generator,
+                m.rps,
+                m.p50_ms,
+                m.p99_ms,
+                m.cpu_ms,
+                status,
+                note,
+            )
+        )
+        print(
+            f"  {name:38} {server:22} {m.rps:10.1f} req/s  p50 {m.p50_ms or 0:8.2f} ms  "
+            f"p99 {m.p99_ms or 0:8.2f} ms  CPU {m.cpu_ms or 0:7.2f} ms/req  {status} {note}",
+            flush=True,
+        )
+
+    def fast(self, server: Server, path: str, headers: dict | None = None) -> Measurement:
+        return measure(
+            server, path, duration=self.d.run, warmup=self.d.warmup, wrk=self.wrk, headers=headers
+        )
+
+    def capture_constant(self, server: Server) -> None:
+        """Our 500-comment API response: the bytes the ceilings serve."""
+        status, headers, body = probe(server, api_path(SIZE))
+        (self.run_dir / "constant.body").write_bytes(body)
+        (self.run_dir / "constant.type").write_text(headers.get("Content-Type", ""))
+
+    def run_api(self) -> None:
+        url = f"sqlite:///{self.run_dir / 'forum.sqlite'}"
+        print("ours, cache off", flush=True)
+        with self.ours("ours-uncached", url, cache=False) as server:
+            self.capture_constant(server)
+            if "api" in self.only:
+                for size in dataset.SIZES:
+                    status, _, body = probe(server, api_path(size))
+                    got = count_ours(json.loads(body))
+                    m = self.fast(server, api_path(size))
+                    note = "" if got == size else f"response holds {got} comments"
+                    self.record(
+                        f"api-uncached-{size}",
+                        "api",
+                        "API read, cache off",
+                        "ours",
+                        f"{size:,}",
+                        m,
+                        str(status),
+                        note,
+                    )
+            if "html" in self.only:
+                status, _, _ = probe(server, f"/articles/{dataset.slug(SIZE)}")
+                m = self.fast(server, f"/articles/{dataset.slug(SIZE)}")
+                self.record(
+                    "html-uncached",
+                    "html",
+                    "HTML page, cache off",
+                    "ours",
+                    f"{SIZE:,}",
+                    m,
+                    str(status),
+                    "first 50 top-level with replies",
+                )
+        if not self.only & {"api", "html"}:
+            return
+        print("ours, cache on", flush=True)
+        with self.ours("ours-cached", url, cache=True) as server:
+            if "api" in self.only:
+                for size in (SIZE, 2000):
+                    status, headers, _ = probe(server, api_path(size))
+                    m = self.fast(server, api_path(size))
+                    self.record(
+                        f"api-cached-{size}",
+                        "api",
+                        "API read, cache on, unchanged",
+                        "ours",
+                        f"{size:,}",
+                        m,
+                        str(status),
+                    )
+                self.run_conditional(server)
+            if "html" in self.only:
+                path = f"/articles/{dataset.slug(SIZE)}"
+                status, headers, _ = probe(server, path)
+                note = "reader without cookies"
+                if "Set-Cookie" in headers:
+                    note += "; the page sets a cookie"
+                m = self.fast(server, path)
+                self.record(
+                    "html-cached",
+                    "html",
+                    "HTML page, cache on",
+                    "ours",
+                    f"{SIZE:,}",
+                    m,
+                    str(status),
+                    note,
+                )
+
+    def run_conditional(self, server: Server) -> None:
+        _, headers, _ = probe(server, api_path(SIZE))
+        etag = headers.get("ETag")
+        if etag:
+            conditional = {"If-None-Match": etag}
+            status, _, _ = probe(server, api_path(SIZE), conditional)
+            note = f"If-None-Match: {etag}"
+        else:
+            conditional = {}
+            status, note = 200, "the response carries no ETag: measured a plain GET"
+        m = self.fast(server, api_path(SIZE), conditional)
+        self.record(
+            "api-304", "api", "API read, conditional", "ours", f"{SIZE:,}", m, str(status), note
+        )
+
+    def run_isso(self) -> None:
+        print("Isso", flush=True)
+        with self.isso("isso-read", self.run_dir / "isso.sqlite") as server:
+            for size in ISSO_SIZES:
+                path = f"/?uri=/{dataset.slug(size)}"
+                status, _, body = probe(server, path)  # also the warm-up
+                got = count_isso(json.loads(body))
+                m = measure(server, path, duration=self.d.isso, warmup=0, wrk=None, concurrency=1)
+                note = "" if got == size else f"response holds {got} comments"
+                self.record(
+                    f"isso-{size}",
+                    "isso",
+                    "API read (GET /?uri=…)",
+                    "Isso",
+                    f"{size:,}",
+                    m,
+                    str(status),
+                    note,
+                )
+
+    def run_ceilings(self) -> None:
+        print("ceilings", flush=True)
+        for key, app, path, what in (
+            ("flask-constant", "flask_constant", api_path(SIZE), "Flask view, constant bytes"),
+            ("wsgi-constant", "wsgi_constant", api_path(SIZE), "bare WSGI, constant bytes"),
+            ("flask-hello", "flask_hello", "/", "Flask hello world"),
+        ):
+            with self.ceiling(key, app) as server:
+                status, _, body = probe(server, path)
+                m = self.fast(server, path)
+                self.record(key, "ceilings", what, "ceiling", f"{len(body):,} B", m, str(status))
+
+    def run_posts(self) -> None:
+        print("posting: 8 clients", flush=True)
+        path = f"/api/v1/threads/{posting.THREAD}/comments"
+        for workers in (1, 2):
+            url = f"sqlite:///{self.run_dir / f'post-{workers}.sqlite'}"
+            tokens = posting.build_ours(url)
+            with self.ours(f"post-ours-sqlite-{workers}", url, cache=True, workers=workers) as s:
+                m = self.post(s, path, "ours", [{"token": t} for t in tokens])
+            self.record_post(
+                f"post-ours-sqlite-{workers}",
+                f"ours, SQLite, {workers}w",
+                m,
+                posting.count_ours(url),
+            )
+        url = posting.fresh_postgres()
+        if url:
+            self.postgres_used = url
+            tokens = posting.build_ours(url)
+            with self.ours("post-ours-pg-4", url, cache=True, workers=4) as s:
+                m = self.post(s, path, "ours", [{"token": t} for t in tokens])
+            self.record_post("post-ours-pg-4", "ours, PostgreSQL, 4w", m, posting.count_ours(url))
+            posting.drop_postgres()
+        else:
+            self.notes.append("PostgreSQL was not reachable: no PostgreSQL posting run.")
+        for workers in (1, 2, 4):
+            dbpath = self.run_dir / f"isso-post-{workers}.sqlite"
+            clients = posting.build_isso(self.isso_python, dbpath)
+            with self.isso(f"post-isso-{workers}", dbpath, workers=workers) as s:
+                m = self.post(s, f"/new?uri=/{posting.THREAD}", "isso", clients)
+            self.record_post(
+                f"post-isso-{workers}", f"Isso, SQLite, {workers}w", m, posting.count_isso(dbpath)
+            )
+
+    def post(self, server: Server, path: str, kind: str, clients: list) -> Measurement:
+        return measure(
+            server,
+            path,
+            duration=self.d.post,
+            warmup=0,
+            wrk=None,
+            concurrency=posting.CLIENTS,
+            post=kind,
+            clients=clients,
+        )
+
+    def record_post(self, key: str, server: str, m: Measurement, counts: tuple[int, int]):
+        rows, distinct = counts
+        created = m.statuses.get("201", 0)
+        ok = rows == created and distinct == rows
+        check = f"{created} × 201, {rows} rows, {rows - distinct} duplicated"
+        if rows != created:
+            check += f", {created - rows} LOST" if created > rows else f", {rows - created} extra"
+        self.post_checks[key] = (ok, check)
+        other = {s: n for s, n in m.statuses.items() if s != "201"}
+        status = "201" + (f"; {other}" if other else "")
+        self.record(key, "post", "POST a comment, 8 clients", server, "–", m, status, check)
+
+    def run_queue(self) -> None:
+        print("moderation queue (bench/moderation_queue.py, in-process)", flush=True)
+        argv = ["taskset", "-c", SERVER_CORE, sys.executable, str(BENCH / "moderation_queue.py")]
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        pattern = r"^(\S+)\s+(\d+) pending: median\s+([\d.]+) ms, p90\s+([\d.]+) ms, (\d+) SQL"
+        for path, pending, median, p90, statements in re.findall(pattern, out, re.M):
+            kind = "API" if "/api/" in path else "HTML"
+            self.queue[kind] = float(median)
+            self.rows.append(
+                Row(
+                    "queue",
+                    f"moderation queue, first page ({kind})",
+                    "ours, test client",
+                    f"{int(pending):,} pending",
+                    "in-process ×20",
+                    None,
+                    float(median),
+                    None,
+                    None,
+                    "200",
+                    f"p90 {p90} ms, {statements} SQL statements",
+                )
+            )
+            print(f"  {path:38} median {median} ms, p90 {p90} ms", flush=True)
+
+    # -- the verdict ----------------------------------------------------------
+
+    def rps(self, key: str) -> float | None:
+        m = self.results.get(key)
+        return m.rps if m and m.requests else None
+
+    def ratio(self, name, top, bottom, goal: float, unit="×", detail="") -> Target:
+        a, b = self.rps(top), self.rps(bottom)
+        if a is None or b is None:
+            return Target(name, None, f"≥ {goal:g}{unit}", None, "not measured in this run")
+        value = a / b
+        if unit == "%":
+            value *= 100
+        return Target(name, value, f"≥ {goal:g}{unit}", value >= goal, detail)
+
+    def targets(self) -> list[Target]:
+        t = [
+            self.ratio(
+                "API 500, ours cache off / Isso", f"api-uncached-{SIZE}", f"isso-{SIZE}", 100
+            ),
+            self.ratio(
+                "API 500, ours cache off / constant-bytes Flask",
+                f"api-uncached-{SIZE}",
+                "flask-constant",
+                25,
+                "%",
+            ),
+            self.ratio(
+                "API 500, ours cache on / constant-bytes Flask",
+                f"api-cached-{SIZE}",
+                "flask-constant",
+                80,
+                "%",
+            ),
+        ]
+        conditional = self.ratio(
+            "API 500, conditional / hello-world Flask", "api-304", "flask-hello", 50, "%"
+        )
+        got = self.statuses.get("api-304")
+        if got is not None and got != "304":
+            conditional.passed = False if conditional.passed is not None else None
+            conditional.detail = f"the conditional request got {got}, not 304"
+        t.append(conditional)
+        t.append(
+            self.ratio(
+                "HTML page 500, ours cache on / Isso's JSON", "html-cached", f"isso-{SIZE}", 50
+            )
+        )
+        t.append(self.per_comment())
+        pairs = (
+            ("post-ours-sqlite-1", "post-isso-1"),
+            ("post-ours-sqlite-2", "post-isso-2"),
+            ("post-ours-pg-4", "post-isso-4"),
+        )
+        for ours, isso in pairs:
+            label = ours.removeprefix("post-ours-").replace("-", " ").replace("pg", "PostgreSQL")
+            t.append(self.ratio(f"POST, ours ({label}w) / Isso ({isso[-1]}w)", ours, isso, 1))
+        for key in ("post-ours-sqlite-1", "post-ours-sqlite-2", "post-ours-pg-4"):
+            m = self.results.get(key)
+            label = key.removeprefix("post-ours-")
+            if m is None or m.p99_ms is None:
+                t.append(Target(f"POST p99, ours {label}", None, "< 100 ms", None))
+            else:
+                t.append(
+                    Target(f"POST p99, ours {label} (ms)", m.p99_ms, "< 100 ms", m.p99_ms < 100)
+                )
+        for key, (ok, check) in self.post_checks.items():
+            t.append(
+                Target(
+                    f"no post lost or doubled, {key.removeprefix('post-')}",
+                    None,
+                    "201s = new rows, all distinct",
+                    ok,
+                    check,
+                )
+            )
+        for kind in ("HTML", "API"):
+            median = self.queue.get(kind)
+            t.append(
+                Target(
+                    f"moderation queue first page, 10,000 pending, {kind} (ms)",
+                    median,
+                    "< 20 ms",
+                    None if median is None else median < 20,
+                )
+            )
+        return t
+
+    def per_comment(self) -> Target:
+        name = "per-comment server time, 2,000 / 100 (ours, cache off)"
+        small, big = self.results.get("api-uncached-100"), self.results.get("api-uncached-2000")
+        if not small or not big:
+            return Target(name, None, "≤ 1.5×", None, "not measured in this run")
+        if small.cpu_ms and big.cpu_ms:
+            a, b, what = small.cpu_ms / 100, big.cpu_ms / 2000, "worker CPU"
+        else:
+            a, b, what = small.p50_ms / 100, big.p50_ms / 2000, "p50 latency"
+        detail = f"{what}: {b * 1000:.1f} µs/comment at 2,000, {a * 1000:.1f} at 100"
+        return Target(name, b / a, "≤ 1.5×", b / a <= 1.5, detail)
+
+    # -- running it all -------------------------------------------------------
+
+    def run(self) -> None:
+        began = time.monotonic()
+        self.prepare()
+        if self.only & {"api", "html", "ceilings"}:
+            self.run_api()
+        if "ceilings" in self.only:
+            self.run_ceilings()
+        if "isso" in self.only:
+            self.run_isso()
+        if "post" in self.only:
+            self.run_posts()
+        if "queue" in self.only:
+            self.run_queue()
+        targets = self.targets()
+        elapsed = time.monotonic() - began
+        print()
+        print(report.plain(self.rows, targets))
+        print(
+            f"\n{sum(t.passed is True for t in targets)} of {len(targets)} targets pass; "
+            f"took {elapsed / 60:.1f} min"
+        )
+        write = (
+            self.args.write
+            if self.args.write is not None
+            else not (self.args.quick or self.args.only or self.args.python_load)
+        )
+        if write:
+            self.write(targets, elapsed)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def write(self, targets: list[Target], elapsed: float) -> None:
+        isso_version = isso_setup.installed_version(self.isso_python) if self.isso_python else ""
+        info = report.machine(isso_version, self.wrk, self.postgres_used)
+        d = self.d
+        settings = (
+            f"Each server in turn under `gunicorn -c bench/speedlib/gunicorn_neutral.py "
+            f"--workers N --worker-class sync --timeout 300 --backlog 2048 "
+            f"--no-control-socket` (1 worker unless stated), pinned with `taskset -c 0`; "
+            f"the load generator pinned with `taskset -c 1`. Reads: {d.warmup:g} s warm-up, "
+            f"then {d.run:g} s of wrk with 2 connections (each request on a new connection: "
+            f"sync workers close them), so latency includes waiting behind the other "
+            f"connection. Isso's reads: {d.isso:g} s of one client in a loop, every started "
+            f"request awaited. Posting: {d.post:g} s of 8 Python clients (one account, token "
+            f"and Idempotency-Key per post for ours; an author name for Isso), on a fresh "
+            f"database per run. CPU ms/req: utime+stime of the worker processes "
+            f"(/proc/<pid>/stat) over the run, divided by the requests answered. "
+            f"The threads: {', '.join(f'{s:,}' for s in dataset.SIZES)} generated reader "
+            f"comments (200–600 characters of Markdown, nested replies; dataset version "
+            f"{dataset.VERSION}); Isso holds the same comments with replies under their "
+            f"top-level comment (Isso keeps one level). The whole run took "
+            f"{elapsed / 60:.1f} minutes."
+        )
+        notes = self.notes + [
+            "Isso's 20,000-comment thread is not measured: about 40 s a request.",
+        ]
+        if self.args.note:
+            notes.insert(0, self.args.note)
+        path = Path(self.args.results)
+        report.write(path, info, report.commit(ROOT), settings, self.rows, targets, notes)
+        print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, for development")
+    parser.add_argument("--only", help=f"comma-separated groups among {', '.join(GROUPS)}")
+    parser.add_argument("--python-load", action="store_true", help="use the Python generator")
+    parser.add_argument("--results", default=str(BENCH / "RESULTS.md"))
+    parser.add_argument("--note", help="a line for RESULTS.md's notes (e.g. what else ran)")
+    write = parser.add_mutually_exclusive_group()
+    write.add_argument("--write", dest="write", action="store_true", default=None)
+    write.add_argument("--no-write", dest="write", action="store_false")
+    Bench(parser.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Helpers of bench/speed.py: the dataset, the servers, the load and the report."""
