@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import cli, config, errors, permissions
-from forum.extensions import csrf, db, limiter, login_manager, migrate
+from forum.extensions import cache, csrf, db, limiter, login_manager, migrate
 from forum.models import render_migration_item
 from forum.services import accounts, mailer
 from forum.views import (
@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to take part."

@@ -32,6 +32,8 @@ ENVIRONMENT = {
     "FORUM_OUTBOX_DIR": "FORUM_OUTBOX_DIR",
     "FORUM_MAIL_WORKER": "FORUM_MAIL_WORKER",
     "FORUM_MAIL_INTERVAL": "FORUM_MAIL_INTERVAL",
+    "FORUM_CACHE": "FORUM_CACHE",
+    "FORUM_DB_POOL_SIZE": "FORUM_DB_POOL_SIZE",
 }
 
 DEFAULTS = {
@@ -47,6 +49,9 @@ DEFAULTS = {
     "FORUM_TOKEN_TTL_HOURS": 24 * 14,
     "FORUM_TRUSTED_AFTER": 3,
     "FORUM_PAGE_SIZE": 50,
+    # Replies shown under each top-level comment on the HTML pages; the rest wait
+    # behind "N more replies" (a 20,000-reply conversation must not fill a page).
+    "FORUM_REPLIES_SHOWN": 10,
     # How often an embedded thread asks whether new comments came in (0: never).
     "FORUM_EMBED_POLL_SECONDS": 30,
     # Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none).
@@ -76,6 +81,14 @@ DEFAULTS = {
     "FORUM_MAIL_WORKER": "on",  # "off": no background sender thread (use `mail send`)
     "FORUM_MAIL_INTERVAL": 5,  # seconds between background delivery passes
     "FORUM_MAIL_BATCH": 50,  # messages per pass at most
+    # Serialized thread pages, keyed by the thread's version (so never stale): in
+    # Redis when FORUM_REDIS_URL is set, else in each process. "off": none at all.
+    "FORUM_CACHE": "on",
+    "FORUM_CACHE_ENTRIES": 200,  # per process, for the in-process cache
+    "FORUM_CACHE_SECONDS": 24 * 3600,
+    # Database connections each process keeps open (PostgreSQL; SQLite ignores
+    # it). A sync gunicorn worker uses one at a time; threads need one each.
+    "FORUM_DB_POOL_SIZE": 2,
 }
 
 INTEGER_KEYS = (
@@ -83,10 +96,14 @@ INTEGER_KEYS = (
     "FORUM_TOKEN_TTL_HOURS",
     "FORUM_TRUSTED_AFTER",
     "FORUM_PAGE_SIZE",
+    "FORUM_REPLIES_SHOWN",
     "FORUM_EMBED_POLL_SECONDS",
     "FORUM_PROXY_HOPS",
     "FORUM_ARGON2_TIME_COST",
     "FORUM_ARGON2_MEMORY_KIB",
+    "FORUM_CACHE_ENTRIES",
+    "FORUM_CACHE_SECONDS",
+    "FORUM_DB_POOL_SIZE",
 )
 
 
@@ -120,10 +137,45 @@ def load(app: Flask, overrides=None) -> None:
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    _cache_settings(app.config)
+    _pool_settings(app.config)
     if str(app.config["FORUM_HTTPS"]).lower() in ("1", "true", "on", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _cache_settings(cfg) -> None:
+    """Flask-Caching's settings from FORUM_CACHE and FORUM_REDIS_URL."""
+    switch = str(cfg["FORUM_CACHE"]).lower()
+    if switch not in ("on", "off"):
+        raise ValueError(f"FORUM_CACHE must be on or off, not {switch!r}")
+    cfg["FORUM_CACHE"] = switch
+    cfg["CACHE_DEFAULT_TIMEOUT"] = cfg["FORUM_CACHE_SECONDS"]
+    cfg["CACHE_KEY_PREFIX"] = "forum:"
+    if switch == "off":
+        cfg["CACHE_TYPE"] = "NullCache"
+        cfg["CACHE_NO_NULL_WARNING"] = True
+    elif cfg["FORUM_REDIS_URL"]:
+        cfg["CACHE_TYPE"] = "RedisCache"
+        cfg["CACHE_REDIS_URL"] = cfg["FORUM_REDIS_URL"]
+        # A Redis that stops answering costs a read this long, then the page is built.
+        cfg["CACHE_OPTIONS"] = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    else:
+        cfg["CACHE_TYPE"] = "SimpleCache"
+        cfg["CACHE_THRESHOLD"] = cfg["FORUM_CACHE_ENTRIES"]
+
+
+def _pool_settings(cfg) -> None:
+    """The connection pool per process, for client-server databases."""
+    options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+    if not str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        size = cfg["FORUM_DB_POOL_SIZE"]
+        if size < 1:
+            raise ValueError(f"FORUM_DB_POOL_SIZE must be at least 1, not {size}")
+        options.setdefault("pool_size", size)
+        options.setdefault("max_overflow", size)
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _instance_secret(instance: Path) -> str:

@@ -1,5 +1,6 @@
 """Every Flask extension, unbound; create_app() binds them with init_app()."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -27,6 +28,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Serialized thread pages (forum.services.page_cache); configured by forum.config.
+cache = Cache()
 
 
 def rate_limit_key() -> str:

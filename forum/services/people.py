@@ -10,6 +10,7 @@ from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import Mute, User, utcnow
+from forum.services import thread_pages
 
 BIO_MAX = 300
 NAME_MAX = 50
@@ -26,6 +27,8 @@ def update_profile(user: User, display_name, bio) -> User:
         fields["bio"] = f"Keep it under {BIO_MAX} characters."
     if fields:
         raise ValidationError(fields=fields)
+    if name != user.display_name:
+        thread_pages.touch_threads_of(user)  # their comments show the name
     user.display_name = name
     user.bio = bio
     db.session.flush()

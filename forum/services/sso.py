@@ -26,7 +26,7 @@ from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import EmbedSite, SsoIdentity, SsoTokenUse, User, utcnow
-from forum.services import accounts, sites
+from forum.services import accounts, sites, thread_pages
 
 ALGORITHM = "HS256"
 # Clocks on the publisher's server and ours may disagree by this much.
@@ -228,6 +228,8 @@ def _update(user: User, claims: dict) -> None:
     email = _usable_email(claims.get("email"), user)
     if (display_name, email) == (user.display_name, user.email):
         return
+    if display_name != user.display_name:
+        thread_pages.touch_threads_of(user)  # their comments show the name
     try:
         with db.session.begin_nested():
             user.display_name = display_name

@@ -138,6 +138,8 @@ def save_article(
     if thread is None:
         thread = Thread(key=slug, title=title)
         db.session.add(thread)
+    if thread.id is not None and (thread.title, thread.url) != (title, url):
+        thread.version = Thread.version + 1  # pages and the API show both
     thread.article = article
     thread.title = title
     thread.url = url

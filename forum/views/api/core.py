@@ -9,10 +9,25 @@ from flask_wtf.csrf import generate_csrf
 from forum import permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
-from forum.services import accounts, comments, idempotency, recovery, sso, threads
+from forum.services import (
+    accounts,
+    comments,
+    idempotency,
+    recovery,
+    sso,
+    thread_pages,
+    threads,
+)
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
-from forum.views.api.serializers import comment_json, iso, node_json, thread_json, user_json
+from forum.views.api.serializers import (
+    comment_json,
+    iso,
+    page_bytes,
+    row_nodes_json,
+    thread_json,
+    user_json,
+)
 
 # -- sessions, tokens, users --------------------------------------------------
 
@@ -95,6 +110,11 @@ def get_thread(key):
 
 @bp.get("/threads/<key>/comments")
 def list_comments(key):
+    """A page of the thread, answered 304 while the thread is unchanged.
+
+    The ETag is the thread's version and who is asking; a reader without an
+    account gets bytes cached under that version (see forum.services.thread_pages).
+    """
     thread = threads.thread_shown_by_key(key)
     sort, limit, position = comments.parse_page_args(
         request.args.get("sort"),
@@ -102,12 +122,33 @@ def list_comments(key):
         request.args.get("cursor"),
         default_limit=50,
     )
-    page = comments.load_page(thread, current_user, sort, limit, position)
-    return {
-        "thread": thread_json(thread),
-        "comments": [node_json(node, thread.key, current_user) for node in page.roots],
-        "next_cursor": page.next_cursor,
+    viewer = current_user._get_current_object()
+    tag = f"{thread_pages.thread_stamp(thread)}-{thread_pages.viewer_tag(viewer)}"
+    headers = {
+        "ETag": f'"{tag}"',
+        "Cache-Control": "no-cache" if tag.endswith("-a") else "private, no-cache",
+        "Vary": "Cookie, Authorization",
     }
+    if tag in request.if_none_match:
+        return "", 304, headers
+
+    def build() -> bytes:
+        page = thread_pages.load_page(thread, viewer, sort, limit, position)
+        return page_bytes(
+            {
+                "thread": thread_json(thread),
+                "comments": row_nodes_json(page.roots, thread.key, viewer),
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    if permissions.is_signed_in(viewer):
+        payload = build()
+    else:
+        cursor = request.args.get("cursor") or ""
+        key = thread_pages.page_key(thread, "api", sort, limit, cursor, request.host_url)
+        payload = thread_pages.cached(key, build)
+    return current_app.response_class(payload, mimetype="application/json", headers=headers)
 
 
 @bp.post("/threads/<key>/comments")

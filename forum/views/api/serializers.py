@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import url_for
 
 from forum import permissions
 from forum.models import Comment, CommentStatus, Thread, User
-from forum.services.comments import Node
+from forum.services.thread_pages import RowNode
 from forum.services.threads import moderation_mode
 from forum.views.formatting import iso
 
@@ -80,11 +81,67 @@ def _status_for(comment: Comment, viewer) -> str:
     return comment.status.value
 
 
-def node_json(node: Node, thread_key: str, viewer) -> dict:
-    return comment_json(
-        node.comment,
-        thread_key,
-        viewer,
-        tombstone=node.tombstone,
-        replies=[node_json(reply, thread_key, viewer) for reply in node.replies],
-    )
+def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[dict]:
+    """comment_json() for a page read as rows (forum.services.thread_pages): the
+    same shape and the same rules, without an ORM object per comment.
+
+    Times stay datetimes: dump the result with page_bytes(), which writes them
+    as iso() does, in C.
+    """
+    me = viewer.id if permissions.is_signed_in(viewer) else None
+    moderates = permissions.can_moderate(viewer)
+    deleted, spam = CommentStatus.DELETED.value, CommentStatus.SPAM.value
+
+    def shape(node: RowNode) -> dict:
+        (
+            comment_id,
+            parent_id,
+            _depth,
+            author_id,
+            status,
+            html,
+            body,
+            created_at,
+            edited_at,
+            score,
+            theory_title,
+            theory_status,
+            spoiler,
+            featured,
+            moderation_reason,
+            username,
+            display_name,
+        ) = node.row
+        hidden = node.tombstone or status == deleted
+        mine = me is not None and author_id == me
+        data = {
+            "id": comment_id,
+            "thread_key": thread_key,
+            "parent_id": parent_id,
+            "author": None
+            if hidden or username is None
+            else {"username": username, "display_name": display_name},
+            "html": "" if hidden else html,
+            "created_at": created_at,
+            "edited_at": None if hidden else edited_at,
+            "status": "pending" if status == spam and not moderates else status,
+            "score": 0 if hidden else score,
+            "is_theory": not hidden and theory_title is not None,
+            "theory_title": None if hidden else theory_title,
+            "theory_status": None if hidden else theory_status,
+            "spoiler": not hidden and spoiler,
+            "featured": not hidden and featured,
+            "replies": [shape(reply) for reply in node.replies],
+        }
+        if mine and not hidden:
+            data["body"] = body
+        if moderation_reason and (mine or moderates):
+            data["moderation_reason"] = moderation_reason
+        return data
+
+    return [shape(node) for node in nodes]
+
+
+def page_bytes(payload: dict) -> bytes:
+    """JSON bytes of a page; datetimes (aware UTC) come out as iso() writes them."""
+    return orjson.dumps(payload, option=orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS)

@@ -1,0 +1,247 @@
+"""Reading a thread page fast: row tuples instead of ORM objects, one pass to
+build the trees, and the serialized page cached under the thread's version.
+
+The JSON API reads threads through here. Two statements fetch a page whatever
+its size (the page's top-level ids, then every comment under them with its
+author's two names), and the cache key holds the thread's version, which every
+change to what the page shows bumps in the same transaction (see
+forum.services.comments._touch): a cached page can never be stale, in any
+process or on any host sharing the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import String, and_, bindparam, exists, or_, select, type_coerce, update
+from sqlalchemy.orm import aliased
+
+from forum import permissions
+from forum.extensions import cache, db
+from forum.models import Comment, CommentStatus, Thread, User
+from forum.services.comments import _after, encode_cursor
+
+log = logging.getLogger(__name__)
+
+try:  # Redis is optional: without it the cache lives in the process.
+    from redis.exceptions import RedisError as _CacheDown
+except ImportError:  # pragma: no cover - redis is installed with the redis extra
+    _CacheDown = OSError
+
+# The columns a page shows, in the order RowNode.row holds them.
+COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.depth,
+    Comment.author_id,
+    # Enums as their stored strings: the page prints them, so converting each
+    # row's value to a member and back would be wasted.
+    type_coerce(Comment.status, String),
+    Comment.html,
+    Comment.body,
+    Comment.created_at,
+    Comment.edited_at,
+    Comment.score,
+    Comment.theory_title,
+    type_coerce(Comment.theory_status, String),
+    Comment.spoiler,
+    Comment.featured,
+    Comment.moderation_reason,
+    User.username,
+    User.display_name,
+)
+
+
+# Statements are built once per shape and reused with new values: building one
+# costs more than running it on a thread of a hundred comments.
+_REPLY = aliased(Comment)
+
+_TREE = (
+    select(*COLUMNS)
+    .outerjoin(User, User.id == Comment.author_id)
+    .where(
+        or_(
+            Comment.id.in_(bindparam("roots", expanding=True)),
+            Comment.root_id.in_(bindparam("under", expanding=True)),
+        )
+    )
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
+def _shown_clause(model, moderator: bool, signed_in: bool):
+    """comments._shown_sql() with the viewer's id as a parameter ("me")."""
+    clause = model.status == CommentStatus.APPROVED
+    if moderator:
+        clause = or_(clause, model.status == CommentStatus.PENDING)
+    if signed_in:
+        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == bindparam("me"))
+        clause = or_(clause, own)
+    return clause
+
+
+@functools.cache
+def _roots_statement(sort: str, moderator: bool, signed_in: bool, paged: bool):
+    """Top-level comments a viewer sees (or tombstones over replies they see), in
+    sort order, after a cursor when paged: parameters thread, me, limit, rank, at, after."""
+    visible = or_(
+        _shown_clause(Comment, moderator, signed_in),
+        exists().where(_REPLY.root_id == Comment.id, _shown_clause(_REPLY, moderator, signed_in)),
+    )
+    roots = select(Comment.id, Comment.rank, Comment.created_at).where(
+        Comment.thread_id == bindparam("thread"), Comment.parent_id.is_(None), visible
+    )
+    if sort == "top":
+        roots = roots.order_by(Comment.rank.desc(), Comment.created_at, Comment.id)
+    elif sort == "newest":
+        roots = roots.order_by(Comment.created_at.desc(), Comment.id.desc())
+    else:
+        roots = roots.order_by(Comment.created_at, Comment.id)
+    if paged:
+        roots = roots.where(_after(sort, (bindparam("rank"), bindparam("at"), bindparam("after"))))
+    return roots.limit(bindparam("limit"))
+
+
+class RowNode:
+    """A comment row placed in its tree (the row-tuple twin of comments.Node);
+    statuses are their strings ("approved"), times aware UTC datetimes."""
+
+    __slots__ = ("row", "tombstone", "replies")
+
+    def __init__(self, row):
+        self.row = row
+        self.tombstone = False
+        self.replies: list[RowNode] = []
+
+
+@dataclass
+class RowPage:
+    roots: list[RowNode]
+    next_cursor: str | None
+
+
+def page_root_ids(
+    thread: Thread, viewer, sort: str, limit: int, position: tuple | None
+) -> tuple[list[int], str | None]:
+    """The ids of one page of top-level comments and the cursor of the next page."""
+    signed_in = permissions.is_signed_in(viewer)
+    statement = _roots_statement(
+        sort, permissions.is_moderator(viewer), signed_in, position is not None
+    )
+    values = {"thread": thread.id, "limit": limit + 1}
+    if signed_in:
+        values["me"] = viewer.id
+    if position is not None:
+        values["rank"], values["at"], values["after"] = position
+    rows = db.session.connection().execute(statement, values).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, last.rank, last.created_at, last.id)
+    return [row.id for row in rows], next_cursor
+
+
+def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | None) -> RowPage:
+    """One page of top-level comments, each with its whole reply tree, pruned to
+    what this viewer may see exactly as comments.load_trees() prunes it."""
+    root_ids, next_cursor = page_root_ids(thread, viewer, sort, limit, position)
+    if not root_ids:
+        return RowPage([], next_cursor)
+    # Through the connection: plain rows, without the ORM's per-row bookkeeping.
+    rows = db.session.connection().execute(_TREE, {"roots": root_ids, "under": root_ids}).all()
+    nodes = {row[0]: RowNode(row) for row in rows}
+    shown = _shown_test(viewer)
+    hidden = False
+    for node in nodes.values():
+        if not shown(node.row):
+            node.tombstone = hidden = True
+        parent = nodes.get(node.row[1])
+        if parent is not None:
+            parent.replies.append(node)
+    if not hidden:  # the usual page: nothing to prune
+        return RowPage([nodes[i] for i in root_ids if i in nodes], next_cursor)
+
+    keep = {}
+    # Deepest first, so every node knows whether any of its replies survived.
+    for node in sorted(nodes.values(), key=lambda n: -n.row[2]):
+        if node.replies:
+            node.replies = [reply for reply in node.replies if keep[reply.row[0]]]
+        keep[node.row[0]] = not node.tombstone or bool(node.replies)
+    return RowPage([nodes[i] for i in root_ids if i in nodes and keep[i]], next_cursor)
+
+
+def _shown_test(viewer) -> Callable:
+    """comments._shown() over a row: approved; held ones to moderators; one's own."""
+    approved, pending = CommentStatus.APPROVED.value, CommentStatus.PENDING.value
+    own_held = {status.value for status in permissions.OWN_HELD}
+    moderator = permissions.is_moderator(viewer)
+    me = viewer.id if permissions.is_signed_in(viewer) else None
+
+    def shown(row) -> bool:
+        status = row[4]
+        if status == approved:
+            return True
+        if me is not None and row[3] == me:
+            return status in own_held
+        return moderator and status == pending
+
+    return shown
+
+
+# -- the cache ---------------------------------------------------------------
+
+
+def thread_stamp(thread: Thread) -> str:
+    """The thread's identity and version. The creation time rides along so a
+    database rebuilt from scratch, whose ids start again, never matches what a
+    shared cache or a browser kept from the old one."""
+    made = int(thread.created_at.timestamp() * 1_000_000)
+    return f"{thread.id}.{made:x}.{thread.version}"
+
+
+def viewer_tag(viewer) -> str:
+    """What, besides the thread's version, decides a page's bytes for this viewer."""
+    if not permissions.is_signed_in(viewer):
+        return "a"
+    return f"u{viewer.id}m{int(permissions.is_moderator(viewer))}"
+
+
+def cached(key: str, build: Callable[[], bytes]) -> bytes:
+    """The bytes cached under key, or build() them and cache them.
+
+    A cache that does not answer costs at most its timeout: the page is built.
+    """
+    try:
+        hit = cache.get(key)
+    except _CacheDown as error:
+        log.warning("page cache unavailable (%s); building the page", type(error).__name__)
+        return build()
+    if hit is not None:
+        return hit
+    value = build()
+    try:
+        cache.set(key, value)
+    except _CacheDown as error:
+        log.warning("page cache unavailable (%s); page not kept", type(error).__name__)
+    return value
+
+
+def page_key(thread: Thread, *parts) -> str:
+    """A cache key for a page of this thread at its current version."""
+    mode = current_app.config["FORUM_MODERATION"]  # the default the page names
+    return ":".join(("tp", thread_stamp(thread), mode, *map(str, parts)))
+
+
+def touch_threads_of(user: User) -> None:
+    """Bump the version of every thread this user wrote in: their name shows there."""
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id.in_(select(Comment.thread_id).where(Comment.author_id == user.id)))
+        .values(version=Thread.version + 1)
+        .execution_options(synchronize_session=False)
+    )
