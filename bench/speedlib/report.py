@@ -16,7 +16,6 @@ from pathlib import Path
 class Row:
     """One line of the table."""
 
-    group: str
     name: str
     server: str
     comments: str
