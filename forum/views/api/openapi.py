@@ -34,6 +34,10 @@ def _object(required: list[str], properties: dict, additional: bool = False) -> 
     }
 
 
+# A strong ETag: the thread's version and who is asking.
+ETAG = {"schema": {"type": "string", "pattern": '^"[^"]+"$'}}
+
+
 def _answer(description: str, schema: dict | None = None) -> dict:
     answer = {"description": description}
     if schema is not None:
@@ -404,21 +408,35 @@ PATHS = {
         "get": _operation(
             "A page of top-level comments, each with its whole reply tree",
             {
-                "200": _answer(
-                    "One page",
-                    _object(
-                        ["thread", "comments", "next_cursor"],
-                        {
-                            "thread": _ref("Thread"),
-                            "comments": {"type": "array", "items": _ref("Comment")},
-                            "next_cursor": {"type": ["string", "null"]},
-                        },
+                "200": {
+                    **_answer(
+                        "One page",
+                        _object(
+                            ["thread", "comments", "next_cursor"],
+                            {
+                                "thread": _ref("Thread"),
+                                "comments": {"type": "array", "items": _ref("Comment")},
+                                "next_cursor": {"type": ["string", "null"]},
+                            },
+                        ),
                     ),
-                ),
+                    "headers": {"ETag": ETAG},
+                },
+                "304": {
+                    "description": "Unchanged since the page with the ETag sent in "
+                    "If-None-Match (the thread's version, for this reader)",
+                    "headers": {"ETag": ETAG},
+                },
                 **_errors(404, 422),
             },
             parameters=[
                 KEY,
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "schema": {"type": "string"},
+                    "description": "The ETag of a page already held: 304 if still current",
+                },
                 {
                     "name": "sort",
                     "in": "query",
