@@ -115,7 +115,7 @@ def list_comments(key):
     The ETag is the thread's version and who is asking; a reader without an
     account gets bytes cached under that version (see forum.services.thread_pages).
     """
-    thread = threads.thread_shown_by_key(key)
+    thread = thread_pages.thread_head(key)
     sort, limit, position = comments.parse_page_args(
         request.args.get("sort"),
         request.args.get("limit"),
