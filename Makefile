@@ -41,10 +41,10 @@ fmt: $(VENV)/.dev ## ruff fix and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev ## the measurements quoted in the README's design notes
+bench: $(VENV)/.dev ## the README's measurements, then bench/speed.py against Isso 0.14 and ceilings (writes bench/RESULTS.md)
 	$(BIN)/python bench/markdown_libraries.py
 	$(BIN)/python bench/statements.py
-	$(BIN)/python bench/moderation_queue.py
+	$(BIN)/python bench/speed.py $(BENCH_ARGS)
 
 clean: ## remove the virtualenv (the database in instance/ stays)
 	rm -rf $(VENV)
