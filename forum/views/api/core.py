@@ -182,8 +182,9 @@ def create_comment(key):
         )
 
     comment, is_new = idempotency.post_once(author, once, post)
+    # Shaped before the commit, which would expire what it reads (three more queries).
+    payload = {"comment": comment_json(comment, comment.thread.key, author)}
     db.session.commit()
-    payload = {"comment": comment_json(comment, comment.thread.key, current_user)}
     if is_new:
         return created(payload)
     return payload, 200, {"Idempotent-Replayed": "true"}
