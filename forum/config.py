@@ -137,6 +137,10 @@ def load(app: Flask, overrides=None) -> None:
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # A Redis that stops answering: each process keeps counting in memory until it
+    # is back, instead of failing the request.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
     _cache_settings(app.config)
     _pool_settings(app.config)
     if str(app.config["FORUM_HTTPS"]).lower() in ("1", "true", "on", "yes"):

@@ -69,3 +69,20 @@ def test_the_posting_budget_is_shared(pair):
         for n in range(11)
     ]
     assert statuses == [201] * 10 + [429]
+
+
+def test_limits_hold_in_memory_while_redis_is_down(app_with, caplog):
+    # Nothing listens on port 1: the limiter falls back to counting in this process.
+    app = app_with(FORUM_REDIS_URL="redis://127.0.0.1:1/0", FORUM_RATELIMIT="on")
+    with app.app_context():
+        accounts.register("alice", "alice@example.org", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/api/v1/session", json={"username": "alice", "password": "not the password"}
+        ).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
+    assert "falling back to in-memory storage" in caplog.text
