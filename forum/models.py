@@ -288,8 +288,12 @@ class Comment(db.Model):
             "ix_comments_thread_roots_rank", "thread_id", "parent_id", "rank", "created_at", "id"
         ),
         Index("ix_comments_author_time", "author_id", "created_at"),
+        # An author's record beside each queue item: counts by status, index-only.
+        Index("ix_comments_author_status", "author_id", "status"),
         Index("ix_comments_status_time", "status", "created_at", "id"),
         Index("ix_comments_flagged", "open_flags", "created_at", "id"),
+        # How many wait in the Reported queue: each status's flagged few, index-only.
+        Index("ix_comments_status_flags", "status", "open_flags"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
