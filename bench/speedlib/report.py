@@ -75,15 +75,8 @@ def machine(isso_version: str, wrk: str | None, postgres_url: str | None) -> dic
 def _postgres_version(url: str | None) -> str:
     if not url:
         return "not used"
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            url.replace("postgresql+psycopg", "postgresql"), connect_timeout=5
-        ) as c:
-            return c.execute("SHOW server_version").fetchone()[0].split()[0]
-    except Exception as error:  # noqa: BLE001 - any failure just means "unknown"
-        return f"unavailable ({type(error).__name__})"
+    argv = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version"]
+    return _first_line(argv).split()[0]
 
 
 def commit(root: Path) -> str:
@@ -119,11 +112,10 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def targets_table(targets: list[Target]) -> list[str]:
-    lines = ["| target | measured | goal | result |", "| --- | ---: | --- | --- |"]
+    lines = ["| target | measured | goal | result | how |", "| --- | ---: | --- | --- | --- |"]
     for t in targets:
         measured = "–" if t.measured is None else f"{t.measured:,.2f}"
-        detail = f" — {t.detail}" if t.detail else ""
-        lines.append(f"| {t.name}{detail} | {measured} | {t.goal} | **{t.verdict}** |")
+        lines.append(f"| {t.name} | {measured} | {t.goal} | **{t.verdict}** | {t.detail} |")
     return lines
 
 
@@ -131,7 +123,9 @@ def plain(rows: list[Row], targets: list[Target]) -> str:
     """The console version: the same tables, aligned."""
 
     def align(lines: list[str]) -> str:
-        cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+        cells = [
+            [c.strip().replace("**", "") for c in line.strip("|").split("|")] for line in lines
+        ]
         cells = [cells[0]] + cells[2:]  # drop the Markdown separator
         widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
         return "\n".join(
