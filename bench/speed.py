@@ -60,7 +60,11 @@ class Durations:
 
 FULL = Durations(run=10, warmup=2, slow=15, post=10)
 QUICK = Durations(run=3, warmup=1, slow=4, post=3)
-SLOW = 0.25  # seconds
+SLOW = 0.75  # seconds: wrk's cut-off would lose too large a share of such requests
+# wrk's connections: a sync worker serves one at a time, the others wait in the
+# backlog, so the worker never idles while the load generator (on a core that
+# may be shared) turns a connection around. Latency includes that wait.
+CONNECTIONS = 4
 
 
 def api_path(size: int) -> str:
@@ -188,7 +192,7 @@ class Bench:
                         headers=headers)  # fmt: skip
         else:
             m = measure(server, path, duration=self.d.run, warmup=self.d.warmup, wrk=self.wrk,
-                        headers=headers)  # fmt: skip
+                        concurrency=CONNECTIONS, headers=headers)  # fmt: skip
         return status, got, body, m
 
     def capture_constant(self, server: Server) -> None:
@@ -470,8 +474,8 @@ class Bench:
                 "300 --backlog 2048 --no-control-socket` (1 worker unless stated), pinned with "
                 "`taskset -c 0`; the load generator pinned with `taskset -c 1`.",
                 f"- Reads: one request, then {d.warmup:g} s of warm-up and {d.run:g} s of "
-                "`wrk -t1 -c2` (each request on a new connection: sync workers close them; "
-                "latency includes waiting behind the other connection). A request that "
+                f"`wrk -t1 -c{CONNECTIONS}` (each request on a new connection: sync workers close "
+                "them; latency includes waiting behind the other connections). A request that "
                 f"takes over {SLOW} s (Isso's, our 20,000) is measured instead by one Python "
                 f"client in a loop for {d.slow:g} s, every started request awaited "
                 "(`py c=1`).",

@@ -1,12 +1,14 @@
 """The benchmark's threads, generated once from a seed and loaded into our
 database and Isso's with the same text, authors, nesting and times.
 
-Everything lands in bench/.work/data-v<VERSION>/ and is reused while VERSION is
-unchanged: bump VERSION whenever the generator or the loading changes.
+Everything lands in bench/.work/data-v<VERSION>-<schema key>/ and is reused while
+both are unchanged: bump VERSION whenever the generator or the loading changes;
+the key follows forum/models.py and forum/markup.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -146,10 +148,12 @@ def ensure(work: Path, isso_python: Path | None, log=print) -> Path:
     """The directory with dataset.json, forum.sqlite and isso.sqlite, built if missing."""
     from speedlib import isso_setup
 
-    target = work / f"data-v{VERSION}"
+    target = work / f"data-v{VERSION}-{_schema_key()}"
     if (target / "complete").exists():
         log(f"dataset: reusing {target}")
     else:
+        for old in work.glob("data-v*"):  # another version or schema: 60 MB each
+            shutil.rmtree(old, ignore_errors=True)
         _build(target, log)
     if isso_python is not None and not (target / "isso.sqlite").exists():
         began = time.monotonic()
@@ -159,6 +163,18 @@ def ensure(work: Path, isso_python: Path | None, log=print) -> Path:
         partial.rename(target / "isso.sqlite")
         log(f"dataset: loaded Isso's database in {time.monotonic() - began:.1f} s")
     return target
+
+
+def _schema_key() -> str:
+    """Our database is built at one commit and served at later ones: rebuild it when
+    the models (the schema) or the Markdown rendering (the stored HTML) change."""
+    import forum
+
+    package = Path(forum.__file__).parent
+    digest = hashlib.sha256()
+    for name in ("models.py", "markup.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def _build(target: Path, log) -> None:
