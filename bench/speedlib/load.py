@@ -132,6 +132,7 @@ def measure(
     warmup: float = 1.0,
     post: str | None = None,
     clients: list | None = None,
+    run: str = "",
 ) -> Measurement:
     """Warm up for `warmup` seconds (0: not at all), then load `path` for
     `duration` seconds: with wrk when given one and not posting, else with the
@@ -145,6 +146,7 @@ def measure(
         "concurrency": concurrency,
         "post": post,
         "clients": clients or [],
+        "run": run,
     }
     if warmup and use_wrk:
         run_wrk(wrk, server.base + path, warmup, concurrency, headers)

@@ -10,7 +10,8 @@ place of wrk when wrk is missing.
 
 SPEC: {"port", "path", "method" ("GET"), "headers" ({}), "concurrency",
 "duration" (seconds: no request starts after it), "min_requests" (0),
-"post": null | "ours" | "isso", "clients": [{"token"| "author"}, ...]}.
+"post": null | "ours" | "isso", "clients": [{"token"| "author"}, ...],
+"run": a name that keeps posts unique across runs on one database}.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main() -> None:
         if spec.get("post"):
             client = spec["clients"][n % len(spec["clients"])]
             # A unique tag per post, so a lost or doubled comment shows in the counts.
-            words = text.comment(rng) + f"\n\n[{n}.{i}]"
+            words = text.comment(rng) + f"\n\n[{spec.get('run', '')} {n}.{i}]"
             headers["Content-Type"] = "application/json"
             if spec["post"] == "ours":
                 headers["Authorization"] = f"Bearer {client['token']}"
@@ -60,7 +61,7 @@ def main() -> None:
         return spec.get("method", "POST" if body else "GET"), headers, body
 
     def worker(n: int) -> None:
-        rng = random.Random(n)
+        rng = random.Random(f"{spec.get('run', '')} {n}")
         i = 0
         while more():
             method, headers, body = request_for(n, i, rng)
