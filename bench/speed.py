@@ -33,7 +33,7 @@ from pathlib import Path
 from speedlib import dataset, isso_setup, load, posting, report
 from speedlib.load import Measurement, measure, probe
 from speedlib.report import Row, Target
-from speedlib.servers import SERVER_CORE, Server
+from speedlib.servers import CAN_PIN, SERVER_CORE, Server, pinned
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -110,15 +110,21 @@ class Bench:
         WORK.mkdir(exist_ok=True)
         needs_isso = bool(self.only & {"isso", "post"})
         if needs_isso:
-            self.isso_python = isso_setup.ensure_venv(WORK / "isso-venv")
+            try:
+                self.isso_python = isso_setup.ensure_venv(WORK / "isso-venv")
+            except subprocess.CalledProcessError as error:
+                print(f"isso: the install failed ({error}); going on without Isso", flush=True)
+                self.notes.append("Isso could not be installed: no Isso measurements.")
         if self.only & {"api", "html", "isso", "ceilings"}:
             self.data = dataset.ensure(WORK, self.isso_python)
             # Serve copies: a server may write (WAL, settings rows) and the cache must not drift.
             shutil.copy(self.data / "forum.sqlite", self.run_dir / "forum.sqlite")
-            if needs_isso:
+            if self.isso_python:
                 shutil.copy(self.data / "isso.sqlite", self.run_dir / "isso.sqlite")
         if not self.wrk:
             self.notes.append("wrk was missing: the Python generator drove every run.")
+        if not CAN_PIN:
+            self.notes.append("No taskset or a single core: servers and load shared the CPUs.")
 
     def ours(self, name: str, url: str, cache: bool, workers: int = 1) -> Server:
         env = {
@@ -306,7 +312,7 @@ class Bench:
             posting.drop_postgres()
         else:
             self.notes.append("PostgreSQL was not reachable: no PostgreSQL posting run.")
-        for workers in (1, 2, 4):
+        for workers in (1, 2, 4) if self.isso_python else ():
             dbpath = self.run_dir / f"isso-post-{workers}.sqlite"
             clients = posting.build_isso(self.isso_python, dbpath)
             with self.isso(f"post-isso-{workers}", dbpath, workers=workers) as s:
@@ -341,7 +347,7 @@ class Bench:
 
     def run_queue(self) -> None:
         print("moderation queue (bench/moderation_queue.py, in-process)", flush=True)
-        argv = ["taskset", "-c", SERVER_CORE, sys.executable, str(BENCH / "moderation_queue.py")]
+        argv = [*pinned(SERVER_CORE), sys.executable, str(BENCH / "moderation_queue.py")]
         # Its app has no FORUM_MAIL_WORKER override: without this, the background mailer
         # polls a database the script drops at the end.
         env = dict(os.environ, FORUM_MAIL_WORKER="off")
@@ -441,7 +447,7 @@ class Bench:
             self.run_api()
         if "ceilings" in self.only:
             self.run_ceilings()
-        if "isso" in self.only:
+        if "isso" in self.only and self.isso_python:
             self.run_isso()
         if "post" in self.only:
             self.run_posts()

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from speedlib.servers import LOAD_CORE, Server
+from speedlib.servers import LOAD_CORE, Server, pinned
 
 HERE = Path(__file__).resolve().parent
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -78,7 +78,7 @@ def _wrk_time(text: str) -> float:
 
 def run_wrk(wrk: str, url: str, duration: float, concurrency: int, headers: dict) -> dict:
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    argv = ["taskset", "-c", LOAD_CORE, wrk, "-t1", f"-c{concurrency}", f"-d{seconds}s"]
+    argv = [*pinned(LOAD_CORE), wrk, "-t1", f"-c{concurrency}", f"-d{seconds}s"]
     argv += ["--timeout", "60s", "--latency"]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
@@ -107,7 +107,7 @@ def run_loadgen(spec: dict) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
     try:
-        argv = ["taskset", "-c", LOAD_CORE, sys.executable, str(HERE / "loadgen.py"), handle.name]
+        argv = [*pinned(LOAD_CORE), sys.executable, str(HERE / "loadgen.py"), handle.name]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(handle.name)

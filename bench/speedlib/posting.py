@@ -68,8 +68,12 @@ def fresh_postgres() -> str | None:
     """An empty bench_speed database; None (and why, printed) when PostgreSQL is not there."""
     quiet = {"capture_output": True, "text": True}
     args = ["-h", "127.0.0.1", "-U", "postgres"]
-    dropped = subprocess.run(["dropdb", "--if-exists", *args, PG_DATABASE], **quiet)
-    created = subprocess.run(["createdb", *args, PG_DATABASE], **quiet)
+    try:
+        dropped = subprocess.run(["dropdb", "--if-exists", *args, PG_DATABASE], **quiet)
+        created = subprocess.run(["createdb", *args, PG_DATABASE], **quiet)
+    except OSError as error:  # no client programs
+        print(f"PostgreSQL unavailable: {error}")
+        return None
     if dropped.returncode or created.returncode:
         print(f"PostgreSQL unavailable: {(dropped.stderr + created.stderr).strip()}")
         return None
@@ -78,4 +82,4 @@ def fresh_postgres() -> str | None:
 
 def drop_postgres() -> None:
     args = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["dropdb", "--if-exists", *args, PG_DATABASE], capture_output=True)
+    subprocess.run(["dropdb", "--if-exists", *args, PG_DATABASE], capture_output=True, check=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,13 @@ NEUTRAL_CONFIG = HERE / "gunicorn_neutral.py"
 SERVER_CORE = "0"
 LOAD_CORE = "1"
 TICKS = os.sysconf("SC_CLK_TCK")
+# Pinning needs taskset and a second core; without them everything shares the CPUs.
+CAN_PIN = bool(shutil.which("taskset")) and len(os.sched_getaffinity(0)) >= 2
+
+
+def pinned(core: str) -> list[str]:
+    """The command prefix that runs a program on one core (nothing if we cannot)."""
+    return ["taskset", "-c", core] if CAN_PIN else []
 
 
 def free_port() -> int:
@@ -74,7 +82,7 @@ class Server:
     def __enter__(self) -> Server:
         self.port = free_port()
         self.log = self.log_dir / f"gunicorn-{self.name}.log"
-        argv = ["taskset", "-c", SERVER_CORE, str(self.gunicorn)]
+        argv = [*pinned(SERVER_CORE), str(self.gunicorn)]
         argv += gunicorn_flags(self.port, self.workers, self.log)
         if self.pythonpath:
             argv += ["--pythonpath", self.pythonpath]
