@@ -442,33 +442,31 @@ class Bench:
 
     def run(self) -> None:
         began = time.monotonic()
-        self.prepare()
-        if self.only & {"api", "html", "ceilings"}:
-            self.run_api()
-        if "ceilings" in self.only:
-            self.run_ceilings()
-        if "isso" in self.only and self.isso_python:
-            self.run_isso()
-        if "post" in self.only:
-            self.run_posts()
-        if "queue" in self.only:
-            self.run_queue()
+        try:
+            self.prepare()
+            if self.only & {"api", "html", "ceilings"}:
+                self.run_api()
+            if "ceilings" in self.only:
+                self.run_ceilings()
+            if "isso" in self.only and self.isso_python:
+                self.run_isso()
+            if "post" in self.only:
+                self.run_posts()
+            if "queue" in self.only:
+                self.run_queue()
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
         targets = self.targets()
         elapsed = time.monotonic() - began
         print()
         print(report.plain(self.rows, targets))
-        print(
-            f"\n{sum(t.passed is True for t in targets)} of {len(targets)} targets pass; "
-            f"took {elapsed / 60:.1f} min"
-        )
-        write = (
-            self.args.write
-            if self.args.write is not None
-            else not (self.args.quick or self.args.only or self.args.python_load)
-        )
+        passed = sum(t.passed is True for t in targets)
+        print(f"\n{passed} of {len(targets)} targets pass; took {elapsed / 60:.1f} min")
+        write = self.args.write
+        if write is None:  # by default only a full run of everything writes RESULTS.md
+            write = not (self.args.quick or self.args.only or self.args.python_load)
         if write:
             self.write(targets, elapsed)
-        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def write(self, targets: list[Target], elapsed: float) -> None:
         isso_version = isso_setup.installed_version(self.isso_python) if self.isso_python else ""
