@@ -45,14 +45,14 @@ def article(slug):
         # A stale or hand-edited link: show the first page rather than an error.
         sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
         status = 400 if request.args.get("sort") not in (None, *comments.SORTS) else 200
-    focus = _focus(request.args.get("comment"), thread)
+    shown = current_app.config["FORUM_REPLIES_SHOWN"]
+    target = _target(request.args.get("comment"), thread)
     page = None
-    if focus is not None:
-        roots = comments.load_trees(current_user, [focus])
-        page = comments.Page(roots=roots, next_cursor=None) if roots else None
+    if target is not None:
+        page = _conversation(target, shown)
     missing = "comment" in request.args and page is None
     if page is None:
-        page = comments.load_page(thread, current_user, sort, limit, position)
+        page = comments.load_page(thread, current_user, sort, limit, position, shown)
     tab = "theories" if request.args.get("tab") == "theories" else "discussion"
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
@@ -66,7 +66,7 @@ def article(slug):
         thread=thread,
         page=page,
         sort=sort,
-        focused=focus is not None and not missing,
+        focused=target is not None and not missing,
         missing=missing,
         continued=position is not None,
         form=CommentForm(),
@@ -87,7 +87,8 @@ def more_comments(slug):
         request.args.get("cursor"),
         current_app.config["FORUM_PAGE_SIZE"],
     )
-    page = comments.load_page(thread, current_user, sort, limit, position)
+    shown = current_app.config["FORUM_REPLIES_SHOWN"]
+    page = comments.load_page(thread, current_user, sort, limit, position, shown)
     return render_template(
         "comments/page.html",
         thread=thread,
@@ -112,16 +113,71 @@ def updates(slug):
     after = parse_id(request.args.get("after")) or 0
     nodes = comments.newer_than(thread, current_user, after, _since(request.args.get("since")))
     seen_as = as_this_reader_sees(article, nodes)
-    items = [
-        {
-            "id": node.comment.id,
-            "parent_id": node.comment.parent_id,
-            "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
-        }
-        for node in nodes
-    ]
+    # root_id: a reply under a conversation whose replies the page has collapsed
+    # waits behind its "N more replies" instead (static/js/thread.js).
+    items = [{**_item(node, thread, seen_as), "root_id": node.comment.root_id} for node in nodes]
     payload = {"version": thread.version, "count": thread.comment_count, "items": items}
     return jsonify(payload), 200, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
+
+
+@bp.get("/articles/<slug>/comments/<int:comment_id>/replies")
+def replies(slug, comment_id):
+    """A conversation's replies, REPLIES_CHUNK at a time, oldest first, each
+    with its "replying to" cue: where "N more replies" leads without JavaScript."""
+    article = threads.article_by_slug(slug)
+    thread = article.thread
+    position = comments.parse_replies_cursor(request.args.get("after"))
+    root = comments.visible_root(current_user, thread, comment_id)
+    chunk = comments.replies_after(current_user, root, position)
+    shown = [node for node in chunk.nodes if not node.tombstone]
+    return render_template(
+        "comments/replies.html",
+        **as_this_reader_sees(article, [chunk.root, *shown]),
+        article=article,
+        thread=thread,
+        chunk=chunk,
+        shown=shown,
+        on_page={root.id, *(node.comment.id for node in shown)},
+        continued=position is not None,
+    )
+
+
+@bp.get("/articles/<slug>/comments/<int:comment_id>/more-replies")
+def more_replies(slug, comment_id):
+    """The next chunk of a conversation's replies for static/js/thread.js, as
+    items like /updates gives (tombstones first where hidden comments stand
+    above a reply), what is left, and where the next chunk is."""
+    article = threads.article_by_slug(slug)
+    thread = article.thread
+    position = comments.parse_replies_cursor(request.args.get("after"))
+    root = comments.visible_root(current_user, thread, comment_id)
+    chunk = comments.replies_after(current_user, root, position)
+    seen_as = as_this_reader_sees(article, chunk.nodes)
+    payload = {
+        "items": [_item(node, thread, seen_as) for node in chunk.nodes],
+        "more": chunk.more,
+        "label": _more_label(chunk.more),
+        "next": None,
+        "href": None,
+    }
+    if chunk.next_cursor:
+        args = {"slug": thread.key, "comment_id": root.id, "after": chunk.next_cursor}
+        payload["next"] = url_for("pages.more_replies", **args)
+        payload["href"] = url_for("pages.replies", **args)
+    return jsonify(payload)
+
+
+def _more_label(count: int) -> str:
+    return f"{count:,} more {'reply' if count == 1 else 'replies'}"
+
+
+def _item(node, thread, seen_as) -> dict:
+    """One comment for static/js/thread.js to place under its parent."""
+    return {
+        "id": node.comment.id,
+        "parent_id": node.comment.parent_id,
+        "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
+    }
 
 
 @bp.post("/articles/<slug>/spoilers")
@@ -144,9 +200,22 @@ def _since(raw) -> datetime | None:
         return None
 
 
-def _focus(raw, thread) -> int | None:
-    """The top-level comment above ?comment=ID, when it is in this thread."""
+def _target(raw, thread):
+    """The comment ?comment=ID names, when it is in this thread."""
     comment = comments.comment_by_id_or_none(parse_id(raw))
     if comment is None or comment.thread_id != thread.id:
         return None
-    return comment.root_id or comment.id
+    return comment
+
+
+def _conversation(target, shown: int) -> comments.Page | None:
+    """The conversation around target, its replies collapsed like the page's
+    unless target is a reply the collapsed view leaves out: then all of it, so
+    the comment a link names is on the page."""
+    root_id = target.root_id or target.id
+    roots = comments.load_trees(current_user, [root_id], shown)
+    if roots and target.root_id is not None and comments.is_shown(current_user, target):
+        loaded = {node.comment.id for node in comments.descendants(roots[0])}
+        if target.id not in loaded:
+            roots = comments.load_trees(current_user, [root_id])
+    return comments.Page(roots=roots, next_cursor=None) if roots else None

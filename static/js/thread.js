@@ -1,6 +1,7 @@
 // Progressive enhancement for the discussion: every action here also works as a
 // plain link or form without this file.  Inline reply boxes, posting without a
-// reload, "Load more", and permalinks to comments on later pages.
+// reload, "Load more", "N more replies" in place, and permalinks to comments on
+// later pages.
 (function () {
   "use strict";
 
@@ -58,23 +59,73 @@
       if (empty) empty.remove();
       return item;
     }
-    var parentItem = document.getElementById("c" + parentId).parentElement;
-    // Past the indentation cap replies continue in the parent's flat list.
+    placeUnder(document.getElementById("c" + parentId), fragment);
+    return item;
+  }
+
+  // Put a reply (its <li> in fragment) under the parent's <article>: at the end
+  // of the parent's replies, or past the indentation cap in the parent's flat
+  // list; a new list of replies goes above the conversation's "N more replies".
+  function placeUnder(parent, fragment) {
+    var parentItem = parent.parentElement;
     var flat = parentItem.closest("ol.flat");
     if (flat) {
       flat.append(fragment);
-      return item;
+      return;
     }
     var replies = parentItem.querySelector(":scope > ol.replies");
     if (!replies) {
       replies = document.createElement("ol");
-      var article = parentItem.querySelector(":scope > article");
-      var capped = article && Number(article.dataset.depth) >= MAX_NESTING - 1;
+      var capped = Number(parent.dataset.depth) >= MAX_NESTING - 1;
       replies.className = capped ? "comments replies flat" : "comments replies";
-      parentItem.append(replies);
+      parentItem.insertBefore(replies, parentItem.querySelector(":scope > .more-replies"));
     }
     replies.append(fragment);
-    return item;
+  }
+
+  // "N more replies": the next chunk of a conversation's replies, each placed
+  // under its parent (hidden comments above them arrive as "[deleted]"
+  // tombstones); the link then counts what is left or goes.
+  function loadReplies(link) {
+    if (link.getAttribute("aria-busy") === "true") return;
+    link.setAttribute("aria-busy", "true");
+    fetch(link.dataset.replies, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (chunk) {
+        var first = null;
+        var added = 0;
+        chunk.items.forEach(function (item) {
+          var parent = document.getElementById("c" + item.parent_id);
+          // Already here (posted from this page), or nowhere to go.
+          if (document.getElementById("c" + item.id) || !parent) return;
+          var fragment = fromHTML(item.html);
+          var article = fragment.querySelector("article");
+          placeUnder(parent, fragment);
+          if (article && !article.classList.contains("tombstone")) {
+            added += 1;
+            first = first || article;
+          }
+        });
+        var control = link.parentElement;
+        var root = document.getElementById("c" + link.dataset.root);
+        if (chunk.next) {
+          link.href = chunk.href;
+          link.dataset.replies = chunk.next;
+          link.dataset.more = String(chunk.more);
+          link.querySelector(".more-label").textContent = chunk.label;
+          link.removeAttribute("aria-busy");
+        } else {
+          control.remove();
+        }
+        var target = first || (chunk.next ? link : root);
+        if (target) target.focus();
+        announce((added === 1 ? "1 more reply" : added + " more replies") + " loaded" +
+          (chunk.next ? "; " + chunk.label + " to come." : "."));
+      })
+      .catch(function () { window.location.href = link.href; });
   }
 
   // Votes: send the pressed button's value, then show the new score and state.
@@ -158,8 +209,13 @@
   });
 
   discussion.addEventListener("click", function (event) {
-    var link = event.target.closest("a.reply-link, button.cancel-reply, a.load-more");
+    var link = event.target.closest("a.reply-link, button.cancel-reply, a.load-more, a[data-replies]");
     if (!link) return;
+    if (link.matches("a[data-replies]")) {
+      event.preventDefault();
+      loadReplies(link);
+      return;
+    }
     if (link.matches("button.cancel-reply")) {
       var replyForm = link.closest("form");
       var owner = replyForm.previousElementSibling;
@@ -241,13 +297,36 @@
   var pending = [];
   var etag = '"v' + discussion.dataset.version + '"';
 
+  // The newest comment this page has or knows of: its own, those waiting behind
+  // the button, and the newest behind each "N more replies" (data-latest), which
+  // are not new, only collapsed.
   function newest() {
     var ids = Array.prototype.map.call(
-      discussion.querySelectorAll("article[data-comment]"),
-      function (el) { return Number(el.dataset.comment); }
+      discussion.querySelectorAll("article[data-comment], a[data-latest]"),
+      function (el) { return Number(el.dataset.comment || el.dataset.latest) || 0; }
     );
     pending.forEach(function (item) { ids.push(item.id); });
     return ids.length ? Math.max.apply(null, ids) : 0;
+  }
+
+  // Where a new comment goes: behind the button, or, in a conversation whose
+  // replies are collapsed, into its "N more replies" count (they load in order
+  // from there).  A reply in a conversation on another page is not for this one.
+  function arrive(item) {
+    if (document.getElementById("c" + item.id)) return;
+    var collapsed = item.root_id &&
+      discussion.querySelector('a[data-replies][data-root="' + item.root_id + '"]');
+    if (collapsed) {
+      var more = Number(collapsed.dataset.more) + 1;
+      collapsed.dataset.more = String(more);
+      collapsed.dataset.latest = String(Math.max(Number(collapsed.dataset.latest) || 0, item.id));
+      collapsed.querySelector(".more-label").textContent =
+        more.toLocaleString("en-US") + (more === 1 ? " more reply" : " more replies");
+      return;
+    }
+    var known = !item.parent_id || document.getElementById("c" + item.parent_id) ||
+      pending.some(function (other) { return other.id === item.parent_id; });
+    if (known) pending.push(item);
   }
 
   function place(item) {
@@ -282,9 +361,7 @@
       return response.json();
     }).then(function (update) {
       if (!update) return;
-      update.items.forEach(function (item) {
-        if (!document.getElementById("c" + item.id)) pending.push(item);
-      });
+      update.items.forEach(arrive);
       if (pending.length) {
         button.textContent = pending.length + (pending.length === 1 ? " new comment" : " new comments") + " — show";
         bar.hidden = false;
