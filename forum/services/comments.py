@@ -159,6 +159,7 @@ def post_comment(
         theory_title=theory_title,
         spoiler=spoiler,
         hold_reasons=verdict.reasons,
+        html=verdict.html,  # rendered once, for the rules
     )
     if comment.status == CommentStatus.APPROVED:
         notifications.comment_published(comment)
@@ -190,10 +191,12 @@ def add_comment(
     spoiler: bool = False,
     created_at: datetime | None = None,
     hold_reasons: list[dict] | None = None,
+    html: str | None = None,
 ) -> Comment:
     """Store an already validated comment and keep the thread's count and version.
 
     post_comment() is the checked way in; imports and the demo call this directly.
+    html is render_comment(body) when the caller has it already.
     """
     comment = Comment(
         thread=thread,
@@ -202,7 +205,7 @@ def add_comment(
         depth=parent.depth + 1 if parent else 0,
         author=author,
         body=body,
-        html=render_comment(body),
+        html=render_comment(body) if html is None else html,
         status=status,
         theory_title=theory_title,
         theory_status=TheoryStatus.OPEN if theory_title else None,
