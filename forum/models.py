@@ -287,6 +287,9 @@ class Comment(db.Model):
         Index(
             "ix_comments_thread_roots_rank", "thread_id", "parent_id", "rank", "created_at", "id"
         ),
+        # A conversation's replies in reading order: whole trees, and the first few
+        # plus "N more" on the pages, without sorting a long conversation.
+        Index("ix_comments_root_time", "root_id", "created_at", "id"),
         Index("ix_comments_author_time", "author_id", "created_at"),
         # An author's record beside each queue item: counts by status, index-only.
         Index("ix_comments_author_status", "author_id", "status"),
@@ -300,10 +303,8 @@ class Comment(db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     # The top-level comment this one hangs under (None for a top-level comment):
-    # one indexed lookup fetches a whole reply tree.
-    root_id: Mapped[int | None] = mapped_column(
-        ForeignKey("comments.id", ondelete="CASCADE"), index=True
-    )
+    # one indexed lookup fetches a whole reply tree, in order (ix_comments_root_time).
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     depth: Mapped[int] = mapped_column(Integer, default=0)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
