@@ -3,15 +3,18 @@ nothing changed, and cached bytes that are never stale."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from flask_login import AnonymousUserMixin
 
 from forum import create_app
 from forum.extensions import db
-from forum.models import CommentStatus, Thread, User
+from forum.models import Article, CommentStatus, Thread, User, utcnow
 from forum.services import comments, people, threads
 from forum.views.api.serializers import comment_json
-from tests.conftest import _test_config, count_statements, token_for
+from tests.conftest import PASSWORD, _test_config, count_statements, token_for
 
 PAGE = "/api/v1/threads/a-story/comments"
 
@@ -217,3 +220,63 @@ def test_a_rebuilt_database_never_matches_an_old_tag(app, client, make, article)
         )
         db.session.commit()
     assert client.get(PAGE, headers={"If-None-Match": tag}).status_code == 200
+
+
+# -- the article page (HTML) ----------------------------------------------------
+
+
+def comment_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<article id="c(\d+)"', html)]
+
+
+def test_the_public_comment_list_is_cached_and_follows_every_change(app, client, make, reader):
+    slug = make.article("html-story", "An HTML story")
+    first = make.comment(reader, slug, "The first reply to the premiere.")
+    client.get(f"/articles/{slug}")
+    with count_statements(app) as seen:
+        page = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert comment_ids(page) == [first]
+    assert len(seen) == 2  # the article with its thread, and the Editors' picks
+
+    second = make.comment(reader, slug, "A second one, after the cache was filled.")
+    assert comment_ids(client.get(f"/articles/{slug}").get_data(as_text=True)) == [first, second]
+    make.set_status(second, CommentStatus.REJECTED)  # a moderator's decision, say
+    with app.app_context():  # set_status() bypasses the service: bump as it would
+        thread = threads.thread_by_key(slug)
+        thread.version = Thread.version + 1
+        db.session.commit()
+    assert comment_ids(client.get(f"/articles/{slug}").get_data(as_text=True)) == [first]
+
+
+def test_signed_in_readers_get_their_own_page_not_the_cached_one(app, client, make, reader):
+    app.config["FORUM_MODERATION"] = "pre"
+    slug = make.article("held-story", "A held story")
+    held = make.comment(reader, slug, "Mine, waiting for a moderator.")
+    assert comment_ids(client.get(f"/articles/{slug}").get_data(as_text=True)) == []
+    author = app.test_client()
+    author.post("/auth/login", data={"username": reader.username, "password": PASSWORD})
+    own = author.get(f"/articles/{slug}").get_data(as_text=True)
+    assert comment_ids(own) == [held] and "awaiting moderation" in own
+    assert comment_ids(client.get(f"/articles/{slug}").get_data(as_text=True)) == []
+
+
+def test_a_reader_who_opted_into_spoilers_is_not_served_the_covered_page(app, client, make, reader):
+    slug = make.article("finale", "The finale")
+    with app.app_context():
+        article = db.session.scalar(db.select(Article).where(Article.slug == slug))
+        article.spoiler_until = utcnow() + timedelta(days=1)
+        db.session.commit()
+    root = make.comment(reader, slug, "Top-level thoughts.")
+    make.comment(reader, slug, "The twist is the lighthouse.", parent_id=root)
+    covered = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "Collapsed during the spoiler window" in covered
+
+    opted = app.test_client()
+    opted.get(f"/articles/{slug}")
+    opted.post(f"/articles/{slug}/spoilers")  # CSRF is off in these tests
+    shown = opted.get(f"/articles/{slug}").get_data(as_text=True)
+    assert "The twist is the lighthouse." in shown
+    assert "Collapsed during the spoiler window" not in shown
+    assert "Collapsed during the spoiler window" in client.get(f"/articles/{slug}").get_data(
+        as_text=True
+    )

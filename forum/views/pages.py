@@ -1,5 +1,6 @@
 """The reading pages: the index of articles and an article with its thread."""
 
+import time
 from datetime import UTC, datetime
 
 from flask import (
@@ -14,12 +15,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
-from forum.services import comments, notifications, theories, threads
+from forum.services import comments, notifications, theories, thread_pages, threads
 from forum.views.params import parse_id
-from forum.views.reading import as_this_reader_sees
+from forum.views.reading import as_this_reader_sees, in_spoiler_window
 
 bp = Blueprint("pages", __name__)
 
@@ -51,13 +53,17 @@ def article(slug):
     if target is not None:
         page = _conversation(target, shown)
     missing = "comment" in request.args and page is None
-    if page is None:
-        page = comments.load_page(thread, current_user, sort, limit, position, shown)
     tab = "theories" if request.args.get("tab") == "theories" else "discussion"
+    comment_html = None
+    if page is None and tab == "discussion" and not current_user.is_authenticated:
+        page, comment_html = _public_comments(article, thread, sort, limit, position, shown)
+    elif page is None:
+        page = comments.load_page(thread, current_user, sort, limit, position, shown)
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
         **as_this_reader_sees(article, page.roots),
+        comment_html=comment_html,
         tab=tab,
         theory_list=theory_list,
         theory_replies=theories.reply_counts(theory_list),
@@ -74,6 +80,37 @@ def article(slug):
         moderation_mode=threads.moderation_mode(thread).value,
         moderation_form=ConfirmForm(),
     ), status
+
+
+def _public_comments(article, thread, sort, limit, position, shown):
+    """The comment list as readers without an account see it: (page, its HTML),
+    the HTML cached under the thread's version (see forum.services.thread_pages).
+
+    The key also holds what else the HTML depends on for such a reader: the page,
+    the spoiler cover, and the minute, since times read "3 minutes ago"."""
+    cursor = request.args.get("cursor") or ""
+    spoilers = in_spoiler_window(article)
+    minute = int(time.time() // 60)
+    key = thread_pages.page_key(thread, "html", sort, limit, shown, cursor, spoilers, minute)
+    page = None
+
+    def build() -> tuple[str, str | None, bool]:
+        nonlocal page
+        page = comments.load_page(thread, current_user, sort, limit, position, shown)
+        html = render_template(
+            "comments/list.html",
+            **as_this_reader_sees(article, page.roots),
+            thread=thread,
+            page=page,
+        )
+        return html, page.next_cursor, bool(page.roots)
+
+    html, next_cursor, any_roots = thread_pages.cached(key, build)
+    if page is None:  # from the cache: the page's cursor is all the template needs
+        page = comments.Page(roots=[], next_cursor=next_cursor)
+    # Markup: this is our own template's output, every value in it escaped (or
+    # stored clean at write time) when it was rendered; nothing here is user input.
+    return page, Markup(html) if any_roots else None
 
 
 @bp.get("/articles/<slug>/comments")
