@@ -84,7 +84,7 @@ def run_wrk(wrk: str, url: str, duration: float, concurrency: int, headers: dict
         argv += ["-H", f"{name}: {value}"]
     out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", out, re.M))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
