@@ -30,6 +30,7 @@ from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, 
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm
 from forum.services import accounts, comments, sites, threads
+from forum.views import reading
 from forum.views.api.serializers import user_json
 from forum.views.params import parse_id
 from forum.views.reading import as_this_reader_sees
@@ -98,7 +99,27 @@ def comments_for_reader(key):
         "notice": _posting_notice(user, thread),
         "count": thread.comment_count,
         "html": html,
+        "posted": _posted(thread, request.args.get("posted")),
     }
+    return jsonify(payload), 200, {"Cache-Control": "no-store", "Vary": "Authorization"}
+
+
+@bp.get("/embed/threads/<key>/comments/<int:comment_id>/more-replies")
+def more_replies(key, comment_id):
+    """The next chunk of a conversation's replies for the frame's "N more
+    replies" (static/js/embed-frame.js), like the article pages' chunk (same
+    items, counts and cursor) but keyed by the thread's key, rendered as the
+    frame renders comments, and seen as the bearer of the token sees it."""
+    _bearer_user()
+    thread = threads.thread_shown_by_key(key)
+
+    def links(root_id, cursor):
+        chunk = url_for("embed.more_replies", key=thread.key, comment_id=root_id, after=cursor)
+        return chunk, _replies_page(thread, root_id, cursor)
+
+    payload = reading.more_replies(
+        thread, None, comment_id, request.args.get("after"), links, **_frame_context(thread)
+    )
     return jsonify(payload), 200, {"Cache-Control": "no-store", "Vary": "Authorization"}
 
 
@@ -171,7 +192,12 @@ def _frame_only_for(response, origin: str) -> None:
 
 def _page(thread, focus_raw, cursor=None):
     """(sort, page, focused): the first page, the conversation of ?comment=ID,
-    or the page after `cursor`."""
+    or the page after `cursor`.
+
+    Pages show each conversation's first FORUM_REPLIES_SHOWN replies, then
+    "N more replies" (more_replies() brings the rest), as the article pages do:
+    a 20,000-reply conversation must not fill the frame.  A linked comment's
+    conversation comes whole, so the comment the link names is there."""
     try:
         sort, limit, position = comments.parse_page_args(
             request.args.get("sort"), None, cursor, current_app.config["FORUM_PAGE_SIZE"]
@@ -183,22 +209,33 @@ def _page(thread, focus_raw, cursor=None):
         roots = comments.load_trees(current_user, [focus.root_id or focus.id])
         if roots:
             return sort, comments.Page(roots=roots, next_cursor=None), True
-    return sort, comments.load_page(thread, current_user, sort, limit, position), False
+    shown = current_app.config["FORUM_REPLIES_SHOWN"]
+    return sort, comments.load_page(thread, current_user, sort, limit, position, shown), False
 
 
 def _render_context(thread, page) -> dict:
-    # Permalinks open the page the thread lives on: the publisher's, or ours.
+    return {**as_this_reader_sees(None, page.roots), **_frame_context(thread)}
+
+
+def _frame_context(thread) -> dict:
+    """What the comment templates need to render for the frame: no CSRF
+    fields (the frame has no session), and permalinks that open the page the
+    thread lives on: the publisher's, or ours."""
     if thread.url:
         permalink = thread.url.split("#")[0]
     elif thread.article_id is not None:
         permalink = url_for("pages.article", slug=thread.key, _external=True)
     else:
         permalink = ""
-    return {
-        **as_this_reader_sees(None, page.roots),
-        "embed": True,
-        "permalink_base": permalink,
-    }
+    return {"embed": True, "permalink_base": permalink}
+
+
+def _replies_page(thread, root_id: int, cursor: str) -> str | None:
+    """Where "N more replies" leads without JavaScript: our replies page, in a
+    new tab, for a thread of one of our articles; nowhere for the others."""
+    if thread.article_id is None:
+        return None
+    return url_for("pages.replies", slug=thread.key, comment_id=root_id, after=cursor)
 
 
 def _bearer_user():
@@ -213,6 +250,21 @@ def _bearer_user():
         raise Unauthorized("That sign-in has expired; sign in again.")
     g._login_user = token.user
     return token.user
+
+
+def _posted(thread, raw) -> dict | None:
+    """?posted=ID, a reply the reader just posted, as an item the frame places
+    under its parent (its conversation in the list may be collapsed past it);
+    None unless it is in this thread and the reader sees it."""
+    comment = comments.comment_by_id_or_none(parse_id(raw))
+    if comment is None or comment.thread_id != thread.id:
+        return None
+    if comment.parent_id is None or not comments.is_shown(current_user, comment):
+        return None
+    above = comment.parent.author
+    node = comments.Node(comment, parent_author=above.username if above is not None else None)
+    seen_as = {**as_this_reader_sees(None, [node]), **_frame_context(thread)}
+    return reading.placed_item(node, thread, seen_as)
 
 
 def _posting_notice(user, thread) -> str | None:

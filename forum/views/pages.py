@@ -20,6 +20,7 @@ from markupsafe import Markup
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
 from forum.services import comments, notifications, theories, thread_pages, threads
+from forum.views import reading
 from forum.views.params import parse_id
 from forum.views.reading import as_this_reader_sees, in_spoiler_window
 
@@ -152,7 +153,10 @@ def updates(slug):
     seen_as = as_this_reader_sees(article, nodes)
     # root_id: a reply under a conversation whose replies the page has collapsed
     # waits behind its "N more replies" instead (static/js/thread.js).
-    items = [{**_item(node, thread, seen_as), "root_id": node.comment.root_id} for node in nodes]
+    items = [
+        {**reading.placed_item(node, thread, seen_as), "root_id": node.comment.root_id}
+        for node in nodes
+    ]
     payload = {"version": thread.version, "count": thread.comment_count, "items": items}
     return jsonify(payload), 200, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
 
@@ -185,36 +189,15 @@ def more_replies(slug, comment_id):
     items like /updates gives (tombstones first where hidden comments stand
     above a reply), what is left, and where the next chunk is."""
     article = threads.article_by_slug(slug)
-    thread = article.thread
-    position = comments.parse_replies_cursor(request.args.get("after"))
-    root = comments.visible_root(current_user, thread, comment_id)
-    chunk = comments.replies_after(current_user, root, position)
-    seen_as = as_this_reader_sees(article, chunk.nodes)
-    payload = {
-        "items": [_item(node, thread, seen_as) for node in chunk.nodes],
-        "more": chunk.more,
-        "label": _more_label(chunk.more),
-        "next": None,
-        "href": None,
-    }
-    if chunk.next_cursor:
-        args = {"slug": thread.key, "comment_id": root.id, "after": chunk.next_cursor}
-        payload["next"] = url_for("pages.more_replies", **args)
-        payload["href"] = url_for("pages.replies", **args)
+
+    def links(root_id, cursor):
+        args = {"slug": article.thread.key, "comment_id": root_id, "after": cursor}
+        return url_for("pages.more_replies", **args), url_for("pages.replies", **args)
+
+    payload = reading.more_replies(
+        article.thread, article, comment_id, request.args.get("after"), links
+    )
     return jsonify(payload)
-
-
-def _more_label(count: int) -> str:
-    return f"{count:,} more {'reply' if count == 1 else 'replies'}"
-
-
-def _item(node, thread, seen_as) -> dict:
-    """One comment for static/js/thread.js to place under its parent."""
-    return {
-        "id": node.comment.id,
-        "parent_id": node.comment.parent_id,
-        "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
-    }
 
 
 @bp.post("/articles/<slug>/spoilers")

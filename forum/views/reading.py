@@ -1,6 +1,7 @@
-"""What every rendering of comments needs to know about the reader."""
+"""What every rendering of comments needs to know about the reader, and the
+"N more replies" chunks that the article pages and the embedded frame share."""
 
-from flask import session
+from flask import render_template, session
 from flask_login import current_user
 
 from forum.models import utcnow
@@ -24,3 +25,43 @@ def in_spoiler_window(article) -> bool:
         and utcnow() < article.spoiler_until
         and article.id not in session.get("spoilers_ok", [])
     )
+
+
+def more_replies(thread, article, comment_id, after, links, **context) -> dict:
+    """The next chunk of a conversation's replies as "N more replies" in a page
+    or in the embedded frame asks for it: items like /updates gives (tombstones
+    first where hidden comments stand above a reply), what is left, and where
+    the next chunk is.
+
+    links(root_id, cursor) gives (the next chunk's URL, the page that shows it
+    without JavaScript or None); context goes to the items' template (the
+    frame's embed=True and permalink_base).  Raises ValidationError for a bad
+    cursor and NotFound for a conversation this reader may not see.
+    """
+    position = comments.parse_replies_cursor(after)
+    root = comments.visible_root(current_user, thread, comment_id)
+    chunk = comments.replies_after(current_user, root, position)
+    seen_as = {**as_this_reader_sees(article, chunk.nodes), **context}
+    payload = {
+        "items": [placed_item(node, thread, seen_as) for node in chunk.nodes],
+        "more": chunk.more,
+        "label": more_label(chunk.more),
+        "next": None,
+        "href": None,
+    }
+    if chunk.next_cursor:
+        payload["next"], payload["href"] = links(root.id, chunk.next_cursor)
+    return payload
+
+
+def more_label(count: int) -> str:
+    return f"{count:,} more {'reply' if count == 1 else 'replies'}"
+
+
+def placed_item(node, thread, seen_as) -> dict:
+    """One comment for the page's script to place under its parent."""
+    return {
+        "id": node.comment.id,
+        "parent_id": node.comment.parent_id,
+        "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
+    }

@@ -42,6 +42,36 @@
     return true;
   }
 
+  var live = document.getElementById("embed-live");
+  function announce(message) {
+    if (live) { live.textContent = ""; setTimeout(function () { live.textContent = message; }, 50); }
+  }
+
+  function fromHTML(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content;
+  }
+
+  // Put a comment (its <li> in fragment) under the parent's <article>, as
+  // static/js/thread.js does: at the end of the parent's replies, or past the
+  // indentation cap in the parent's flat list; a new list of replies goes above
+  // the conversation's "N more replies".
+  var MAX_NESTING = Number(root.dataset.maxNesting) || 6;
+  function placeUnder(parent, fragment) {
+    var parentItem = parent.parentElement;
+    var flat = parentItem.closest("ol.flat");
+    if (flat) { flat.append(fragment); return; }
+    var replies = parentItem.querySelector(":scope > ol.replies");
+    if (!replies) {
+      replies = document.createElement("ol");
+      var capped = Number(parent.dataset.depth) >= MAX_NESTING - 1;
+      replies.className = capped ? "comments replies flat" : "comments replies";
+      parentItem.insertBefore(replies, parentItem.querySelector(":scope > .more-replies"));
+    }
+    replies.append(fragment);
+  }
+
   window.addEventListener("message", function (event) {
     var data = event.data || {};
     if (event.source === window.parent && event.origin === host) {
@@ -141,14 +171,22 @@
   }
 
   // The thread as this reader sees it (their pending comments, their votes).
-  function refresh(focusId) {
+  // inPlace: focusId is a reply just posted under a comment on screen; it joins
+  // the list where it belongs and the list stays as it is (a fresh list would
+  // fold its conversation back behind "N more replies", the new reply with it).
+  function refresh(focusId, inPlace) {
     var url = new URL(root.dataset.comments, own);
     url.searchParams.set("sort", root.dataset.sort);
+    if (inPlace) url.searchParams.set("posted", focusId);
     return api("GET", url.pathname + url.search).then(function (result) {
       if (result.status === 401) { saveToken(null); return refresh(focusId); }
       if (!result.ok) { showError(problem(result)); return; }
       showAccount(result.data);
-      if (root.dataset.focus !== "on") {
+      var posted = inPlace && result.data.posted;
+      var parent = posted && document.getElementById("c" + posted.parent_id);
+      if (parent) {
+        if (!document.getElementById("c" + posted.id)) placeUnder(parent, fromHTML(posted.html));
+      } else if (root.dataset.focus !== "on") {
         document.getElementById("embed-comments").innerHTML = result.data.html;
       }
       showError("");
@@ -185,7 +223,12 @@
       if (!result.ok) { formError(form, problem(result)); return; }
       delete form.dataset.key;
       form.reset();
+      var parentId = form.dataset.parent;
       if (form.classList.contains("reply-form")) form.remove();
+      if (parentId && document.getElementById("c" + parentId)) {
+        refresh(result.data.comment.id, true);
+        return;
+      }
       root.dataset.focus = "off";
       refresh(result.data.comment.id);
     }, function () {
@@ -238,6 +281,12 @@
       focusComment(id);
       return;
     }
+    var replyChunk = event.target.closest("[data-replies]");
+    if (replyChunk) {
+      event.preventDefault();
+      loadReplies(replyChunk);
+      return;
+    }
     var more = event.target.closest("a.load-more");
     if (more) {
       event.preventDefault();
@@ -255,6 +304,53 @@
       });
     }
   });
+
+  // "N more replies": the next chunk of a conversation's replies (as the token's
+  // bearer sees them), each placed under its parent, hidden comments above them
+  // as "[deleted]" tombstones; focus goes to the first new reply, the live
+  // region says what came, and the control counts what is left or goes.
+  function loadReplies(control) {
+    if (control.getAttribute("aria-busy") === "true") return;
+    control.setAttribute("aria-busy", "true");
+    api("GET", control.dataset.replies).then(function (result) {
+      control.removeAttribute("aria-busy");
+      if (result.status === 401) { saveToken(null); refresh(); return; }
+      if (!result.ok || !result.data) { showError(problem(result)); return; }
+      var chunk = result.data;
+      var first = null;
+      var added = 0;
+      chunk.items.forEach(function (item) {
+        var parent = document.getElementById("c" + item.parent_id);
+        // Already here (posted from this frame), or nowhere to go.
+        if (document.getElementById("c" + item.id) || !parent) return;
+        var fragment = fromHTML(item.html);
+        var article = fragment.querySelector("article");
+        placeUnder(parent, fragment);
+        if (article && !article.classList.contains("tombstone")) {
+          added += 1;
+          first = first || article;
+        }
+      });
+      var conversation = document.getElementById("c" + control.dataset.root);
+      if (chunk.next) {
+        control.dataset.replies = chunk.next;
+        control.dataset.more = String(chunk.more);
+        if (control.tagName === "A" && chunk.href) control.href = chunk.href;
+        control.querySelector(".more-label").textContent = chunk.label;
+      } else {
+        control.parentElement.remove();
+      }
+      showError("");
+      reportHeight(); // the host page makes room (the ResizeObserver would too)
+      var target = first || (chunk.next ? control : conversation);
+      if (target) target.focus({ preventScroll: true });
+      announce((added === 1 ? "1 more reply" : added + " more replies") + " loaded" +
+        (chunk.next ? "; " + chunk.label + " to come." : "."));
+    }, function () {
+      control.removeAttribute("aria-busy");
+      showError("The forum could not be reached. Check your connection.");
+    });
+  }
 
   root.addEventListener("submit", function (event) {
     var form = event.target;
