@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import browser_support
 import jwt
@@ -41,7 +42,7 @@ require_browser_tools()
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
-from forum.models import ApiToken, Comment, Thread  # noqa: E402
+from forum.models import ApiToken, Comment, CommentStatus, Thread, utcnow  # noqa: E402
 from forum.services import accounts, comments, sites, threads  # noqa: E402
 
 expect.set_options(timeout=8_000)
@@ -447,3 +448,59 @@ def test_comments_from_others_are_offered_without_a_reload(forum, publisher, ope
     thread.get_by_role("button", name="Show 1 new comment").click()
     expect(thread.get_by_text("Seeded comment 0")).to_be_visible()
     expect(thread.get_by_role("heading", name="1 comment")).to_be_visible()
+
+
+def test_more_replies_load_in_place_and_the_frame_grows(forum, publisher, open_context):
+    """A conversation of 60 replies shows 10 and "50 more replies"; a click
+    brings the rest into the cross-site frame, which grows to fit them."""
+    key = "long-conversation"
+    with forum.app.app_context():
+        thread = threads.thread_for_embed(key, forum.publisher_origin, key)[0]
+        lena = accounts.find_user("lena")
+        start = utcnow() - timedelta(hours=2)
+        root = comments.add_comment(
+            thread, lena, None, "Who rang the bell?", CommentStatus.APPROVED, created_at=start
+        )
+        made = [root]
+        for i in range(60):  # even ones answer the root, odd ones an earlier reply
+            parent = made[(i + 1) // 2] if i % 2 else root
+            made.append(
+                comments.add_comment(
+                    thread,
+                    lena,
+                    parent,
+                    f"Bell reply {i:02}.",
+                    CommentStatus.APPROVED,
+                    created_at=start + timedelta(seconds=i + 1),
+                )
+            )
+        db.session.commit()
+        first_new = made[11].id
+    page = open_context().new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(publisher.url(f"/story?key={key}"))
+    thread = frame_of(page)
+    expect(thread.get_by_text("Bell reply 09.")).to_be_visible()
+    expect(thread.get_by_text("Bell reply 10.")).to_have_count(0)
+    more = thread.get_by_role("button", name=re.compile(r"^50 more replies to lena$"))
+    expect(more).to_be_visible()
+    page.wait_for_function(
+        "() => { const f = document.querySelector('#forum-thread iframe');"
+        " return f.contentWindow && f.offsetHeight > 600; }"
+    )
+    before = iframe_height(page)
+    assert abs(before - content_height(page)) <= 2
+
+    more.click()
+    expect(thread.get_by_text("Bell reply 59.")).to_be_visible()
+    expect(thread.locator("article.comment")).to_have_count(61)
+    expect(more).to_have_count(0)
+    expect(thread.locator(f"#c{first_new}")).to_be_focused()
+    expect(thread.locator("#embed-live")).to_have_text("50 more replies loaded.")
+    page.wait_for_function(
+        f"() => document.querySelector('#forum-thread iframe').offsetHeight > {before + 1500}"
+    )
+    assert abs(iframe_height(page) - content_height(page)) <= 2
+    assert page.url == publisher.url(f"/story?key={key}")  # no navigation
+    assert not errors, errors
