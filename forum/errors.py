@@ -184,9 +184,13 @@ _HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    # The embedded thread's own data request answers like the API.
-    return request.path.startswith("/api/") or (
-        request.path.startswith("/embed/threads/") and request.path.endswith("/comments")
+    # The embedded thread's own data requests and the "N more replies" chunks
+    # (fetched by scripts on the pages and in the frame) answer like the API.
+    path = request.path
+    return (
+        path.startswith("/api/")
+        or path.endswith("/more-replies")
+        or (path.startswith("/embed/threads/") and path.endswith("/comments"))
     )
 
 

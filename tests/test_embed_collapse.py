@@ -256,7 +256,9 @@ def test_bad_cursors_unknown_keys_and_others_conversations(embed_app, host, make
     root, *replies = conversation(embed_app, KEY, 20, writer.id)
     frame(host, key="ep-2")
     base = "/embed/threads/{}/comments/{}/more-replies"
-    assert host.get(base.format(KEY, root) + "?after=nonsense").status_code == 422
+    refused = host.get(base.format(KEY, root) + "?after=nonsense")
+    assert refused.status_code == 422
+    assert "cursor is not valid" in refused.json["error"]["fields"]["after"]  # the frame says why
     wrong_kind = comments.encode_cursor("oldest", 0, T0, replies[3])
     assert host.get(base.format(KEY, root) + f"?after={wrong_kind}").status_code == 422
     assert host.get(base.format("no-such-key", root)).status_code == 404
