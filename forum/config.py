@@ -173,7 +173,10 @@ def _cache_settings(cfg) -> None:
 def _pool_settings(cfg) -> None:
     """The connection pool per process, for client-server databases."""
     options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
-    if not str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+    if str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A file needs no ping before each request: it cannot have hung up.
+        options["pool_pre_ping"] = False
+    else:
         size = cfg["FORUM_DB_POOL_SIZE"]
         if size < 1:
             raise ValueError(f"FORUM_DB_POOL_SIZE must be at least 1, not {size}")

@@ -280,3 +280,12 @@ def test_a_reader_who_opted_into_spoilers_is_not_served_the_covered_page(app, cl
     assert "Collapsed during the spoiler window" in client.get(f"/articles/{slug}").get_data(
         as_text=True
     )
+
+
+def test_reading_without_an_account_starts_no_session(client, make, reader):
+    slug = make.article("cookieless", "No cookies")
+    make.comment(reader, slug, "A comment to read.")
+    for path in ("/", f"/articles/{slug}", f"/api/v1/threads/{slug}/comments"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, path

@@ -48,11 +48,13 @@ def check_key(raw, field: str | None = None) -> str | None:
 
 def earlier_comment(user_id: int, key: str) -> Comment | None:
     """The comment this account already made with this key, if any."""
-    return db.session.scalar(
-        select(Comment)
-        .join(IdempotencyKey, IdempotencyKey.comment_id == Comment.id)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    # The usual answer is "none": ask for the id alone, load the comment only if found.
+    comment_id = db.session.scalar(
+        select(IdempotencyKey.comment_id).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
+        )
     )
+    return db.session.get(Comment, comment_id) if comment_id is not None else None
 
 
 def post_once(author: User, key: str | None, post: Callable[[], Comment]) -> tuple[Comment, bool]:

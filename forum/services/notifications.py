@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -60,15 +60,15 @@ def comment_published(comment: Comment) -> None:
         _notify(comment.parent.author_id, NotificationKind.REPLY, comment, told, muted_by)
     for user_id in _mentioned(comment.body):
         _notify(user_id, NotificationKind.MENTION, comment, told, muted_by)
-    _notify_followers(comment, told, muted_by)
-    if author is not None:
+    following = _notify_followers(comment, told, muted_by)
+    if author is not None and author.id not in following:
         follow(author, comment.thread)
 
 
-def _notify_followers(comment: Comment, told: set[int], muted_by: set[int]) -> None:
+def _notify_followers(comment: Comment, told: set[int], muted_by: set[int]) -> set[int]:
     """THREAD_REPLY for every follower not yet told, in three statements however
     many follow (a finale's thread may have thousands); the few who chose email
-    for it go through _notify() for their message."""
+    for it go through _notify() for their message. Returns every follower's id."""
     kind = NotificationKind.THREAD_REPLY
     followers = db.session.execute(
         select(User.id, User.email_kinds)
@@ -84,11 +84,17 @@ def _notify_followers(comment: Comment, told: set[int], muted_by: set[int]) -> N
         else:
             told.add(user_id)
             quiet.append(user_id)
-    if not quiet:
-        return
+    if quiet:
+        _notify_quietly(comment, kind, quiet)
+    return {user_id for user_id, _ in followers}
+
+
+def _notify_quietly(comment: Comment, kind: NotificationKind, user_ids: list[int]) -> None:
+    """In-app notifications for these readers: one insert, one counter update."""
     now = utcnow()
+    # The table, not the model: a plain executemany, without the ORM's bookkeeping.
     db.session.execute(
-        insert(Notification),
+        Notification.__table__.insert(),
         [
             {
                 "user_id": user_id,
@@ -98,14 +104,12 @@ def _notify_followers(comment: Comment, told: set[int], muted_by: set[int]) -> N
                 "detail": "",
                 "created_at": now,
             }
-            for user_id in quiet
+            for user_id in user_ids
         ],
     )
     # Ascending ids: concurrent posts lock the same rows in the same order.
     db.session.execute(
-        update(User)
-        .where(User.id.in_(sorted(quiet)))
-        .values(unread_count=User.unread_count + 1)
+        update(User).where(User.id.in_(sorted(user_ids))).values(unread_count=User.unread_count + 1)
     )
 
 
