@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, cast, exists, func, null, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -395,6 +408,63 @@ def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, 
     return sort, limit, position
 
 
+def _shown_clause(model, moderator: bool, signed_in: bool, me: int | None = None):
+    """What _shown_sql() says, for a kind of viewer: the viewer's id is the
+    parameter "me", bound to `me` when given (else given at execution)."""
+    clause = model.status == CommentStatus.APPROVED
+    if moderator:
+        clause = or_(clause, model.status == CommentStatus.PENDING)
+    if signed_in:
+        viewer_id = bindparam("me", value=me) if me is not None else bindparam("me")
+        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == viewer_id)
+        clause = or_(clause, own)
+    return clause
+
+
+@functools.cache
+def _roots_statement(sort: str, moderator: bool, signed_in: bool, paged: bool):
+    """Top-level comments a viewer sees (or tombstones over replies they see), in
+    sort order, after a cursor when paged: parameters thread, me, limit, rank, at, after."""
+    visible = or_(
+        _shown_clause(Comment, moderator, signed_in),
+        exists().where(_REPLY.root_id == Comment.id, _shown_clause(_REPLY, moderator, signed_in)),
+    )
+    roots = select(Comment.id, Comment.rank, Comment.created_at).where(
+        Comment.thread_id == bindparam("thread"), Comment.parent_id.is_(None), visible
+    )
+    if sort == "top":
+        roots = roots.order_by(Comment.rank.desc(), Comment.created_at, Comment.id)
+    elif sort == "newest":
+        roots = roots.order_by(Comment.created_at.desc(), Comment.id.desc())
+    else:
+        roots = roots.order_by(Comment.created_at, Comment.id)
+    if paged:
+        roots = roots.where(_after(sort, (bindparam("rank"), bindparam("at"), bindparam("after"))))
+    return roots.limit(bindparam("limit"))
+
+
+def page_root_ids(
+    thread: Thread, viewer, sort: str, limit: int, position: tuple | None
+) -> tuple[list[int], str | None]:
+    """The ids of one page of top-level comments and the cursor of the next page."""
+    signed_in = permissions.is_signed_in(viewer)
+    statement = _roots_statement(
+        sort, permissions.is_moderator(viewer), signed_in, position is not None
+    )
+    values = {"thread": thread.id, "limit": limit + 1}
+    if signed_in:
+        values["me"] = viewer.id
+    if position is not None:
+        values["rank"], values["at"], values["after"] = position
+    rows = db.session.connection().execute(statement, values).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, last.rank, last.created_at, last.id)
+    return [row.id for row in rows], next_cursor
+
+
 def load_page(
     thread: Thread,
     viewer,
@@ -409,27 +479,8 @@ def load_page(
     Two statements whatever the thread's size: the page's roots, then the
     comments under them with their authors.
     """
-    roots = select(Comment.id, Comment.rank, Comment.created_at).where(
-        Comment.thread_id == thread.id,
-        Comment.parent_id.is_(None),
-        _root_visible(viewer),
-    )
-    if sort == "top":
-        roots = roots.order_by(Comment.rank.desc(), Comment.created_at, Comment.id)
-    elif sort == "newest":
-        roots = roots.order_by(Comment.created_at.desc(), Comment.id.desc())
-    else:
-        roots = roots.order_by(Comment.created_at, Comment.id)
-    if position is not None:
-        roots = roots.where(_after(sort, position))
-    rows = db.session.execute(roots.limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(sort, last.rank, last.created_at, last.id)
-    roots = load_trees(viewer, [row.id for row in rows], replies_shown)
-    return Page(roots=roots, next_cursor=next_cursor)
+    root_ids, next_cursor = page_root_ids(thread, viewer, sort, limit, position)
+    return Page(roots=load_trees(viewer, root_ids, replies_shown), next_cursor=next_cursor)
 
 
 def load_trees(viewer, root_ids: list[int], replies_shown: int | None = None) -> list[Node]:
@@ -748,13 +799,9 @@ def _shown(viewer, comment: Comment) -> bool:
 
 def _shown_sql(viewer, model):
     """The SQL twin of _shown(): keep the two in step."""
-    clause = model.status == CommentStatus.APPROVED
-    if permissions.is_moderator(viewer):
-        clause = or_(clause, model.status == CommentStatus.PENDING)
-    if permissions.is_signed_in(viewer):
-        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == viewer.id)
-        clause = or_(clause, own)
-    return clause
+    signed_in = permissions.is_signed_in(viewer)
+    me = viewer.id if signed_in else None
+    return _shown_clause(model, permissions.is_moderator(viewer), signed_in, me)
 
 
 # Made once: building an alias costs more than the query it serves.

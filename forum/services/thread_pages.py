@@ -11,7 +11,6 @@ process or on any host sharing the cache.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import String, and_, bindparam, exists, or_, select, type_coerce, update
+from sqlalchemy import String, bindparam, or_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
 from forum import permissions
@@ -27,7 +26,7 @@ from forum.errors import NotFound
 from forum.extensions import cache, db
 from forum.models import Comment, CommentStatus, ModerationMode, Thread, ThreadStatus, User
 from forum.services import threads
-from forum.services.comments import _after, encode_cursor
+from forum.services.comments import page_root_ids
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +59,8 @@ COLUMNS = (
 )
 
 
-# Statements are built once per shape and reused with new values: building one
-# costs more than running it on a thread of a hundred comments.
-_REPLY = aliased(Comment)
-
+# Built once and reused with new values: building a statement costs more than
+# running it on a thread of a hundred comments.
 _TREE = (
     select(*COLUMNS)
     .outerjoin(User, User.id == Comment.author_id)
@@ -75,39 +72,6 @@ _TREE = (
     )
     .order_by(Comment.created_at, Comment.id)
 )
-
-
-def _shown_clause(model, moderator: bool, signed_in: bool):
-    """comments._shown_sql() with the viewer's id as a parameter ("me")."""
-    clause = model.status == CommentStatus.APPROVED
-    if moderator:
-        clause = or_(clause, model.status == CommentStatus.PENDING)
-    if signed_in:
-        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == bindparam("me"))
-        clause = or_(clause, own)
-    return clause
-
-
-@functools.cache
-def _roots_statement(sort: str, moderator: bool, signed_in: bool, paged: bool):
-    """Top-level comments a viewer sees (or tombstones over replies they see), in
-    sort order, after a cursor when paged: parameters thread, me, limit, rank, at, after."""
-    visible = or_(
-        _shown_clause(Comment, moderator, signed_in),
-        exists().where(_REPLY.root_id == Comment.id, _shown_clause(_REPLY, moderator, signed_in)),
-    )
-    roots = select(Comment.id, Comment.rank, Comment.created_at).where(
-        Comment.thread_id == bindparam("thread"), Comment.parent_id.is_(None), visible
-    )
-    if sort == "top":
-        roots = roots.order_by(Comment.rank.desc(), Comment.created_at, Comment.id)
-    elif sort == "newest":
-        roots = roots.order_by(Comment.created_at.desc(), Comment.id.desc())
-    else:
-        roots = roots.order_by(Comment.created_at, Comment.id)
-    if paged:
-        roots = roots.where(_after(sort, (bindparam("rank"), bindparam("at"), bindparam("after"))))
-    return roots.limit(bindparam("limit"))
 
 
 class ThreadHead(NamedTuple):
@@ -168,28 +132,6 @@ class RowNode:
 class RowPage:
     roots: list[RowNode]
     next_cursor: str | None
-
-
-def page_root_ids(
-    thread: Thread, viewer, sort: str, limit: int, position: tuple | None
-) -> tuple[list[int], str | None]:
-    """The ids of one page of top-level comments and the cursor of the next page."""
-    signed_in = permissions.is_signed_in(viewer)
-    statement = _roots_statement(
-        sort, permissions.is_moderator(viewer), signed_in, position is not None
-    )
-    values = {"thread": thread.id, "limit": limit + 1}
-    if signed_in:
-        values["me"] = viewer.id
-    if position is not None:
-        values["rank"], values["at"], values["after"] = position
-    rows = db.session.connection().execute(statement, values).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(sort, last.rank, last.created_at, last.id)
-    return [row.id for row in rows], next_cursor
 
 
 def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | None) -> RowPage:
