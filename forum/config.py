@@ -87,8 +87,9 @@ DEFAULTS = {
     "FORUM_CACHE_ENTRIES": 200,  # per process, for the in-process cache
     "FORUM_CACHE_SECONDS": 24 * 3600,
     # Database connections each process keeps open (PostgreSQL; SQLite ignores
-    # it). A sync gunicorn worker uses one at a time; threads need one each.
-    "FORUM_DB_POOL_SIZE": 2,
+    # it): one per thread that may be in a request at once, plus the mail sender.
+    # A burst past it opens up to 10 more, closed again when returned.
+    "FORUM_DB_POOL_SIZE": 5,
 }
 
 INTEGER_KEYS = (
@@ -181,7 +182,6 @@ def _pool_settings(cfg) -> None:
         if size < 1:
             raise ValueError(f"FORUM_DB_POOL_SIZE must be at least 1, not {size}")
         options.setdefault("pool_size", size)
-        options.setdefault("max_overflow", size)
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
