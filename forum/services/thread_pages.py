@@ -199,8 +199,8 @@ def viewer_tag(viewer) -> str:
     return f"u{viewer.id}m{int(permissions.is_moderator(viewer))}"
 
 
-def cached(key: str, build: Callable[[], bytes]) -> bytes:
-    """The bytes cached under key, or build() them and cache them.
+def cached(key: str, build: Callable[[], object], keep: Callable[[object], bool] | None = None):
+    """What is cached under key, or build() it and cache it (if keep(it) says so).
 
     A cache that does not answer costs at most its timeout: the page is built.
     """
@@ -212,6 +212,8 @@ def cached(key: str, build: Callable[[], bytes]) -> bytes:
     if hit is not None:
         return hit
     value = build()
+    if keep is not None and not keep(value):
+        return value
     try:
         cache.set(key, value)
     except _CacheDown as error:

@@ -138,8 +138,8 @@ def save_article(
     if thread is None:
         thread = Thread(key=slug, title=title)
         db.session.add(thread)
-    if thread.id is not None and (thread.title, thread.url) != (title, url):
-        thread.version = Thread.version + 1  # pages and the API show both
+    if thread.id is not None:
+        thread.version = Thread.version + 1  # its page shows the article, the API the title
     thread.article = article
     thread.title = title
     thread.url = url

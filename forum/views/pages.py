@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm
@@ -34,7 +33,39 @@ def index():
 
 @bp.get("/articles/<slug>")
 def article(slug):
+    """An article and its discussion. The page a reader without an account or a
+    session gets is the same for all of them: it is cached under the thread's
+    version (see forum.services.thread_pages) and the minute, since times on it
+    read "3 minutes ago"."""
     article = threads.article_by_slug(slug)
+    if not _shared_page(article):
+        return _article_page(article)
+    args = [request.args.get(name, "") for name in SHARED_ARGS]
+    key = thread_pages.page_key(article.thread, "page", *args, int(time.time() // 60))
+    html, status = thread_pages.cached(
+        key,
+        lambda: _article_page(article),
+        # Kept only when fit to share: a 200 that started no session after all.
+        keep=lambda built: built[1] == 200 and not session.modified,
+    )
+    return html, status
+
+
+# Pages cached for readers without an account: these query arguments only, so
+# made-up ones cannot fill the cache with copies.
+SHARED_ARGS = ("sort", "cursor", "tab")
+
+
+def _shared_page(article) -> bool:
+    return (
+        not current_user.is_authenticated
+        and not session  # no flashed message, no spoiler opt-in, no form token
+        and set(request.args) <= set(SHARED_ARGS)
+        and not in_spoiler_window(article)  # its opt-in form carries a token
+    )
+
+
+def _article_page(article):
     thread = article.thread
     status = 200
     try:
@@ -55,16 +86,12 @@ def article(slug):
         page = _conversation(target, shown)
     missing = "comment" in request.args and page is None
     tab = "theories" if request.args.get("tab") == "theories" else "discussion"
-    comment_html = None
-    if page is None and tab == "discussion" and not current_user.is_authenticated:
-        page, comment_html = _public_comments(article, thread, sort, limit, position, shown)
-    elif page is None:
+    if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position, shown)
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
         **as_this_reader_sees(article, page.roots),
-        comment_html=comment_html,
         tab=tab,
         theory_list=theory_list,
         theory_replies=theories.reply_counts(theory_list),
@@ -81,37 +108,6 @@ def article(slug):
         moderation_mode=threads.moderation_mode(thread).value,
         moderation_form=ConfirmForm(),
     ), status
-
-
-def _public_comments(article, thread, sort, limit, position, shown):
-    """The comment list as readers without an account see it: (page, its HTML),
-    the HTML cached under the thread's version (see forum.services.thread_pages).
-
-    The key also holds what else the HTML depends on for such a reader: the page,
-    the spoiler cover, and the minute, since times read "3 minutes ago"."""
-    cursor = request.args.get("cursor") or ""
-    spoilers = in_spoiler_window(article)
-    minute = int(time.time() // 60)
-    key = thread_pages.page_key(thread, "html", sort, limit, shown, cursor, spoilers, minute)
-    page = None
-
-    def build() -> tuple[str, str | None, bool]:
-        nonlocal page
-        page = comments.load_page(thread, current_user, sort, limit, position, shown)
-        html = render_template(
-            "comments/list.html",
-            **as_this_reader_sees(article, page.roots),
-            thread=thread,
-            page=page,
-        )
-        return html, page.next_cursor, bool(page.roots)
-
-    html, next_cursor, any_roots = thread_pages.cached(key, build)
-    if page is None:  # from the cache: the page's cursor is all the template needs
-        page = comments.Page(roots=[], next_cursor=next_cursor)
-    # Markup: this is our own template's output, every value in it escaped (or
-    # stored clean at write time) when it was rendered; nothing here is user input.
-    return page, Markup(html) if any_roots else None
 
 
 @bp.get("/articles/<slug>/comments")
