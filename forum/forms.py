@@ -99,3 +99,19 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password")
     password = PasswordField("New password", description="At least 10 characters")
+
+
+class Lazy:
+    """A form made the first time a template touches it. Making a FlaskForm puts
+    a CSRF token in the session, and a page for a reader without an account
+    (who is shown no form) must not start one: it could not be shared or cached.
+    """
+
+    def __init__(self, make):
+        self._make = make
+        self._form = None
+
+    def __getattr__(self, name):
+        if self._form is None:
+            self._form = self._make()
+        return getattr(self._form, name)

@@ -289,3 +289,17 @@ def test_reading_without_an_account_starts_no_session(client, make, reader):
         response = client.get(path)
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers, path
+
+
+def test_with_csrf_on_a_reader_without_an_account_still_starts_no_session(app_with):
+    app = app_with(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        threads.save_article("csrf-story", "With CSRF on", "Text.")
+        db.session.commit()
+    client = app.test_client()
+    for path in ("/", "/articles/csrf-story", "/api/v1/threads/csrf-story/comments"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers, path
+    # The sign-in page does need one: its form carries a token.
+    assert "Set-Cookie" in client.get("/auth/login").headers

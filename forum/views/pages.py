@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from forum.errors import ValidationError
-from forum.forms import CommentForm, ConfirmForm
+from forum.forms import CommentForm, ConfirmForm, Lazy
 from forum.services import comments, notifications, theories, thread_pages, threads
 from forum.views import reading
 from forum.views.params import parse_id
@@ -103,10 +103,10 @@ def _article_page(article):
         focused=target is not None and not missing,
         missing=missing,
         continued=position is not None,
-        form=CommentForm(),
+        form=Lazy(CommentForm),
         picks=comments.featured(thread),
         moderation_mode=threads.moderation_mode(thread).value,
-        moderation_form=ConfirmForm(),
+        moderation_form=Lazy(ConfirmForm),
     ), status
 
 
