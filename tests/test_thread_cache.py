@@ -3,6 +3,7 @@ nothing changed, and cached bytes that are never stale."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -303,3 +304,28 @@ def test_with_csrf_on_a_reader_without_an_account_still_starts_no_session(app_wi
         assert "Set-Cookie" not in response.headers, path
     # The sign-in page does need one: its form carries a token.
     assert "Set-Cookie" in client.get("/auth/login").headers
+
+
+def test_shared_pages_in_redis_expire_soon_after_their_minute(app_with, make):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/13"  # no other test uses database 13
+    try:
+        store = redis.Redis.from_url(url, socket_connect_timeout=1)
+        store.flushdb()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is needed here: {error}")
+        pytest.skip(f"no Redis at {url}: {error}")
+    app = app_with(FORUM_REDIS_URL=url)
+    with app.app_context():
+        threads.save_article("redis-story", "In Redis", "Text.")
+        db.session.commit()
+    client = app.test_client()
+    try:
+        assert client.get("/articles/redis-story").status_code == 200
+        assert client.get("/api/v1/threads/redis-story/comments").status_code == 200
+        ttls = {key.decode().split(":")[4]: store.ttl(key) for key in store.keys("forum:tp:*")}
+        assert 0 < ttls["page"] <= 120  # keyed by the minute: gone two minutes later
+        assert ttls["api"] > 3600  # keyed by the version alone: kept
+    finally:
+        store.flushdb()

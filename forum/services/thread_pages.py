@@ -199,8 +199,14 @@ def viewer_tag(viewer) -> str:
     return f"u{viewer.id}m{int(permissions.is_moderator(viewer))}"
 
 
-def cached(key: str, build: Callable[[], object], keep: Callable[[object], bool] | None = None):
-    """What is cached under key, or build() it and cache it (if keep(it) says so).
+def cached(
+    key: str,
+    build: Callable[[], object],
+    keep: Callable[[object], bool] | None = None,
+    seconds: int | None = None,
+):
+    """What is cached under key, or build() it and cache it (if keep(it) says so)
+    for `seconds` (default FORUM_CACHE_SECONDS).
 
     A cache that does not answer costs at most its timeout: the page is built.
     """
@@ -215,7 +221,7 @@ def cached(key: str, build: Callable[[], object], keep: Callable[[object], bool]
     if keep is not None and not keep(value):
         return value
     try:
-        cache.set(key, value)
+        cache.set(key, value, timeout=seconds)
     except _CacheDown as error:
         log.warning("page cache unavailable (%s); page not kept", type(error).__name__)
     return value

@@ -47,6 +47,7 @@ def article(slug):
         lambda: _article_page(article),
         # Kept only when fit to share: a 200 that started no session after all.
         keep=lambda built: built[1] == 200 and not session.modified,
+        seconds=120,  # the key changes every minute: older copies are never read again
     )
     return html, status
 
