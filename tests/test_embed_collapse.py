@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 
-from forum.extensions import db
-from forum.models import CommentStatus, User, utcnow
-from forum.services import comments, threads
+from forum.models import CommentStatus
+from forum.services import comments
 from tests.conftest import count_statements, token_for
+
+# The same conversations as the article pages' tests, built the same way.
+from tests.test_reply_collapse import T0, article_ids, conversation
 
 HOST = "https://news.example"
 KEY = "ep-1"
 SHOWN = 10  # FORUM_REPLIES_SHOWN's default
-T0 = utcnow() - timedelta(days=3)
 
 
 @pytest.fixture
@@ -41,38 +41,6 @@ def make_(embed_app, make):
 def frame(client, key=KEY, **params):
     query = {"origin": HOST, "title": "Episode one", "url": f"{HOST}/tv/{key}", **params}
     return client.get(f"/embed/threads/{key}", query_string=query)
-
-
-def conversation(app, key, replies, author_id, *, statuses=None):
-    """A top-level comment with `replies` replies, one a second apart: even ones
-    answer the root, odd ones an earlier reply.  statuses: {reply index: status}.
-    Returns [root id, reply ids...]."""
-    statuses = statuses or {}
-    with app.app_context():
-        thread = threads.thread_by_key(key)
-        author = db.session.get(User, author_id)
-        root = comments.add_comment(
-            thread, author, None, "The root", CommentStatus.APPROVED, created_at=T0
-        )
-        made = [root]
-        for i in range(replies):
-            parent = made[(i + 1) // 2] if i % 2 else root
-            made.append(
-                comments.add_comment(
-                    thread,
-                    author,
-                    parent,
-                    f"Reply number {i}",
-                    statuses.get(i, CommentStatus.APPROVED),
-                    created_at=T0 + timedelta(seconds=i + 1),
-                )
-            )
-        db.session.commit()
-        return [c.id for c in made]
-
-
-def article_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<article id="c(\d+)"', page)]
 
 
 def control(page: str, root_id: int) -> dict | None:
