@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -26,6 +27,9 @@ CREATE TABLE comments (
     text VARCHAR, author VARCHAR, email VARCHAR, website VARCHAR,
     likes INTEGER DEFAULT 0, dislikes INTEGER DEFAULT 0, voters BLOB NOT NULL,
     notification INTEGER DEFAULT 0);
+CREATE TRIGGER remove_stale_threads AFTER DELETE ON comments BEGIN
+    DELETE FROM threads WHERE id NOT IN (SELECT tid FROM comments);
+END;
 """
 
 JAN_1 = datetime(2020, 1, 1, 12, tzinfo=UTC).timestamp()
@@ -304,3 +308,221 @@ def test_a_missing_file(runner, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {tmp_path / 'nowhere.db'}: no such file"
     assert not (tmp_path / "nowhere.db").exists()  # read-only: nothing was created
+
+
+# -- hostile databases ------------------------------------------------------------------
+# Each would be read (or never finish) if the importer trusted the names in the file.
+# A bad file changes nothing and exits non-zero with one line that says why.
+
+RECURSIVE = (
+    "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)"
+    " SELECT x AS tid, x AS id, NULL AS parent, 1577880000 AS created, NULL AS modified,"
+    " 1 AS mode, 'again' AS text, 'Bot' AS author, NULL AS email, 0 AS likes,"
+    " 0 AS dislikes FROM r"
+)
+
+
+def refused(app, result, message: str) -> None:
+    """The import failed with one line holding message, and wrote nothing."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a ClickException, not a traceback
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+    with app.app_context():
+        for model in (Thread, Comment, User, ImportRecord):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def import_cli(runner, isso):
+    return runner.invoke(args=["import", "isso", isso.path, "--site", "https://blog.example"])
+
+
+def alter(isso, *statements, writable_schema=False):
+    with closing(sqlite3.connect(isso.path, isolation_level=None)) as connection:
+        if writable_schema:
+            connection.execute("PRAGMA writable_schema = ON")
+        for statement in statements:
+            connection.execute(statement)
+
+
+def test_a_recursive_view_named_comments_is_refused_at_once(app, runner, isso, monkeypatch):
+    # Without the check this view never ends; the short bound only keeps a regression
+    # from hanging the suite (it would then fail on the message).
+    monkeypatch.setattr(import_isso, "READ_SECONDS", 2.0)
+    isso.thread(1)
+    alter(isso, "DROP TABLE comments", f"CREATE VIEW comments AS {RECURSIVE}")
+    started = time.monotonic()
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, f"{isso.path}: not an Isso database (comments is a view, not a table)")
+    assert time.monotonic() - started < 2
+
+
+def test_a_view_named_threads_is_refused(app, runner, isso):
+    isso.comment(isso.thread(1))
+    alter(
+        isso,
+        "ALTER TABLE threads RENAME TO real_threads",
+        "CREATE VIEW threads AS SELECT id, uri, title FROM real_threads",
+    )
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, "not an Isso database (threads is a view, not a table)")
+
+
+def test_a_view_in_the_name_case_isso_does_not_use_is_refused(app, runner, isso):
+    # SQLite matches names without regard to case: "COMMENTS" answers to "comments".
+    isso.thread(1)
+    alter(isso, "DROP TABLE comments", f"CREATE VIEW COMMENTS AS {RECURSIVE}")
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, "not an Isso database (comments is a view, not a table)")
+
+
+def test_a_virtual_table_passed_off_as_a_table_is_refused(app, runner, isso):
+    # sqlite_master says table, with a root page: only its SQL tells what SQLite builds.
+    isso.thread(1)
+    try:
+        alter(isso, "DROP TABLE comments", "CREATE VIRTUAL TABLE comments USING fts5(text)")
+    except sqlite3.OperationalError:
+        pytest.skip("this SQLite has no FTS5")
+    alter(
+        isso,
+        "UPDATE sqlite_master SET rootpage = 2 WHERE name = 'comments'",
+        writable_schema=True,
+    )
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, "not an Isso database (comments is not a plain table)")
+
+
+def test_a_view_passed_off_as_a_table_in_sqlite_master_is_refused(app, runner, isso):
+    isso.thread(1)
+    alter(isso, "DROP TABLE comments", f"CREATE VIEW comments AS {RECURSIVE}")
+    alter(
+        isso,
+        "UPDATE sqlite_master SET type = 'table', rootpage = 2 WHERE name = 'comments'",
+        writable_schema=True,
+    )
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, "not a readable SQLite database (malformed database schema (comments))")
+
+
+def test_a_computed_column_is_refused(app, runner, isso):
+    isso.thread(1)
+    alter(
+        isso,
+        "DROP TABLE comments",
+        "CREATE TABLE comments (tid, id INTEGER PRIMARY KEY, parent, created, modified, mode,"
+        " author, email, likes, dislikes, text AS (printf('%.*c', 100000, 'x')))",
+        "INSERT INTO comments (tid, id, created, mode) VALUES (1, 1, 1577880000, 1)",
+    )
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, "not an Isso database (comments.text is computed, not stored)")
+
+
+@pytest.mark.parametrize(
+    "statements, message",
+    [
+        (["DROP TABLE comments"], "not an Isso database (no usable comments table)"),
+        (["DROP TABLE threads"], "not an Isso database (no usable threads table)"),
+        (
+            ["ALTER TABLE comments DROP COLUMN likes"],
+            "not an Isso database (no usable comments table)",
+        ),
+    ],
+    ids=["no-comments", "no-threads", "no-likes-column"],
+)
+def test_missing_tables_or_columns(app, runner, isso, statements, message):
+    isso.comment(isso.thread(1))
+    alter(isso, *statements)
+
+    refused(app, result=import_cli(runner, isso), message=message)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"SQLite format 3\x00" + b"\xff" * 200, "not a readable SQLite database"),
+        (b"<?xml version='1.0'?><disqus/>", "not a readable SQLite database"),
+        (b"", "not an Isso database (no usable threads table)"),
+    ],
+    ids=["damaged-header", "xml", "empty"],
+)
+def test_a_file_that_is_not_a_database(app, runner, tmp_path, content, message):
+    path = tmp_path / "comments.db"
+    path.write_bytes(content)
+
+    result = runner.invoke(args=["import", "isso", str(path)])
+
+    refused(app, result, message)
+    assert path.read_bytes() == content
+
+
+def test_an_oversized_value_is_refused(app, runner, isso):
+    isso.comment(isso.thread(1), "x" * (import_isso.VALUE_BYTES + 1))
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, f"a value longer than {import_isso.VALUE_BYTES:,} bytes")
+
+
+def test_a_read_that_takes_too_long_is_stopped(app, runner, isso, monkeypatch):
+    # A finite but slow read: many rows, and a bound far below what reading them takes.
+    monkeypatch.setattr(import_isso, "READ_SECONDS", 0.05)
+    isso.thread(1)
+    alter(
+        isso,
+        "INSERT INTO comments (tid, id, created, mode, text, author, voters)"
+        " WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r LIMIT 300000)"
+        " SELECT 1, x, 1577880000, 1, 'Hello there', 'Ada', x'' FROM r",
+    )
+    started = time.monotonic()
+
+    result = import_cli(runner, isso)
+
+    refused(app, result, f"{isso.path}: gave up reading it after 0.05 s")
+    assert time.monotonic() - started < 5
+
+
+def test_time_spent_storing_does_not_count_toward_the_bound(isso):
+    for n in range(1, 4):
+        isso.comment(isso.thread(n, uri=f"/page-{n}/"))
+    items = import_isso.read(isso.path, seconds=0.2)()
+
+    count = 0
+    for _ in items:
+        time.sleep(0.1)  # the importer writing a slow batch: not the archive's time
+        count += 1
+
+    assert count == 6
+
+
+def test_triggers_and_other_objects_are_left_alone(app, runner, isso):
+    story = isso.thread(1)
+    isso.comment(story, "one")
+    isso.comment(story, "two")
+    # None of these is ever read; a trigger cannot fire on a read-only SELECT anyway.
+    alter(
+        isso,
+        "CREATE TABLE audit (x)",
+        "CREATE TRIGGER spy AFTER UPDATE ON comments BEGIN INSERT INTO audit VALUES (1); END",
+        "CREATE TRIGGER stale AFTER DELETE ON threads BEGIN DELETE FROM comments; END",
+        f"CREATE VIEW endless AS {RECURSIVE}",
+        "CREATE INDEX by_thread ON comments (tid)",
+    )
+    before = Path(isso.path).read_bytes()
+
+    result = import_cli(runner, isso)
+
+    assert result.exit_code == 0, result.output
+    assert "Comments: 2 imported" in result.output
+    assert Path(isso.path).read_bytes() == before
