@@ -42,6 +42,7 @@ fmt: $(VENV)/.dev ## ruff fix and format
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.dev ## the README's measurements, then bench/speed.py against Isso 0.14 and ceilings (writes bench/RESULTS.md)
+	$(BIN)/python bench/hostile_markdown.py
 	$(BIN)/python bench/markdown_libraries.py
 	$(BIN)/python bench/statements.py
 	$(BIN)/python bench/speed.py $(BENCH_ARGS)
