@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum import cli, config, errors, permissions
+from forum import cli, config, errors, permissions, private_files
 from forum.extensions import cache, csrf, db, limiter, login_manager, migrate
 from forum.models import render_migration_item
 from forum.services import accounts, mailer
@@ -87,6 +87,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     mailer.start_background_sender(app)
     app.jinja_env.globals.update(permissions.TEMPLATE_GLOBALS)
     app.after_request(_security_headers)
+    if not app.config["FORUM_BASE_URL"] and not app.testing:
+        app.logger.warning(
+            "FORUM_BASE_URL is not set: this server answers only requests addressed to %s, "
+            "and links in emails and feeds point there. In production set FORUM_BASE_URL "
+            "to the site's public address, e.g. https://comments.example.org.",
+            " or ".join(app.config["TRUSTED_HOSTS"]),
+        )
     return app
 
 
@@ -105,6 +112,10 @@ def _security_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):  # FORUM_HTTPS=1
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+# A SQLite database file is made 0600 before it is opened (its -wal and -shm follow).
+event.listen(Engine, "do_connect", private_files.before_sqlite_connect)
 
 
 @event.listens_for(Engine, "connect")

@@ -6,10 +6,15 @@ The application factory applies its own overrides last (tests use that).
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from forum import limit_storage, links
 from forum.models import ModerationMode
+from forum.private_files import private_instance_folder
 
 # Every FORUM_* variable the contract names, and the config key it sets.
 ENVIRONMENT = {
@@ -29,6 +34,8 @@ ENVIRONMENT = {
     "FORUM_SMTP_TIMEOUT": "FORUM_SMTP_TIMEOUT",
     "FORUM_MAIL_FROM": "FORUM_MAIL_FROM",
     "FORUM_BASE_URL": "FORUM_BASE_URL",
+    "FORUM_TRUSTED_HOSTS": "FORUM_TRUSTED_HOSTS",
+    "FORUM_CACHE_REDIS_URL": "FORUM_CACHE_REDIS_URL",
     "FORUM_OUTBOX_DIR": "FORUM_OUTBOX_DIR",
     "FORUM_MAIL_WORKER": "FORUM_MAIL_WORKER",
     "FORUM_MAIL_INTERVAL": "FORUM_MAIL_INTERVAL",
@@ -74,16 +81,22 @@ DEFAULTS = {
     "FORUM_SMTP_URL": None,  # smtp://user:pass@host:25, smtp+starttls://…:587, smtps://…:465
     "FORUM_SMTP_TIMEOUT": 10,  # seconds, per connection and command
     "FORUM_MAIL_FROM": "forum <noreply@localhost>",
-    # The site's public address for links in emails, e.g. https://comments.example.org
-    # (unset: the host of the request that queued the email, else a bare path).
+    # The site's public address for links in emails and feeds, e.g.
+    # https://comments.example.org (forum.links). Unset: requests are served only
+    # by loopback names (and FORUM_TRUSTED_HOSTS), whose host the links then use.
     "FORUM_BASE_URL": None,
+    # More host names requests may come in by (space-separated; ".example.org"
+    # takes every subdomain), e.g. an address the health checks use.
+    "FORUM_TRUSTED_HOSTS": "",
     "FORUM_OUTBOX_DIR": None,
     "FORUM_MAIL_WORKER": "on",  # "off": no background sender thread (use `mail send`)
     "FORUM_MAIL_INTERVAL": 5,  # seconds between background delivery passes
     "FORUM_MAIL_BATCH": 50,  # messages per pass at most
     # Serialized thread pages, keyed by the thread's version (so never stale): in
-    # Redis when FORUM_REDIS_URL is set, else in each process. "off": none at all.
+    # FORUM_CACHE_REDIS_URL's Redis when set (shared by every worker and host),
+    # else in each process. "off": none at all.
     "FORUM_CACHE": "on",
+    "FORUM_CACHE_REDIS_URL": None,
     "FORUM_CACHE_ENTRIES": 200,  # per process, for the in-process cache
     "FORUM_CACHE_SECONDS": 24 * 3600,
     # Database connections each process keeps open (PostgreSQL; SQLite ignores
@@ -118,6 +131,8 @@ def load(app: Flask, overrides=None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
+    # 0700 before anything is kept in it: the secret key, the database, the outbox.
+    private_instance_folder(Path(app.instance_path))
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = Path(app.instance_path) / "forum.sqlite"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
@@ -136,18 +151,42 @@ def load(app: Flask, overrides=None) -> None:
         )
     app.config["FORUM_EMAIL_VERIFICATION"] = verification
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or _database_counters(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     # A Redis that stops answering: each process keeps counting in memory until it
     # is back, instead of failing the request.
     app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["FORUM_BASE_URL"] = links.check_base_url(app.config["FORUM_BASE_URL"])
+    # Flask answers 400 to any other Host (or X-Forwarded-Host, behind proxies).
+    app.config["TRUSTED_HOSTS"] = links.trusted_hosts(
+        app.config["FORUM_BASE_URL"], app.config["FORUM_TRUSTED_HOSTS"]
+    )
     _cache_settings(app.config)
     _pool_settings(app.config)
     if str(app.config["FORUM_HTTPS"]).lower() in ("1", "true", "on", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _database_counters(database_url: str) -> str:
+    """Where rate-limit counters go without Redis: the database, which every
+    worker and host shares (forum.limit_storage), when it is one of those the
+    forum is tested on; else each process's memory."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as error:
+        raise ValueError(f"FORUM_DATABASE_URL is not a database address: {error}") from error
+    if url.get_backend_name() not in limit_storage.DIALECTS or url.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return "memory://"
+    return f"{limit_storage.SCHEME}://"
 
 
 def _cache_settings(cfg) -> None:
@@ -158,17 +197,38 @@ def _cache_settings(cfg) -> None:
     cfg["FORUM_CACHE"] = switch
     cfg["CACHE_DEFAULT_TIMEOUT"] = cfg["FORUM_CACHE_SECONDS"]
     cfg["CACHE_KEY_PREFIX"] = "forum:"
+    if cfg["FORUM_CACHE_REDIS_URL"] and _same_server(
+        cfg["FORUM_CACHE_REDIS_URL"], cfg["FORUM_REDIS_URL"]
+    ):
+        raise ValueError(
+            "FORUM_CACHE_REDIS_URL must name another Redis server than FORUM_REDIS_URL: "
+            "one server has one memory bound, so page copies would evict rate-limit counters"
+        )
     if switch == "off":
         cfg["CACHE_TYPE"] = "NullCache"
         cfg["CACHE_NO_NULL_WARNING"] = True
-    elif cfg["FORUM_REDIS_URL"]:
+    elif cfg["FORUM_CACHE_REDIS_URL"]:
+        # A Redis of their own for page copies: they must never share an eviction
+        # pool with the rate-limit counters in FORUM_REDIS_URL (a flood of copies
+        # would evict the sign-in throttle). README: "Redis".
         cfg["CACHE_TYPE"] = "RedisCache"
-        cfg["CACHE_REDIS_URL"] = cfg["FORUM_REDIS_URL"]
+        cfg["CACHE_REDIS_URL"] = cfg["FORUM_CACHE_REDIS_URL"]
         # A Redis that stops answering costs a read this long, then the page is built.
         cfg["CACHE_OPTIONS"] = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     else:
         cfg["CACHE_TYPE"] = "SimpleCache"
         cfg["CACHE_THRESHOLD"] = cfg["FORUM_CACHE_ENTRIES"]
+
+
+def _same_server(first: str, second: str | None) -> bool:
+    if not second:
+        return False
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.hostname, a.port or 6379, a.path if a.scheme == "unix" else "") == (
+        b.hostname,
+        b.port or 6379,
+        b.path if b.scheme == "unix" else "",
+    )
 
 
 def _pool_settings(cfg) -> None:

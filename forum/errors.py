@@ -14,7 +14,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from forum.extensions import db
 
@@ -230,6 +230,14 @@ _UNAVAILABLE_PAGE = """<!doctype html>
 """
 
 
+_UNTRUSTED_HOST_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Unknown host name · forum</title></head>
+<body><main><h1>Unknown host name</h1><p>{message}</p></main></body>
+</html>
+"""
+
+
 def unavailable_response(error: Unavailable):
     headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
     if wants_json() or request.headers.get("X-Forum-Fragment") == "1":
@@ -291,6 +299,19 @@ def init_app(app: Flask) -> None:
         error_obj.status, error_obj.code = 429, "rate_limited"
         retry = getattr(error, "retry_after", None) or 60
         return error_response(error_obj, {"Retry-After": str(int(retry))})
+
+    @app.errorhandler(SecurityError)
+    def on_untrusted_host(error: SecurityError):
+        # A Host (or X-Forwarded-Host) outside TRUSTED_HOSTS (forum.links): no URL
+        # can be built for this request, so the answer stands alone.
+        message = (
+            "This forum does not answer by that host name. Its operator sets "
+            "FORUM_BASE_URL (or FORUM_TRUSTED_HOSTS) to the names it serves."
+        )
+        if wants_json():
+            return jsonify({"error": {"code": "bad_request", "message": message}}), 400
+        page = _UNTRUSTED_HOST_PAGE.format(message=escape(message))
+        return page, 400, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException):

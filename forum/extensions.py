@@ -1,5 +1,6 @@
 """Every Flask extension, unbound; create_app() binds them with init_app()."""
 
+from flask import request
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -39,11 +40,32 @@ def rate_limit_key() -> str:
     return f"ip:{get_remote_address()}"
 
 
-limiter = Limiter(key_func=rate_limit_key)
+def _safe_method() -> bool:
+    return request.method in ("GET", "HEAD", "OPTIONS")
 
-# Posting, through the pages and the API alike: per account, and per client
-# address whatever the account (many fresh accounts from one machine).
-posting_per_account = limiter.shared_limit("10 per minute", scope="posting")
+
+# Every write has a limit: a route without one of its own gets this one, per
+# account (or address), counted per route; reads have none.
+limiter = Limiter(
+    key_func=rate_limit_key,
+    default_limits=["120 per minute"],
+    default_limits_exempt_when=_safe_method,
+)
+
+# Posting and editing, through the pages and the API alike, share one budget: per
+# account, and per client address whatever the account (many fresh accounts from
+# one machine). An edit renders Markdown as a post does, and once cost no budget
+# at all: one account editing in a loop could stall every worker.
+POSTING_PER_ACCOUNT = "10 per minute"
+POSTING_PER_ADDRESS = "30 per minute"
+posting_per_account = limiter.shared_limit(POSTING_PER_ACCOUNT, scope="posting")
 posting_per_address = limiter.shared_limit(
-    "30 per minute", scope="posting-address", key_func=get_remote_address
+    POSTING_PER_ADDRESS, scope="posting-address", key_func=get_remote_address
+)
+# The same budgets for a page that answers GET too (its form) and POST (the write).
+posting_form_per_account = limiter.shared_limit(
+    POSTING_PER_ACCOUNT, scope="posting", methods=["POST"]
+)
+posting_form_per_address = limiter.shared_limit(
+    POSTING_PER_ADDRESS, scope="posting-address", key_func=get_remote_address, methods=["POST"]
 )

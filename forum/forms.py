@@ -35,7 +35,10 @@ class LoginForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(
         "Your comment",
-        description="Markdown works: **bold**, *italic*, links, and ||spoilers|| to hide a twist.",
+        description=(
+            "Markdown works: **bold**, *italic*, links, and ||spoilers|| to hide a twist. "
+            "Write @name to let a reader know (the first 10 you mention)."
+        ),
     )
     parent_id = HiddenField()
     theory_title = StringField(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Index,
@@ -512,8 +513,9 @@ class EmbedSite(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     origin: Mapped[str] = mapped_column(String(200), unique=True)
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    # HS256 key shared with the publisher's server; HMAC needs it in the clear.
-    sso_secret: Mapped[str | None] = mapped_column(String(100))
+    # HS256 key shared with the publisher's server. HMAC needs it in the clear, so
+    # it is stored sealed (forum.secretbox; ~150 characters for the 43 we make).
+    sso_secret: Mapped[str | None] = mapped_column(String(255))
     sso_secret_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -559,3 +561,15 @@ class ImportRecord(db.Model):
     external_id: Mapped[str] = mapped_column(String(255))
     local_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateCounter(db.Model):
+    """One rate-limit window's count (forum.limit_storage), where every worker
+    and host sees it when there is no Redis.  The expiry is in epoch seconds,
+    as the limits library speaks it, not a datetime."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[float] = mapped_column(Double, nullable=False, index=True)

@@ -31,6 +31,9 @@
     frame.src = forum + "/embed/threads/" + encodeURIComponent(key) + "?" + params.toString();
     frame.title = "Discussion: " + params.get("title");
     frame.setAttribute("scrolling", "no");
+    // The forum starts a new discussion only for a request that names this site
+    // as where it came from: send the origin even where the page sends nothing.
+    frame.referrerPolicy = "origin";
     frame.style.cssText = "display:block;width:100%;height:320px;border:0;overflow:hidden;color-scheme:normal";
     box.appendChild(frame);
 

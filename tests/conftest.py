@@ -247,3 +247,17 @@ def token_for(client, username, password=PASSWORD) -> str:
     response = client.post("/api/v1/tokens", json={"username": username, "password": password})
     assert response.status_code == 201, response.json
     return response.json["token"]
+
+
+def empty_redis(url: str):
+    """A client of the Redis database at url, emptied first; the test is skipped
+    without Redis, except under CI=true (where .ci/run starts it)."""
+    redis = pytest.importorskip("redis")
+    try:
+        store = redis.Redis.from_url(url, socket_connect_timeout=1)
+        store.flushdb()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is needed here: {error}")
+        pytest.skip(f"no Redis at {url}: {error}")
+    return store

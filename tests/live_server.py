@@ -30,6 +30,7 @@ from forum.models import Role
 from forum.services import accounts, threads
 
 ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"  # what seed() gives every account
 
 
 def is_postgres() -> bool:
@@ -89,7 +90,7 @@ def seed(url: str, readers: int = 1, moderators: int = 0, slug: str = "live-stor
         names = [(f"reader{n}", Role.READER) for n in range(readers)]
         names += [(f"mod{n}", Role.MODERATOR) for n in range(moderators)]
         for name, role in names:
-            user = accounts.register(name, f"{name}@example.org", "correct horse battery", role)
+            user = accounts.register(name, f"{name}@example.org", PASSWORD, role)
             tokens[name] = accounts.issue_token(user, 24)[0]
         db.session.commit()
         db.session.remove()

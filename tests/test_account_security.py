@@ -357,6 +357,24 @@ def test_failed_sign_ins_make_the_account_name_wait(limited):
     assert api.status_code == 429 and api.json["error"]["code"] == "rate_limited"
 
 
+def test_failures_from_one_address_never_lock_the_owner_out_elsewhere(limited):
+    attacker = limited.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    statuses = [attempt(attacker, "alice").status_code for _ in range(30)]
+    assert statuses[:5] == [401] * 5 and statuses[-1] == 429  # the guesser waits
+    owner = limited.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert attempt(owner, "alice", PASSWORD).status_code == 302
+    api = limited.test_client()
+    api.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    token = api.post("/api/v1/tokens", json={"username": "alice", "password": PASSWORD})
+    assert token.status_code == 201
+    # A second guesser elsewhere starts from nothing, and meets its own wait.
+    other = limited.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.44"
+    assert [attempt(other, "alice").status_code for _ in range(6)] == [401] * 5 + [429]
+
+
 def test_a_successful_sign_in_clears_the_count(limited):
     client = limited.test_client()
     for _ in range(4):
@@ -376,7 +394,7 @@ def test_the_wait_grows_with_more_failures(limited, monkeypatch):
     monkeypatch.setattr(throttle.time, "time", lambda: real() + 61)
     with limited.app_context():
         for item in throttle.PER_NAME[:1]:
-            limiter.limiter.clear(item, "signin-name", "alice")
+            limiter.limiter.clear(item, "signin-name", "alice@127.0.0.1")
         for _ in range(5):
             throttle.failed("alice", "127.0.0.1")
     second = int(attempt(client, "alice").headers["Retry-After"])
@@ -493,5 +511,28 @@ def test_votes_flags_and_reset_requests_are_limited(limited):
         limited.test_client().post("/auth/reset", data={"email": "alice@example.org"})
         for _ in range(4)
     ]
-    assert [r.status_code for r in resets] == [302, 302, 302, 429]
+    # The fourth is answered as the others, but no fourth email goes out.
+    assert [r.status_code for r in resets] == [302] * 4
     assert len(emails(limited, "Reset your password")) == 3
+
+
+def test_someone_elses_resets_never_keep_the_owner_from_a_working_link(limited):
+    attacker = limited.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    asked = [
+        attacker.post("/auth/reset", data={"email": "alice@example.org"}).status_code
+        for _ in range(11)
+    ]
+    assert asked == [302] * 10 + [429]  # the asker's own address has its limit
+    assert len(emails(limited, "Reset your password")) == 3  # alice's inbox is not flooded
+    owner = limited.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    answer = owner.post("/auth/reset", data={"email": "alice@example.org"})
+    assert answer.status_code == 302  # never a refusal for her own address
+    # The links she has are live: the newest sets her password.
+    link = link_in(emails(limited, "Reset your password")[-1])
+    changed = owner.post(link, data={"password": NEW_PASSWORD})
+    assert changed.status_code == 302
+    fresh = limited.test_client()
+    fresh.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert attempt(fresh, "alice", NEW_PASSWORD).status_code == 302

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from forum.models import Comment
+from forum.extensions import db
+from forum.models import Comment, OutboxMessage, User
 from tests.conftest import PASSWORD
 
 
@@ -81,3 +82,25 @@ def test_bearer_calls_need_no_csrf_token(client, make):
         headers={"Authorization": f"Bearer {token['token']}"},
     )
     assert response.status_code == 201
+
+
+def test_registering_through_the_api_cannot_be_forged_by_another_site(app, client):
+    # What a page elsewhere can send without a preflight: text/plain, no header.
+    forged = client.post(
+        "/api/v1/users",
+        data='{"username": "drive_by", "email": "drive@example.org", "password": "long enough pw"}',
+        headers={"Content-Type": "text/plain", "Origin": "https://evil.example"},
+    )
+    assert forged.status_code == 400
+    assert forged.json["error"]["code"] == "csrf_failed"
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+        assert db.session.query(OutboxMessage).count() == 0
+    # A client of our own, with the session's token, registers as before.
+    token = client.get("/api/v1/session").json["csrf_token"]
+    made = client.post(
+        "/api/v1/users",
+        json={"username": "real_one", "email": "real@example.org", "password": "long enough pw"},
+        headers={"X-CSRFToken": token},
+    )
+    assert made.status_code == 201

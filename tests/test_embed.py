@@ -25,9 +25,14 @@ def host(embed_app):
     return embed_app.test_client()
 
 
-def frame(client, key="ep-1", origin=HOST, **params):
+def frame(client, key="ep-1", origin=HOST, referer="origin", **params):
+    """The iframe's request as a browser sends it from the publisher's page (whose
+    origin /embed.js's referrerpolicy makes the Referer), or with `referer`."""
     query = {"origin": origin, "title": "Episode one", "url": f"{HOST}/tv/ep-1", **params}
-    return client.get(f"/embed/threads/{key}", query_string=query)
+    headers = {"Referer": f"{origin}/" if referer == "origin" else referer}
+    if headers["Referer"] is None:
+        del headers["Referer"]
+    return client.get(f"/embed/threads/{key}", query_string=query, headers=headers)
 
 
 def thread_row(app, key):
@@ -250,6 +255,9 @@ def test_the_popup_asks_for_a_sign_in_first(host):
 
 
 def test_the_popup_hands_a_working_token_to_the_frame(embed_app, make, auth, client):
+    with embed_app.app_context():  # `client` is another app: allowed in the database
+        sites.set_allowed(None, HOST, True)
+        db.session.commit()
     make.user("alice")
     auth.login("alice")
     start = client.get("/embed/auth/start", query_string={"site": HOST})
@@ -413,3 +421,60 @@ def test_the_api_and_counts_follow_a_merge(embed_app, host, make):
     assert posted.json["comment"]["thread_key"] == "new-key"
     counts = host.get("/api/v1/counts?keys=old-key,new-key").json["counts"]
     assert counts == {"old-key": 2, "new-key": 2}
+
+
+# -- thread squatting and the popup's name (security review, round two) ---------------
+
+
+def test_a_new_thread_needs_the_publishers_page_behind_the_request(embed_app, host):
+    # No Referer (a script, or a page that strips it): nothing is created.
+    squat = frame(host, key="finale", referer=None, title="Spoilers here", url=f"{HOST}/x")
+    assert squat.status_code == 403
+    assert "starts only from a page of the site" in squat.text
+    assert thread_row(embed_app, "finale") is None
+    # A Referer from another site, or from the forum itself: still nothing.
+    for referer in (f"{OTHER}/", "http://localhost/articles/x"):
+        assert frame(host, key="finale", referer=referer).status_code == 403
+    assert thread_row(embed_app, "finale") is None
+    # An Origin header on the allowed origin is proof too (no Referer).
+    vouched = host.get(
+        "/embed/threads/finale",
+        query_string={"origin": HOST, "title": "Finale", "url": f"{HOST}/tv/finale"},
+        headers={"Origin": HOST},
+    )
+    assert vouched.status_code == 200
+    assert thread_row(embed_app, "finale").title == "Finale"
+
+
+def test_an_existing_thread_opens_without_a_referer(embed_app, host):
+    assert frame(host).status_code == 200
+    again = frame(host, referer=None)  # a reader whose browser strips it
+    assert again.status_code == 200 and "Episode one" in again.text
+
+
+def test_a_new_threads_page_address_must_be_on_the_publishers_site(embed_app, host):
+    frame(host, key="ep-2", url=f"{OTHER}/look-like-the-publisher")
+    assert thread_row(embed_app, "ep-2").url is None
+    frame(host, key="ep-3", url=f"{HOST}/tv/ep-3")
+    assert thread_row(embed_app, "ep-3").url == f"{HOST}/tv/ep-3"
+
+
+def test_the_embed_script_asks_browsers_to_send_the_origin(client):
+    script = client.get("/embed.js").text
+    assert 'frame.referrerPolicy = "origin"' in script
+
+
+def test_the_popup_names_only_allowed_sites(embed_app, make, auth, client):
+    make.user("alice")
+    auth.login("alice")
+    made_up = client.get("/embed/auth", query_string={"site": "https://your-bank.example"})
+    assert made_up.status_code == 200
+    assert "your-bank" not in made_up.text
+    assert "Comment on another site" in made_up.text
+    start = client.get("/embed/auth/start", query_string={"site": "https://your-bank.example"})
+    assert "your-bank" not in start.headers["Location"]
+    with embed_app.app_context():
+        sites.set_allowed(None, HOST, True)
+        db.session.commit()
+    allowed = client.get("/embed/auth", query_string={"site": HOST})
+    assert "Comment on https://news.example" in allowed.text

@@ -40,7 +40,8 @@ def make_(embed_app, make):
 
 def frame(client, key=KEY, **params):
     query = {"origin": HOST, "title": "Episode one", "url": f"{HOST}/tv/{key}", **params}
-    return client.get(f"/embed/threads/{key}", query_string=query)
+    # From the publisher's page, as a browser sends it (a new thread needs that).
+    return client.get(f"/embed/threads/{key}", query_string=query, headers={"Referer": f"{HOST}/"})
 
 
 def control(page: str, root_id: int) -> dict | None:

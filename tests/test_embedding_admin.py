@@ -389,7 +389,7 @@ def test_a_secret_is_shown_once_and_never_again(app, admin_client):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     with app.app_context():
-        secret = sites.site_for(NEWS).sso_secret
+        secret = sites.sso_secret_of(sites.site_for(NEWS))
     page = html(response)
     assert secret in page and "shown only this once" in page
     assert f'<label for="sso-secret">Secret for {NEWS}</label>' in page
@@ -406,7 +406,7 @@ def test_a_secret_is_shown_once_and_never_again(app, admin_client):
     # Replacing it makes a new one; removing turns sign-on off.
     again = html(admin_client.post("/moderation/embedding/origins/secret", data={"origin": NEWS}))
     with app.app_context():
-        replaced = sites.site_for(NEWS).sso_secret
+        replaced = sites.sso_secret_of(sites.site_for(NEWS))
     assert replaced != secret and replaced in again and secret not in again
     removed = admin_client.post(
         "/moderation/embedding/origins/secret/delete", data={"origin": NEWS}

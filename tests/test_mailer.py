@@ -134,7 +134,8 @@ def email_kinds(app, user: User) -> list:
 
 def queue(app, user: User, kind=REPLY, subject="Bob replied to you", body="Hello there."):
     """enqueue() inside a request, as the notifications service calls it; the id or None."""
-    with app.test_request_context("/", base_url=BASE):
+    app.config["FORUM_BASE_URL"] = BASE  # links come from it, never from the request
+    with app.test_request_context("/"):
         message = mailer.enqueue(db.session.get(User, user.id), kind, subject, body)
         db.session.commit()
         return None if message is None else message.id
@@ -180,7 +181,7 @@ def test_enqueue_respects_opt_in(app, reader):
 
 def test_enqueue_is_part_of_the_callers_transaction(app, reader):
     opt_in(app, reader, REPLY)
-    with app.test_request_context("/", base_url=BASE):
+    with app.test_request_context("/"):
         assert mailer.enqueue(db.session.get(User, reader.id), REPLY, "s", "b") is not None
         db.session.rollback()  # the request failed: no email either
     assert outbox_count(app) == 0

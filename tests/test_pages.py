@@ -148,11 +148,12 @@ def test_load_more_without_javascript(client, make, reader, app):
     assert "<html" not in fragment
 
 
-def test_bad_cursor_on_page_shows_first_page(client, make, reader, article):
+def test_bad_cursor_on_page_leads_to_the_first_page(client, make, reader, article):
     cid = make.comment(reader, "a-story", "hello")
-    response = client.get("/articles/a-story?cursor=garbage")
-    assert response.status_code == 200
-    assert comment_ids(html(response)) == [cid]
+    response = client.get("/articles/a-story?cursor=garbage&sort=newest")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/articles/a-story?sort=newest"
+    assert comment_ids(html(client.get(response.headers["Location"]))) == [cid]
     assert client.get("/articles/a-story/comments?cursor=garbage").status_code == 422
 
 

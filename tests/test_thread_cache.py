@@ -3,7 +3,6 @@ nothing changed, and cached bytes that are never stale."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from forum.extensions import db
 from forum.models import Article, CommentStatus, Thread, User, utcnow
 from forum.services import comments, people, threads
 from forum.views.api.serializers import comment_json
-from tests.conftest import PASSWORD, _test_config, count_statements, token_for
+from tests.conftest import PASSWORD, _test_config, count_statements, empty_redis, token_for
 
 PAGE = "/api/v1/threads/a-story/comments"
 
@@ -183,7 +182,7 @@ def test_with_the_cache_off_every_read_is_built(app_with, make):
 
 def test_a_cache_that_does_not_answer_costs_nothing_but_time(app_with, caplog):
     # Nothing listens on port 1: every cache call fails at once.
-    app = app_with(FORUM_REDIS_URL="redis://127.0.0.1:1/0", FORUM_RATELIMIT="off")
+    app = app_with(FORUM_CACHE_REDIS_URL="redis://127.0.0.1:1/0", FORUM_RATELIMIT="off")
     with app.app_context():
         threads.save_article("cacheless", "Cacheless", "Text.")
         db.session.commit()
@@ -307,16 +306,9 @@ def test_with_csrf_on_a_reader_without_an_account_still_starts_no_session(app_wi
 
 
 def test_shared_pages_in_redis_expire_soon_after_their_minute(app_with, make):
-    redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/13"  # no other test uses database 13
-    try:
-        store = redis.Redis.from_url(url, socket_connect_timeout=1)
-        store.flushdb()
-    except redis.RedisError as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is needed here: {error}")
-        pytest.skip(f"no Redis at {url}: {error}")
-    app = app_with(FORUM_REDIS_URL=url)
+    store = empty_redis(url)
+    app = app_with(FORUM_CACHE_REDIS_URL=url)
     with app.app_context():
         threads.save_article("redis-story", "In Redis", "Text.")
         db.session.commit()

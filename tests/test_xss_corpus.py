@@ -634,7 +634,8 @@ def embed(client, key: str, title: str, url: str | None, origin: str = ORIGIN):
     query = {"origin": origin, "title": browser_safe(title)}
     if url is not None:
         query["url"] = browser_safe(url)
-    return client.get(f"/embed/threads/{key}", query_string=query)
+    # From the publisher's page, as a browser sends it (a new thread needs that).
+    return client.get(f"/embed/threads/{key}", query_string=query, headers={"Referer": origin})
 
 
 def comments_in(app, keys: list[str]) -> dict[str, int]:

@@ -153,7 +153,7 @@ def sign_in(username, password, address: str | None) -> User | None:
     if user is None:
         throttle.failed(username, address)
     else:
-        throttle.succeeded(username)
+        throttle.succeeded(username, address)
     return user
 
 

@@ -26,6 +26,15 @@ a table added later is backed up without anyone remembering to add it here.
 Secrets (SECRET_TABLES, SECRET_COLUMNS, secret settings) are in it only when
 asked for; without them the restore leaves those tables empty and puts
 SECRET_COLUMNS' stand-ins in those columns.
+
+The sign-on and hook secrets are in a backup as the database holds them: sealed
+with a key derived from SECRET_KEY (forum.secretbox), never in the clear. A
+restore onto a server with the same SECRET_KEY (FORUM_SECRET_KEY, or the old
+instance/secret_key copied over) goes on using them; with another SECRET_KEY
+they cannot be opened: single sign-on refuses every token until an admin makes
+each site a new secret (Moderation → Embedding), and the moderation hook gives
+no opinion (logged) until its secret is entered again (Moderation → Settings).
+The file itself is created 0600, like the database.
 """
 
 from __future__ import annotations
@@ -79,6 +88,7 @@ ROW_MAX = 64 * 2**20  # characters of JSON one row may take; past it the file is
 EXCLUDED = {
     "outbox": "queued and sent notification emails: a delivery queue, not content (every "
     "notification is kept in notifications); restoring it would send stale or repeated mail",
+    "rate_counters": "rate-limit windows of the last minutes to a day: they run out on their own",
 }
 # Only with --with-secrets.
 SECRET_TABLES = {

@@ -15,6 +15,7 @@ delivered afterwards, so sending never blocks or fails a request.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -22,6 +23,7 @@ import random
 import smtplib
 import socket
 import ssl
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,13 +32,15 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from forum import links
 from forum.extensions import db
 from forum.models import PERMANENT, NotificationKind, OutboxMessage, User, utcnow
+from forum.private_files import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +98,8 @@ def read_unsubscribe_token(token: str) -> tuple[int, NotificationKind] | None:
 
 
 def link(endpoint: str, **values) -> str:
-    """An absolute URL: FORUM_BASE_URL if set, else the current request's host;
-    without either (a CLI command, say), the path alone."""
-    base = (current_app.config.get("FORUM_BASE_URL") or "").rstrip("/")
-    if has_request_context() and not base:
-        return url_for(endpoint, _external=True, **values)
-    adapter = current_app.url_map.bind(
-        "localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/"
-    )
-    return base + adapter.build(endpoint, values)
+    """An absolute URL for an email (forum.links: never a request's made-up host)."""
+    return links.external(endpoint, **values)
 
 
 def unsubscribe_url(user: User, kind: NotificationKind | str) -> str:
@@ -276,22 +273,35 @@ class SmtpTransport:
 
 
 class FileTransport:
-    """Development: each message becomes an RFC 5322 .eml file in a folder."""
+    """Development: each message becomes an RFC 5322 .eml file in a folder.
 
-    def __init__(self, directory: Path):
+    The files hold live links (password resets, confirmations): they are 0600,
+    and the folder is made 0700; `tighten` also takes an existing folder's
+    group and other permissions away (for the default one, inside the instance
+    folder; a folder the operator named keeps its mode).
+    """
+
+    def __init__(self, directory: Path, tighten: bool = False):
         self.directory = directory
+        self.tighten = tighten
 
     def __repr__(self) -> str:
         return f"<FileTransport {self.directory}>"
 
     def send(self, email: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_folder(self.directory, tighten=self.tighten)
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
         ident = email["Message-ID"].strip("<>").split("@")[0]
         path = self.directory / f"{stamp}-{ident}.eml"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(email.as_bytes())
-        temporary.replace(path)  # never a half-written .eml
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(email.as_bytes())
+            os.replace(temporary, path)  # never a half-written .eml
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
 
     def close(self) -> None:
         pass
@@ -305,7 +315,7 @@ def outbox_dir(app: Flask) -> Path:
 def make_transport(app: Flask):
     url = app.config.get("FORUM_SMTP_URL")
     if not url:
-        return FileTransport(outbox_dir(app))
+        return FileTransport(outbox_dir(app), tighten=not app.config.get("FORUM_OUTBOX_DIR"))
     return SmtpTransport(url, timeout=float(app.config.get("FORUM_SMTP_TIMEOUT") or 10))
 
 

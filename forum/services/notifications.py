@@ -26,6 +26,8 @@ from forum.models import (
 )
 from forum.services import mailer, spoilers
 
+# Readers one comment can notify by naming them (the composer's hint says so).
+MENTIONS_NOTIFIED = 10
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
 SUBJECTS = {
     NotificationKind.REPLY: "{actor} replied to your comment",
@@ -190,11 +192,18 @@ def withdraw(comment: Comment) -> None:
     )
 
 
-def _mentioned(body: str) -> set[int]:
-    names = {name.lower() for name in MENTION.findall(body)}
+def _mentioned(body: str) -> list[int]:
+    """The first MENTIONS_NOTIFIED readers the body mentions, in its order: one
+    comment naming a thousand accounts must not notify them all."""
+    names = list(dict.fromkeys(name.lower() for name in MENTION.findall(body)))
     if not names:
-        return set()
-    return set(db.session.scalars(select(User.id).where(User.username_key.in_(names))))
+        return []
+    found = dict(
+        db.session.execute(
+            select(User.username_key, User.id).where(User.username_key.in_(names))
+        ).all()
+    )
+    return [found[name] for name in names if name in found][:MENTIONS_NOTIFIED]
 
 
 def _muted_by(author: User | None) -> set[int]:

@@ -12,10 +12,11 @@ import hashlib
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import parse as parse_limit
 from sqlalchemy import select
 
 from forum.errors import ValidationError
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.models import User, is_id, utcnow
 from forum.services import accounts, mailer
 
@@ -52,6 +53,18 @@ def _signed_user(salt: str, token, max_age: int) -> tuple[User, object] | None:
 # -- password reset ---------------------------------------------------------------
 
 
+# Reset emails to one address, whoever asks. Past it nothing more is sent (the
+# answer stays the same), and nothing is refused: the links already sent live an
+# hour, as long as this window, so the owner always has a working one.
+RESET_MAILS = parse_limit("3 per hour")
+
+
+def _mail_allowed(address: str) -> bool:
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.hit(RESET_MAILS, "reset-mail", address.lower())
+
+
 def request_reset(address) -> int:
     """Queue a reset link to every account using this address; returns how many.
 
@@ -60,6 +73,8 @@ def request_reset(address) -> int:
     """
     normalized, problem = accounts.normalize_email(address)
     users = []
+    if not problem and not _mail_allowed(normalized):
+        return 0
     if not problem:
         users = db.session.scalars(
             select(User).where(User.email_key == normalized.lower(), User.is_guest.is_(False))

@@ -25,6 +25,8 @@ from forum import permissions
 from forum.errors import Forbidden, ValidationError
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, ModerationMode, Thread, User
+from forum.secretbox import SecretUnreadable
+from forum.services import settings
 from forum.wordmatch import WordList
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,14 @@ def external_hook(sub: Submission) -> None:
     url = sub.settings["hook_url"]
     if not url:
         return
+    try:
+        key = settings.secret(sub.settings, "hook_secret")
+    except SecretUnreadable:
+        log.warning(
+            "moderation hook gave no opinion: its signing secret must be set again under "
+            "Moderation → Settings (this forum's secret key changed since it was saved)"
+        )
+        return
     payload = json.dumps(
         {
             "body": sub.body,
@@ -174,7 +184,7 @@ def external_hook(sub: Submission) -> None:
             "edit": sub.comment is not None,
         }
     ).encode()
-    signature = hmac.new(sub.settings["hook_secret"].encode(), payload, hashlib.sha256).hexdigest()
+    signature = hmac.new(key.encode(), payload, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         url,
         data=payload,

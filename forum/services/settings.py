@@ -1,4 +1,8 @@
-"""Moderation settings that admins change in the UI; the defaults live here."""
+"""Moderation settings that admins change in the UI; the defaults live here.
+
+Settings of kind "secret" are stored sealed (forum.secretbox): current() gives
+them as stored, secret() opens one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g
 from sqlalchemy import select
 
+from forum import secretbox
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.models import Setting
@@ -158,18 +163,37 @@ def _is_web_address(raw: str) -> bool:
     )
 
 
+def secret(values: dict, key: str) -> str:
+    """The secret setting `key` of current() in the clear ("" when unset).
+    Raises secretbox.SecretUnreadable when SECRET_KEY changed since it was saved."""
+    return secretbox.unseal(values.get(key) or "")
+
+
 def save(values: dict[str, object]) -> dict[str, tuple[object, object]]:
-    """Store changed values; returns {key: (before, after)} of what changed."""
+    """Store changed values, secrets sealed; returns {key: (before, after)} of
+    what changed (secrets as given and as stored before: never show them)."""
     before = current()
     changed = {}
     for key, value in values.items():
+        stored = value
+        if key in BY_KEY and BY_KEY[key].kind == "secret" and value:
+            if _same_secret(before, key, value):
+                continue
+            stored = secretbox.seal(value)
         if before.get(key) != value:
             changed[key] = (before.get(key), value)
             row = db.session.get(Setting, key)
             if row is None:
-                db.session.add(Setting(key=key, value=value))
+                db.session.add(Setting(key=key, value=stored))
             else:
-                row.value = value
+                row.value = stored
     g.pop("forum_settings", None)
     db.session.flush()
     return changed
+
+
+def _same_secret(before: dict, key: str, value: str) -> bool:
+    try:
+        return secret(before, key) == value
+    except secretbox.SecretUnreadable:
+        return False  # replacing an unreadable secret is how it is set again

@@ -1,4 +1,5 @@
-"""Publishers' sites: which origins may embed threads, and their sign-on secrets.
+"""Publishers' sites: which origins may embed threads, and their sign-on secrets
+(stored sealed, see forum.secretbox; read them with sso_secret_of()).
 
 FORUM_EMBED_ORIGINS gives the default list; an admin's decision about an origin
 (an EmbedSite row) overrides it, both ways: an origin can be added in the admin
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from forum import secretbox
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.models import EmbedSite, utcnow
@@ -161,10 +163,16 @@ def new_sso_secret(actor, origin) -> str:
     signed with the old one stop working at once."""
     site = _site(origin, create=True)
     secret = secrets.token_urlsafe(32)
-    site.sso_secret = secret
+    site.sso_secret = secretbox.seal(secret)
     site.sso_secret_set_at = utcnow()
     audit(actor, "sso_secret_generated", site, after={"origin": site.origin})
     return secret
+
+
+def sso_secret_of(site: EmbedSite) -> str | None:
+    """The site's sign-on secret in the clear (None: sign-on is off). Raises
+    secretbox.SecretUnreadable when SECRET_KEY changed since it was set."""
+    return secretbox.unseal(site.sso_secret) if site.sso_secret else None
 
 
 def remove_sso_secret(actor, origin) -> None:

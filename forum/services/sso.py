@@ -26,6 +26,7 @@ from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import EmbedSite, SsoIdentity, SsoTokenUse, User, utcnow
+from forum.secretbox import SecretUnreadable
 from forum.services import accounts, sites, thread_pages
 
 ALGORITHM = "HS256"
@@ -106,9 +107,17 @@ def _only_sso_origin() -> str:
 
 def _verified_claims(token: str, site: EmbedSite) -> dict:
     try:
+        secret = sites.sso_secret_of(site)
+    except SecretUnreadable:
+        # Sealed under another SECRET_KEY (changed, or a backup restored elsewhere).
+        raise _refused(
+            f"{site.origin}'s sign-on secret must be set again (this forum's secret key "
+            "changed since it was made): an admin can replace it under Moderation → Embedding."
+        ) from None
+    try:
         claims = jwt.decode(
             token,
-            site.sso_secret,
+            secret,
             # Pinned: never "none", never an algorithm the header picks (RS256 with
             # our secret as the "public key", and the like).
             algorithms=[ALGORITHM],

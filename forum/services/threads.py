@@ -147,6 +147,14 @@ def save_article(
     return article
 
 
+def embedded_thread(key) -> Thread | None:
+    """The thread a publisher's page embeds under `key`, if it exists yet; raises
+    NotFound for a malformed key."""
+    if not is_valid_key(key):
+        raise NotFound("A thread key is 1 to 200 letters, digits and _ . : - characters.")
+    return shown_under(key)
+
+
 def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bool]:
     """The thread a publisher's page embeds under `key`, created on its first view
     with the page's title and address: (thread, created).

@@ -1,10 +1,17 @@
-"""A growing wait after failed sign-ins, per account name and per address.
+"""A growing wait after failed sign-ins, per account name at one address and
+per address.
 
 Only failures count, in several windows at once: a few mistakes cost nothing,
 then each window that fills adds a longer wait (a minute, ten minutes, an hour,
 a day). The counters live in the rate limiter's storage (Redis when
-FORUM_REDIS_URL is set), so every worker and host sees the same ones, and
-FORUM_RATELIMIT=off turns this off with the other limits.
+FORUM_REDIS_URL is set, else the database: forum.limit_storage), so every
+worker and host sees the same ones, and FORUM_RATELIMIT=off turns this off with
+the other limits.
+
+There is no count per account name alone: guesses from one address at one name
+were the way to lock its owner out everywhere (fifteen of them did it). The
+owner signing in from another address is never held up by someone else's
+failures; guessing from many addresses at once meets each address's own wait.
 """
 
 from __future__ import annotations
@@ -16,8 +23,7 @@ from limits import parse_many
 from forum.errors import RateLimited
 from forum.extensions import limiter
 
-# Failed sign-ins for one account name, from anywhere (credential stuffing
-# spread over many addresses) ...
+# Failed sign-ins for one account name from one address ...
 PER_NAME = parse_many("5 per minute; 10 per 10 minutes; 20 per hour; 50 per day")
 # ... and from one address, whatever the names (one machine trying many).
 PER_ADDRESS = parse_many("20 per minute; 60 per 10 minutes; 200 per hour; 1000 per day")
@@ -25,7 +31,11 @@ PER_ADDRESS = parse_many("20 per minute; 60 per 10 minutes; 200 per hour; 1000 p
 
 def _scopes(name, address) -> list[tuple[list, str, str]]:
     name = name.lower()[:30] if isinstance(name, str) else ""
-    return [(PER_NAME, "signin-name", name), (PER_ADDRESS, "signin-address", address or "-")]
+    address = address or "-"
+    return [
+        (PER_NAME, "signin-name", f"{name}@{address}"),
+        (PER_ADDRESS, "signin-address", address),
+    ]
 
 
 def check(name, address) -> None:
@@ -53,10 +63,11 @@ def failed(name, address) -> None:
                 limiter.limiter.hit(item, scope, key)
 
 
-def succeeded(name) -> None:
-    """The right password clears the account name's count (not the address's)."""
+def succeeded(name, address) -> None:
+    """The right password clears the name's count at this address (not the
+    address's own)."""
     if limiter.enabled:
-        limits, scope, key = _scopes(name, None)[0]
+        limits, scope, key = _scopes(name, address)[0]
         for item in limits:
             limiter.limiter.clear(item, scope, key)
 

@@ -87,10 +87,12 @@ def logout():
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=lambda: _address_key())
 def request_reset():
     """The same answer whether or not the address has accounts (and about as
-    fast: the work for a known address is queueing an email)."""
+    fast: the work for a known address is queueing an email). Asking for an
+    address is never refused for that address's sake: someone else asking for
+    it must not keep its owner from a link (recovery.request_reset caps the
+    emails instead)."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         recovery.request_reset(form.email.data)
@@ -142,11 +144,6 @@ def verify_email(token):
     if current_user.is_authenticated:
         return redirect("/")
     return redirect(url_for("auth.login"))
-
-
-def _address_key() -> str:
-    address, _ = accounts.normalize_email(request.form.get("email"))
-    return "reset:" + (address or "").lower()
 
 
 def _start_session(user) -> None:

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
-from forum import permissions
+from forum import links, permissions
 from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm
@@ -54,11 +54,13 @@ def thread(key):
     """The iframe: the thread as an anonymous reader sees it; the page's script
     then personalizes it for a signed-in reader."""
     origin = _embedding_origin()
-    thread, created = threads.thread_for_embed(
-        key, origin, request.args.get("title"), request.args.get("url")
-    )
-    if created:
+    thread = threads.embedded_thread(key)
+    if thread is None:
+        # A first view: only the publisher's own page may start a discussion, and
+        # the count comes before the request's first write.
+        page = _publisher_page(origin, request.args.get("url"))
         _count_creation()
+        thread, _ = threads.thread_for_embed(key, origin, request.args.get("title"), page)
     db.session.commit()
     sort, page, focused = _page(thread, request.args.get("comment"))
     response = current_app.make_response(
@@ -128,7 +130,7 @@ def more_replies(key, comment_id):
 def auth():
     """The popup on our own origin: after signing in here (first-party, where
     cookies work) the reader hands a bearer token to the iframe that opened it."""
-    site = sites.normalize_origin(request.args.get("site"))
+    site = _named_site()
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -143,7 +145,7 @@ def auth():
 def auth_start():
     """Where the iframe's "Sign in" opens the popup: to the sign-in form, or
     straight to the confirmation when the reader is signed in already."""
-    site = sites.normalize_origin(request.args.get("site"))
+    site = _named_site()
     target = url_for("embed.auth", site=site)
     if current_user.is_authenticated:
         return redirect(target)
@@ -167,6 +169,31 @@ def _embedding_origin() -> str:
     if referrer and sites.origin_of(referrer) not in (origin, _own_origin()):
         raise Forbidden("This page was not opened from the site it names.")
     return origin
+
+
+def _publisher_page(origin: str, url) -> str | None:
+    """The page address to keep for a new thread, once the browser vouches that
+    the request comes from a page of `origin`; raises Forbidden otherwise.
+
+    Anyone could otherwise start a publisher's future threads, with any title and
+    address, by leaving the Referer out. /embed.js asks browsers to send the
+    origin at least (the iframe's referrerpolicy), whatever the page's own policy.
+    """
+    referrer = request.headers.get("Referer") or request.headers.get("Origin")
+    if sites.origin_of(referrer) != origin:
+        raise Forbidden(
+            "A new discussion starts only from a page of the site that embeds it: "
+            "this request does not say which page it came from."
+        )
+    # On that site, clean, or not kept at all (sites.page_address).
+    return sites.page_address(url, origin)
+
+
+def _named_site() -> str | None:
+    """The publisher the sign-in popup names: an allowed origin, or none at all
+    (a made-up name there would lend it the forum's voice)."""
+    site = sites.normalize_origin(request.args.get("site"))
+    return site if site is not None and sites.is_allowed(site) else None
 
 
 def _own_origin() -> str:
@@ -224,7 +251,7 @@ def _frame_context(thread) -> dict:
     if thread.url:
         permalink = thread.url.split("#")[0]
     elif thread.article_id is not None:
-        permalink = url_for("pages.article", slug=thread.key, _external=True)
+        permalink = links.external("pages.article", slug=thread.key)
     else:
         permalink = ""
     return {"embed": True, "permalink_base": permalink}

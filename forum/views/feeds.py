@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from flask import Blueprint, current_app, make_response, request, url_for
+from flask import Blueprint, make_response, request
 from markupsafe import escape
 
+from forum import links
 from forum.markup import excerpt, without_spoilers
 from forum.models import Comment, utcnow
 from forum.services import feeds
@@ -52,8 +52,8 @@ def thread_comments(slug):
     return _atom(
         made=(thread.created_at, f"thread:{thread.id}"),
         title=f"Comments on {thread.title}",
-        self_url=url_for(".thread_comments", slug=article.slug, _external=True),
-        alternate_url=url_for("pages.article", slug=article.slug, _external=True),
+        self_url=links.external("feeds.thread_comments", slug=article.slug),
+        alternate_url=links.external("pages.article", slug=article.slug),
         since=thread.created_at,
         author=None,
         comments=comments,
@@ -66,8 +66,8 @@ def user_comments(username):
     return _atom(
         made=(user.created_at, f"user:{user.id}"),
         title=f"Comments by {user.display_name}",
-        self_url=url_for(".user_comments", username=user.username, _external=True),
-        alternate_url=url_for("people.profile", username=user.username, _external=True),
+        self_url=links.external("feeds.user_comments", username=user.username),
+        alternate_url=links.external("people.profile", username=user.username),
         since=user.created_at,
         author=user.display_name,
         comments=comments,
@@ -105,7 +105,7 @@ def _atom(
 
 
 def _entry(feed: Element, comment: Comment, now: datetime, host: str) -> None:
-    permalink = url_for("comments.show", comment_id=comment.id, _external=True)
+    permalink = links.external("comments.show", comment_id=comment.id)
     author = comment.author.display_name if comment.author is not None else UNKNOWN_AUTHOR
     withheld = feeds.withheld(comment, now)
     if withheld:
@@ -153,8 +153,7 @@ def _tag(host: str, moment: datetime, specific: str) -> str:
 def _tag_host() -> str:
     """The site's host name: FORUM_BASE_URL's when set, so ids do not change with
     the name a request came in by; else the one the feed's links use."""
-    base = current_app.config.get("FORUM_BASE_URL") or url_for("pages.index", _external=True)
-    host = (urlsplit(base).hostname or "").lower()
+    host = links.host()
     if not _DNS_NAME.fullmatch(host):
         host = "localhost"  # an IPv6 literal, say: not a name a tag: URI can use
     return host

@@ -38,10 +38,17 @@ def article(slug):
     version (see forum.services.thread_pages) and the minute, since times on it
     read "3 minutes ago"."""
     article = threads.article_by_slug(slug)
-    if not _shared_page(article):
+    sort = request.args.get("sort") or comments.SORTS[0]
+    tab = request.args.get("tab") or TABS[0]
+    cursor = request.args.get("cursor")
+    if cursor and sort in comments.SORTS and comments.decode_cursor(cursor, sort) is None:
+        # A stale or hand-edited link: the first page, at its own address.
+        kept = {name: value for name, value in request.args.items() if name != "cursor"}
+        return redirect(url_for("pages.article", slug=slug, **kept))
+    if not _shared_page(article) or cursor or sort not in comments.SORTS or tab not in TABS:
         return _article_page(article)
-    args = [request.args.get(name, "") for name in SHARED_ARGS]
-    key = thread_pages.page_key(article.thread, "page", *args, int(time.time() // 60))
+    # Parsed, known values only: a made-up argument never makes a new copy.
+    key = thread_pages.page_key(article.thread, "page", sort, tab, int(time.time() // 60))
     html, status = thread_pages.cached(
         key,
         lambda: _article_page(article),
@@ -52,9 +59,11 @@ def article(slug):
     return html, status
 
 
-# Pages cached for readers without an account: these query arguments only, so
-# made-up ones cannot fill the cache with copies.
-SHARED_ARGS = ("sort", "cursor", "tab")
+# Pages cached for readers without an account: a thread's first page in each
+# order and tab, nothing else (any later page, any other argument, is built for
+# its reader), so made-up arguments cannot fill the cache with copies.
+SHARED_ARGS = ("sort", "tab")
+TABS = ("discussion", "theories")
 
 
 def _shared_page(article) -> bool:
@@ -86,7 +95,9 @@ def _article_page(article):
     if target is not None:
         page = _conversation(target, shown)
     missing = "comment" in request.args and page is None
-    tab = "theories" if request.args.get("tab") == "theories" else "discussion"
+    tab = request.args.get("tab") or TABS[0]
+    if tab not in TABS:
+        tab, status = TABS[0], 400
     if page is None:
         page = comments.load_page(thread, current_user, sort, limit, position, shown)
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []

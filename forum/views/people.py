@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forum.errors import NotFound, ValidationError
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.forms import ConfirmForm, ProfileForm, show_errors
 from forum.services import accounts, notifications, people, theories, threads
 from forum.views.params import parse_id
@@ -45,6 +45,7 @@ def profile(username):
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
 @login_required
 def edit_profile():
     form = ProfileForm(

@@ -12,8 +12,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only for cookie-authenticated requests
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-# These neither read nor set the session cookie, so there is nothing to forge.
-NO_COOKIE_ENDPOINTS = {"api.create_token", "api.create_user", "api.openapi"}
+# These neither read nor set the session cookie, and what they answer goes to the
+# caller alone: a page elsewhere that makes its visitors' browsers call them gets
+# nothing. (Registration is not among them: such a page could make its visitors
+# open accounts, and send confirmation emails, from their addresses.)
+NO_COOKIE_ENDPOINTS = {"api.create_token", "api.openapi"}
 
 
 @bp.before_request

@@ -6,7 +6,7 @@ from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from forum import permissions
+from forum import links, permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.services import (
@@ -142,13 +142,18 @@ def list_comments(key):
             }
         )
 
-    if permissions.is_signed_in(viewer):
+    if permissions.is_signed_in(viewer) or position is not None or limit not in SHARED_LIMITS:
         payload = build()
     else:
-        cursor = request.args.get("cursor") or ""
-        key = thread_pages.page_key(thread, "api", sort, limit, cursor, request.host_url)
+        # A thread's first page at a common size, from parsed values only: made-up
+        # cursors and sizes are built for their reader and never fill the cache.
+        key = thread_pages.page_key(thread, "api", sort, limit, links.base())
         payload = thread_pages.cached(key, build)
     return current_app.response_class(payload, mimetype="application/json", headers=headers)
+
+
+# The page sizes whose first pages anonymous readers share from the cache.
+SHARED_LIMITS = (10, 20, 25, 50, 100, 200, 500, 1000)
 
 
 @bp.post("/threads/<key>/comments")
@@ -197,6 +202,8 @@ def get_comment(comment_id):
 
 
 @bp.patch("/comments/<int:comment_id>")
+@posting_per_account
+@posting_per_address
 def edit_comment(comment_id):
     data = body()
     permissions.require_signed_in(current_user)

@@ -386,7 +386,7 @@ PATHS = {
     "/users": {
         "post": _operation(
             "Register an account",
-            {"201": _answer("Created", USER_ANSWER), **_errors(409, 422, 429)},
+            {"201": _answer("Created", USER_ANSWER), **_errors(400, 409, 422, 429)},
             _object(
                 ["username", "email", "password"],
                 {
@@ -485,7 +485,7 @@ PATHS = {
         ),
         "patch": _operation(
             "Edit a comment (its author, inside the edit window)",
-            {"200": _answer("Edited", COMMENT_ANSWER), **_errors(400, 401, 403, 404, 422)},
+            {"200": _answer("Edited", COMMENT_ANSWER), **_errors(400, 401, 403, 404, 422, 429)},
             _object(["body"], {"body": {"type": "string"}}, additional=True),
             parameters=[COMMENT_ID],
         ),
@@ -836,7 +836,12 @@ def document() -> dict:
         "info": {
             "title": "forum API",
             "version": "1",
-            "description": "Threads, comments and accounts of a forum installation.",
+            "description": "Threads, comments and accounts of a forum installation. "
+            "Cookie-authenticated unsafe calls, registration included, send X-CSRFToken "
+            "(from GET /session); bearer calls need none. Posting and editing share one "
+            "budget (10 a minute per account, 30 per address); every other write has a "
+            "limit too (429 with Retry-After). A request by a host name the server does not "
+            "serve (FORUM_BASE_URL, FORUM_TRUSTED_HOSTS, loopback) is a 400.",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {

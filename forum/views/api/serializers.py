@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import orjson
-from flask import url_for
 
-from forum import permissions
+from forum import links, permissions
 from forum.models import Comment, CommentStatus, Thread, User
 from forum.services.thread_pages import RowNode
 from forum.services.threads import moderation_mode
@@ -27,7 +26,7 @@ def user_json(user: User, viewer=None) -> dict:
 def thread_json(thread: Thread) -> dict:
     url = thread.url
     if url is None and thread.article_id is not None:
-        url = url_for("pages.article", slug=thread.key, _external=True)
+        url = links.external("pages.article", slug=thread.key)
     return {
         "key": thread.key,
         "title": thread.title,
