@@ -197,6 +197,11 @@ def _cache_settings(cfg) -> None:
     cfg["FORUM_CACHE"] = switch
     cfg["CACHE_DEFAULT_TIMEOUT"] = cfg["FORUM_CACHE_SECONDS"]
     cfg["CACHE_KEY_PREFIX"] = "forum:"
+    if cfg["FORUM_CACHE_REDIS_URL"] and not cfg["FORUM_BASE_URL"]:
+        raise ValueError(
+            "FORUM_CACHE_REDIS_URL needs FORUM_BASE_URL: shared page copies carry the "
+            "site's address, which must not come from each request"
+        )
     if cfg["FORUM_CACHE_REDIS_URL"] and _same_server(
         cfg["FORUM_CACHE_REDIS_URL"], cfg["FORUM_REDIS_URL"]
     ):
@@ -223,12 +228,17 @@ def _cache_settings(cfg) -> None:
 def _same_server(first: str, second: str | None) -> bool:
     if not second:
         return False
-    a, b = urlsplit(first), urlsplit(second)
-    return (a.hostname, a.port or 6379, a.path if a.scheme == "unix" else "") == (
-        b.hostname,
-        b.port or 6379,
-        b.path if b.scheme == "unix" else "",
-    )
+
+    def where(url: str) -> tuple:
+        parts = urlsplit(url)
+        if parts.scheme == "unix":
+            return ("unix", parts.path)
+        host = (parts.hostname or "").lower()
+        # One machine's loopback by any of its names.
+        host = "loopback" if host in ("localhost", "::1") or host.startswith("127.") else host
+        return (host, parts.port or 6379)
+
+    return where(first) == where(second)
 
 
 def _pool_settings(cfg) -> None:

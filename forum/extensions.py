@@ -1,5 +1,9 @@
 """Every Flask extension, unbound; create_app() binds them with init_app()."""
 
+import ipaddress
+import logging
+import time
+
 from flask import request
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -33,11 +37,32 @@ csrf = CSRFProtect()
 cache = Cache()
 
 
+def address_key(address: str | None) -> str:
+    """What limits count a client address as: an IPv4 address as it is, an IPv6
+    address by its /64, the network one subscriber gets (stepping through the
+    addresses of one's own /64 must not buy more attempts)."""
+    if not address:
+        return "-"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_address() -> str:
+    return address_key(get_remote_address())
+
+
 def rate_limit_key() -> str:
     """Signed-in requests count per account, the rest per client address."""
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return f"ip:{get_remote_address()}"
+    return f"ip:{client_address()}"
 
 
 def _safe_method() -> bool:
@@ -60,12 +85,50 @@ POSTING_PER_ACCOUNT = "10 per minute"
 POSTING_PER_ADDRESS = "30 per minute"
 posting_per_account = limiter.shared_limit(POSTING_PER_ACCOUNT, scope="posting")
 posting_per_address = limiter.shared_limit(
-    POSTING_PER_ADDRESS, scope="posting-address", key_func=get_remote_address
+    POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address
 )
 # The same budgets for a page that answers GET too (its form) and POST (the write).
 posting_form_per_account = limiter.shared_limit(
     POSTING_PER_ACCOUNT, scope="posting", methods=["POST"]
 )
 posting_form_per_address = limiter.shared_limit(
-    POSTING_PER_ADDRESS, scope="posting-address", key_func=get_remote_address, methods=["POST"]
+    POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address, methods=["POST"]
 )
+
+
+class Counters:
+    """The limiter's counters for the limits the forum checks itself (the wait
+    after failed sign-ins, reset emails, new embedded threads). Off with
+    FORUM_RATELIMIT=off; when the counters' storage fails (Redis or the database
+    in trouble), they fail open and say so in the log, as Flask-Limiter's own
+    limits do (RATELIMIT_SWALLOW_ERRORS): a limit must never turn into a 500."""
+
+    def hit(self, item, *identifiers: str) -> bool:
+        """Count one; False when the window was full already."""
+        return self._call("hit", True, item, *identifiers)
+
+    def test(self, item, *identifiers: str) -> bool:
+        """Whether one more would fit, counting nothing."""
+        return self._call("test", True, item, *identifiers)
+
+    def reset_at(self, item, *identifiers: str) -> float:
+        """When the window frees up (epoch seconds)."""
+        stats = self._call("get_window_stats", None, item, *identifiers)
+        return stats[0] if stats is not None else time.time()
+
+    def clear(self, item, *identifiers: str) -> None:
+        self._call("clear", None, item, *identifiers)
+
+    def _call(self, name: str, otherwise, item, *identifiers):
+        if not limiter.enabled:
+            return otherwise
+        try:
+            return getattr(limiter.limiter, name)(item, *identifiers)
+        except Exception as error:  # any storage's failure, whatever its library
+            logging.getLogger(__name__).warning(
+                "rate-limit counters unavailable (%s); not counted", type(error).__name__
+            )
+            return otherwise
+
+
+counters = Counters()

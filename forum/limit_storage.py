@@ -16,6 +16,7 @@ request's first write, so on SQLite the two never wait for each other.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 
@@ -30,8 +31,11 @@ from forum.models import RateCounter
 
 SCHEME = "forum-database"
 _TABLE = RateCounter.__table__
-# One bump in this many also deletes the windows that have run out.
+# One bump in this many also deletes (up to a batch of) windows that ran out.
 _PURGE_ONE_IN = 200
+_PURGE_BATCH = 500
+# Longer keys are stored by their digest (the column holds 255 characters).
+KEY_MAX = 200
 # The databases whose INSERT can bump a row that exists (forum.config asks).
 DIALECTS = ("sqlite", "postgresql")
 _UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
@@ -45,15 +49,17 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        key = _stored_key(key)
         now = time.time()
         with db.engine.begin() as connection:
             insert = _UPSERT[connection.dialect.name]
             count = connection.execute(_upsert(insert, key, now, expiry, amount)).scalar_one()
-            if random.randrange(_PURGE_ONE_IN) == 0:
-                connection.execute(delete(_TABLE).where(_TABLE.c.expires_at <= now))
+        if random.randrange(_PURGE_ONE_IN) == 0:
+            _purge(now)
         return count
 
     def get(self, key: str) -> int:
+        key = _stored_key(key)
         with db.engine.connect() as connection:
             count = connection.scalar(
                 select(_TABLE.c.count).where(_TABLE.c.key == key, _live(time.time()))
@@ -61,6 +67,7 @@ class DatabaseStorage(Storage):
         return count or 0
 
     def get_expiry(self, key: str) -> float:
+        key = _stored_key(key)
         now = time.time()
         with db.engine.connect() as connection:
             expires = connection.scalar(
@@ -81,8 +88,29 @@ class DatabaseStorage(Storage):
             return connection.execute(delete(_TABLE)).rowcount
 
     def clear(self, key: str) -> None:
+        key = _stored_key(key)
         with db.engine.begin() as connection:
             connection.execute(delete(_TABLE).where(_TABLE.c.key == key))
+
+
+def _stored_key(key: str) -> str:
+    """The key as a row holds it: a long one (an address of 254 characters, say)
+    by its digest, so it always fits the column."""
+    if len(key) <= KEY_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _purge(now: float) -> None:
+    """Delete windows that ran out, a bounded batch, in a transaction of its own
+    after the bump (in the bump's, two purges could each wait on a row the other
+    had just bumped: a deadlock on PostgreSQL). Rows another purge or bump has
+    locked are skipped."""
+    with db.engine.begin() as connection:
+        stale = select(_TABLE.c.key).where(_TABLE.c.expires_at <= now).limit(_PURGE_BATCH)
+        if connection.dialect.name == "postgresql":
+            stale = stale.with_for_update(skip_locked=True)
+        connection.execute(delete(_TABLE).where(_TABLE.c.key.in_(stale.scalar_subquery())))
 
 
 def _live(now: float):

@@ -11,15 +11,16 @@ A sealed value is PREFIX + the Fernet token, so it is told apart from a plain
 value stored before sealing began: unseal() returns such a value as it is, and
 migration 0011 seals the ones already stored.
 
-Changing SECRET_KEY makes every sealed value unreadable (SecretUnreadable): the
-secrets must then be set again. This module imports nothing from `forum`.
+Changing SECRET_KEY makes every sealed value unreadable (SecretUnreadable) unless
+the old key stays in SECRET_KEY_FALLBACKS: the secrets must then be set again.
+This module imports nothing from `forum`.
 """
 
 from __future__ import annotations
 
 import base64
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -47,8 +48,16 @@ def unseal(stored: str, secret_key: str | bytes | None = None) -> str:
     returned as it is. Raises SecretUnreadable when it cannot be opened."""
     if not is_sealed(stored):
         return stored
+    if secret_key is None:
+        # The key in force, then the retired ones Flask still accepts for sessions
+        # (SECRET_KEY_FALLBACKS): rotating the key as Flask documents keeps the
+        # secrets readable until they are set again.
+        keys = [current_app.secret_key, *(current_app.config.get("SECRET_KEY_FALLBACKS") or [])]
+        box = MultiFernet([_fernet(key) for key in keys if key])
+    else:
+        box = _fernet(secret_key)
     try:
-        return _fernet(secret_key).decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
+        return box.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError):
         raise SecretUnreadable(
             "A stored secret cannot be read with this SECRET_KEY: set it again."

@@ -536,3 +536,32 @@ def test_someone_elses_resets_never_keep_the_owner_from_a_working_link(limited):
     fresh = limited.test_client()
     fresh.environ_base["REMOTE_ADDR"] = "198.51.100.7"
     assert attempt(fresh, "alice", NEW_PASSWORD).status_code == 302
+
+
+def test_stepping_through_ones_own_ipv6_network_buys_no_more_guesses(limited):
+    statuses = []
+    for n in range(1, 9):
+        guesser = limited.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n:x}"  # one /64
+        statuses.append(attempt(guesser, "alice").status_code)
+    assert statuses == [401] * 5 + [429] * 3
+    neighbour = limited.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"  # another subscriber's /64
+    assert attempt(neighbour, "alice", PASSWORD).status_code == 302
+
+
+def test_a_reset_for_the_longest_address_is_sent(limited):
+    # 254 characters: the longest an address may be; its counter's key is longer
+    # than the column and is kept by its digest.
+    address = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".org"
+    assert len(address) <= 254
+    with limited.app_context():
+        accounts.register("longmail", address, PASSWORD)
+        db.session.commit()
+    answers = [
+        limited.test_client().post("/auth/reset", data={"email": address}).status_code
+        for _ in range(4)
+    ]
+    assert answers == [302] * 4
+    sent = [m for m in emails(limited, "Reset your password") if m.to_address == address]
+    assert len(sent) == 3

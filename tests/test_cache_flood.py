@@ -26,7 +26,7 @@ def copies(app_with, make):
     """(client, store): an app keeping page copies in Redis database 12, and a
     thread with one comment."""
     store = empty_redis(CACHE_URL)
-    app = app_with(FORUM_CACHE_REDIS_URL=CACHE_URL)
+    app = app_with(FORUM_CACHE_REDIS_URL=CACHE_URL, FORUM_BASE_URL="https://talk.example.org")
     with app.app_context():
         threads.save_article("flood", "Flood", "Text.")
         db.session.commit()
@@ -97,14 +97,31 @@ def test_rate_limit_redis_holds_no_page_copies(app_with, make):
         limits.flushdb()
 
 
-@pytest.mark.parametrize("cache_url", [LIMITS_URL, "redis://127.0.0.1:6379/3"])
+@pytest.mark.parametrize(
+    "cache_url",
+    [LIMITS_URL, "redis://127.0.0.1:6379/3", "redis://localhost/4", "redis://[::1]:6379/5"],
+)
 def test_page_copies_may_not_share_the_limits_redis_server(database, cache_url):
     # Another database number on the same server shares its one memory bound.
     with pytest.raises(ValueError, match="another Redis server"):
         create_app(
             {
                 **_test_config(database),
+                "FORUM_BASE_URL": "https://talk.example.org",
                 "FORUM_REDIS_URL": LIMITS_URL,
                 "FORUM_CACHE_REDIS_URL": cache_url,
             }
         )
+
+
+def test_shared_page_copies_need_the_sites_address(database):
+    # Without it a copy would carry whichever host (and port) asked first.
+    with pytest.raises(ValueError, match="needs FORUM_BASE_URL"):
+        create_app({**_test_config(database), "FORUM_CACHE_REDIS_URL": CACHE_URL})
+
+
+def test_the_redirect_from_a_bad_cursor_keeps_only_known_arguments(copies):
+    client, _ = copies
+    answer = client.get("/articles/flood?cursor=zz&slug=x&endpoint=y&_scheme=https&tab=theories")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/articles/flood?tab=theories"

@@ -91,13 +91,26 @@ def test_registering_through_the_api_cannot_be_forged_by_another_site(app, clien
         data='{"username": "drive_by", "email": "drive@example.org", "password": "long enough pw"}',
         headers={"Content-Type": "text/plain", "Origin": "https://evil.example"},
     )
-    assert forged.status_code == 400
-    assert forged.json["error"]["code"] == "csrf_failed"
+    assert forged.status_code == 415
+    assert forged.json["error"]["code"] == "unsupported_media_type"
+    # With the session cookie (a visitor who has one): the CSRF header is needed.
+    token = client.get("/api/v1/session").json["csrf_token"]
+    cookie_call = client.post(
+        "/api/v1/users",
+        json={"username": "drive_by", "email": "drive@example.org", "password": "long enough pw"},
+    )
+    assert cookie_call.status_code == 400
+    assert cookie_call.json["error"]["code"] == "csrf_failed"
     with app.app_context():
         assert db.session.query(User).count() == 0
         assert db.session.query(OutboxMessage).count() == 0
-    # A client of our own, with the session's token, registers as before.
-    token = client.get("/api/v1/session").json["csrf_token"]
+    # An app without cookies sends JSON, which no page elsewhere can send unasked.
+    app_client = app.test_client()
+    made = app_client.post(
+        "/api/v1/users",
+        json={"username": "an_app", "email": "app@example.org", "password": "long enough pw"},
+    )
+    assert made.status_code == 201
     made = client.post(
         "/api/v1/users",
         json={"username": "real_one", "email": "real@example.org", "password": "long enough pw"},

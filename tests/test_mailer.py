@@ -590,3 +590,17 @@ def test_database_trouble_during_delivery_is_logged_without_sql(app, reader, cap
     lines = [r.getMessage() for r in caplog.records if r.name == mailer.log.name]
     assert lines == ["mail: database trouble during a delivery pass: builtins.Exception"]
     assert "alice@example.org" not in caplog.text and "UPDATE" not in caplog.text
+
+
+def test_one_click_unsubscribes_from_a_mail_provider_are_never_rate_limited(app_with):
+    # One provider's servers send every user's one-click unsubscribe.
+    limited = app_with(FORUM_RATELIMIT="on")
+    user = Factory(limited).user("dora")
+    with limited.app_context():
+        token = mailer.unsubscribe_token(user.id, MENTION)
+    client = limited.test_client()
+    statuses = {
+        client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}).status_code
+        for _ in range(130)
+    }
+    assert statuses == {200}

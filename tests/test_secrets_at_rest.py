@@ -80,6 +80,18 @@ def test_seal_and_unseal():
             secretbox.unseal(unreadable, "key one")
 
 
+def test_a_retired_key_in_secret_key_fallbacks_still_opens_secrets():
+    sealed = secretbox.seal("hunter2", "the old key")
+    rotated = Flask("rotated")
+    rotated.secret_key = "the new key"
+    rotated.config["SECRET_KEY_FALLBACKS"] = ["the old key"]
+    with rotated.app_context():
+        assert secretbox.unseal(sealed) == "hunter2"
+        rotated.config["SECRET_KEY_FALLBACKS"] = []
+        with pytest.raises(secretbox.SecretUnreadable):
+            secretbox.unseal(sealed)
+
+
 def test_the_key_derivation_never_changes():
     # Sealed in 2026: changing HKDF's labels would make every stored secret unreadable.
     sealed = (

@@ -182,7 +182,11 @@ def test_with_the_cache_off_every_read_is_built(app_with, make):
 
 def test_a_cache_that_does_not_answer_costs_nothing_but_time(app_with, caplog):
     # Nothing listens on port 1: every cache call fails at once.
-    app = app_with(FORUM_CACHE_REDIS_URL="redis://127.0.0.1:1/0", FORUM_RATELIMIT="off")
+    app = app_with(
+        FORUM_CACHE_REDIS_URL="redis://127.0.0.1:1/0",
+        FORUM_BASE_URL="http://localhost",
+        FORUM_RATELIMIT="off",
+    )
     with app.app_context():
         threads.save_article("cacheless", "Cacheless", "Text.")
         db.session.commit()
@@ -308,7 +312,7 @@ def test_with_csrf_on_a_reader_without_an_account_still_starts_no_session(app_wi
 def test_shared_pages_in_redis_expire_soon_after_their_minute(app_with, make):
     url = "redis://127.0.0.1:6379/13"  # no other test uses database 13
     store = empty_redis(url)
-    app = app_with(FORUM_CACHE_REDIS_URL=url)
+    app = app_with(FORUM_CACHE_REDIS_URL=url, FORUM_BASE_URL="http://localhost")
     with app.app_context():
         threads.save_article("redis-story", "In Redis", "Text.")
         db.session.commit()

@@ -16,7 +16,7 @@ from limits import parse as parse_limit
 from sqlalchemy import select
 
 from forum.errors import ValidationError
-from forum.extensions import db, limiter
+from forum.extensions import counters, db
 from forum.models import User, is_id, utcnow
 from forum.services import accounts, mailer
 
@@ -60,9 +60,7 @@ RESET_MAILS = parse_limit("3 per hour")
 
 
 def _mail_allowed(address: str) -> bool:
-    if not limiter.enabled:
-        return True
-    return limiter.limiter.hit(RESET_MAILS, "reset-mail", address.lower())
+    return counters.hit(RESET_MAILS, "reset-mail", address.lower())
 
 
 def request_reset(address) -> int:

@@ -21,7 +21,7 @@ import time
 from limits import parse_many
 
 from forum.errors import RateLimited
-from forum.extensions import limiter
+from forum.extensions import address_key, counters
 
 # Failed sign-ins for one account name from one address ...
 PER_NAME = parse_many("5 per minute; 10 per 10 minutes; 20 per hour; 50 per day")
@@ -31,7 +31,7 @@ PER_ADDRESS = parse_many("20 per minute; 60 per 10 minutes; 200 per hour; 1000 p
 
 def _scopes(name, address) -> list[tuple[list, str, str]]:
     name = name.lower()[:30] if isinstance(name, str) else ""
-    address = address or "-"
+    address = address_key(address)
     return [
         (PER_NAME, "signin-name", f"{name}@{address}"),
         (PER_ADDRESS, "signin-address", address),
@@ -40,14 +40,11 @@ def _scopes(name, address) -> list[tuple[list, str, str]]:
 
 def check(name, address) -> None:
     """Raises RateLimited, with how long to wait, while a window is full."""
-    if not limiter.enabled:
-        return
     wait = 0.0
     for limits, scope, key in _scopes(name, address):
         for item in limits:
-            if not limiter.limiter.test(item, scope, key):
-                reset, _ = limiter.limiter.get_window_stats(item, scope, key)
-                wait = max(wait, reset - time.time())
+            if not counters.test(item, scope, key):
+                wait = max(wait, counters.reset_at(item, scope, key) - time.time())
     if wait > 0:
         raise RateLimited(
             f"Too many failed sign-ins: wait {_spoken(wait)} before trying again, "
@@ -57,19 +54,17 @@ def check(name, address) -> None:
 
 
 def failed(name, address) -> None:
-    if limiter.enabled:
-        for limits, scope, key in _scopes(name, address):
-            for item in limits:
-                limiter.limiter.hit(item, scope, key)
+    for limits, scope, key in _scopes(name, address):
+        for item in limits:
+            counters.hit(item, scope, key)
 
 
 def succeeded(name, address) -> None:
     """The right password clears the name's count at this address (not the
     address's own)."""
-    if limiter.enabled:
-        limits, scope, key = _scopes(name, address)[0]
-        for item in limits:
-            limiter.limiter.clear(item, scope, key)
+    limits, scope, key = _scopes(name, address)[0]
+    for item in limits:
+        counters.clear(item, scope, key)
 
 
 def _spoken(seconds: float) -> str:

@@ -27,7 +27,7 @@ from limits import parse as parse_limit
 
 from forum import links, permissions
 from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
-from forum.extensions import db, limiter
+from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
 from forum.services import accounts, comments, sites, threads
 from forum.views import reading
@@ -201,9 +201,7 @@ def _own_origin() -> str:
 
 
 def _count_creation() -> None:
-    if limiter.enabled and not limiter.limiter.hit(
-        CREATE_LIMIT, "embed-create", request.remote_addr or "-"
-    ):
+    if not counters.hit(CREATE_LIMIT, "embed-create", client_address()):
         db.session.rollback()
         raise RateLimited("Too many new discussions from this address; try again later.")
 

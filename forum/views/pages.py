@@ -43,7 +43,7 @@ def article(slug):
     cursor = request.args.get("cursor")
     if cursor and sort in comments.SORTS and comments.decode_cursor(cursor, sort) is None:
         # A stale or hand-edited link: the first page, at its own address.
-        kept = {name: value for name, value in request.args.items() if name != "cursor"}
+        kept = {name: request.args[name] for name in SHARED_ARGS if name in request.args}
         return redirect(url_for("pages.article", slug=slug, **kept))
     if not _shared_page(article) or cursor or sort not in comments.SORTS or tab not in TABS:
         return _article_page(article)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import csrf
@@ -14,9 +15,13 @@ csrf.exempt(bp)  # checked below, only for cookie-authenticated requests
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # These neither read nor set the session cookie, and what they answer goes to the
 # caller alone: a page elsewhere that makes its visitors' browsers call them gets
-# nothing. (Registration is not among them: such a page could make its visitors
-# open accounts, and send confirmation emails, from their addresses.)
+# nothing.
 NO_COOKIE_ENDPOINTS = {"api.create_token", "api.openapi"}
+# Registration is not one of them: a page elsewhere could make its visitors open
+# accounts (and send confirmation emails) from their addresses. With the session
+# cookie it needs the CSRF header like any cookie call; without one, a JSON body,
+# which a page elsewhere cannot send without a CORS preflight (never granted).
+REGISTRATION = "api.create_user"
 
 
 @bp.before_request
@@ -31,12 +36,15 @@ def authenticate():
             raise Unauthorized("That token is unknown, expired or revoked.")
         g.api_token = token
         g._login_user = token.user  # Flask-Login's user for this request only
-    elif (
-        request.method in UNSAFE
-        and request.endpoint not in NO_COOKIE_ENDPOINTS
-        and current_app.config["WTF_CSRF_ENABLED"]
-    ):
-        csrf.protect()  # raises CSRFError -> 400 csrf_failed
+    elif request.method in UNSAFE:
+        cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+        if request.endpoint == REGISTRATION and not cookie:
+            if not request.is_json:
+                raise UnsupportedMediaType(
+                    "Send the body as JSON (Content-Type: application/json)."
+                )
+        elif request.endpoint not in NO_COOKIE_ENDPOINTS and current_app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()  # raises CSRFError -> 400 csrf_failed
 
 
 # Read by publishers' pages (embed.js) from their own origin: cross-origin reads

@@ -54,6 +54,7 @@ def _errors(*statuses: int) -> dict:
         405: "Method not allowed on this path",
         409: "Conflict (taken, or thread_closed)",
         413: "Body too large",
+        415: "Not JSON: a call without the session cookie sends Content-Type: application/json",
         422: "Validation error; fields says which and why",
         429: "Rate limited; see Retry-After",
         503: "The database is down, locked or busy (code unavailable) or the disk is full "
@@ -386,7 +387,7 @@ PATHS = {
     "/users": {
         "post": _operation(
             "Register an account",
-            {"201": _answer("Created", USER_ANSWER), **_errors(400, 409, 422, 429)},
+            {"201": _answer("Created", USER_ANSWER), **_errors(400, 409, 415, 422, 429)},
             _object(
                 ["username", "email", "password"],
                 {
