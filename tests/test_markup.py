@@ -30,14 +30,21 @@ CASES = [
     ("www.example.org", f'<p><a href="http://www.example.org" {REL}>www.example.org</a></p>'),
     ("[mail](mailto:a@example.org)", f'<p><a href="mailto:a@example.org" {REL}>mail</a></p>'),
     ("`https://example.org`", "<p><code>https://example.org</code></p>"),
+    # A link inside a link is undone, its text kept in the outer one.
+    (
+        "[<https://a.org> b](https://c.org)",
+        f'<p><a href="https://c.org" {REL}>https://a.org b</a></p>',
+    ),
     # Headings and rules are not comment markup: the text stays as typed.
     ("# Big", "<p># Big</p>"),
     ("---", "<p>---</p>"),
     # No images yet: the picture becomes a link to it.
     ("![alt](https://e.org/p.png)", f'<p>!<a href="https://e.org/p.png" {REL}>alt</a></p>'),
-    # Only http, https and mailto survive, and only absolute links.
-    ("[f](ftp://e.org)", "<p><a>f</a></p>"),
-    ("[r](/relative)", "<p><a>r</a></p>"),
+    # Only http, https and mailto survive, and only absolute links: the sanitizer
+    # (nh3) drops the href and, as on every link, sets our rel.
+    ("[f](ftp://e.org)", f"<p><a {REL}>f</a></p>"),
+    ("[r](/relative)", f"<p><a {REL}>r</a></p>"),
+    ("[h](https:foo)", f"<p><a {REL}>h</a></p>"),
     # Raw HTML is never markup: it is shown as the text that was typed.
     ("<b>hi</b>", "<p>&lt;b&gt;hi&lt;/b&gt;</p>"),
     ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
@@ -47,10 +54,11 @@ CASES = [
         '<p>it was <span class="spoiler" tabindex="0"><span class="spoiler-text">'
         "the keeper</span></span></p>",
     ),
-    (
-        '<span class="spoiler">x</span>',
-        "<p>&lt;span class=&quot;spoiler&quot;&gt;x&lt;/span&gt;</p>",
-    ),
+    # Quotes in text need no escaping; "<" and ">" always are.
+    ('<span class="spoiler">x</span>', '<p>&lt;span class="spoiler"&gt;x&lt;/span&gt;</p>'),
+    # An "&" typed before an entity's name stays as typed (bleach used to make
+    # the entity of it).
+    (r"\&copy; &amp;lt;", "<p>&amp;copy; &amp;lt;</p>"),
 ]
 
 

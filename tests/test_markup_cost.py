@@ -1,7 +1,7 @@
 """What rendering costs, counted rather than timed.
 
-forum/markup.py bounds the work of rendering (see "what rendering may cost"
-there).  Here that work is counted deterministically: every Python call, line
+forum/markup/budget.py bounds the work of rendering (see "what rendering may
+cost" there).  Here that work is counted deterministically: every Python call, line
 and return executed while one text renders (sys.settrace, caches warm), so the
 same text always costs the same, whatever else the machine is doing.  The tests
 check that:
@@ -13,13 +13,13 @@ check that:
   five times as much (plus the fixed part);
 * it is bounded: no comment the API accepts (BODY_MAX characters) costs more
   than WORK_MAX, the bodies of the security review among them;
-* the output stays safe: allowlisted, well formed, and what bleach with the
-  same policy would leave as it is;
-* what changes for pathological text changes as forum/markup.py documents.
+* the output stays safe: allowlisted, well formed, left as it is by the
+  sanitizer, and with the markup that bleach with the same policy would leave;
+* what changes for pathological text changes as forum/markup/ documents.
 
-A regular expression or a str method counts as one call however long it runs
-in C: bench/hostile_markdown.py times the whole, including the bare-address
-pattern (bleach's took over 20 s on "a-a." * 2500).
+A regular expression, a str method or nh3's cleaning counts as one call however
+long it runs in C or Rust: bench/hostile_markdown.py times the whole, including
+the bare-address pattern (bleach's took over 20 s on "a-a." * 2500).
 """
 
 from __future__ import annotations
@@ -30,14 +30,28 @@ import sys
 from html import unescape
 
 import pytest
-from bleach.linkifier import build_url_re
+from bleach.linkifier import TLDS, build_url_re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forum import markup
-from forum.markup import COMMENT_TAGS, normalize, render_article, render_comment
+from forum.markup import (
+    ARTICLE_TAGS,
+    COMMENT_TAGS,
+    budget,
+    linkify,
+    normalize,
+    render,
+    render_article,
+    render_comment,
+)
+from forum.markup.allowlist import sanitizer
 from forum.services.comments import BODY_MAX
-from tests.test_markup_properties import ARTICLE_ALLOWED, COMMENT_ALLOWED, assert_clean
+from tests.test_markup_properties import (
+    ARTICLE_ALLOWED,
+    COMMENT_ALLOWED,
+    assert_bleach_agrees,
+    assert_clean,
+)
 
 # Calibrated on markdown-it-py 4.3.  A long ordinary comment, dense with
 # markup, costs ~185,000, and the costliest hostile body found ~355,000.
@@ -141,13 +155,14 @@ def test_no_comment_costs_more_than_work_max(pattern, prefix):
 @settings(COST, max_examples=80)
 @given(hostile(max_length=400))
 def test_output_is_safe_and_what_bleach_would_keep(source):
-    for render, tags, allowed in (
+    for render_it, tags, allowed in (
         (render_comment, COMMENT_TAGS, COMMENT_ALLOWED),
-        (render_article, markup.ARTICLE_TAGS, ARTICLE_ALLOWED),
+        (render_article, ARTICLE_TAGS, ARTICLE_ALLOWED),
     ):
-        html = render(source)
+        html = render_it(source)
         assert_safe(html, allowed)
-        assert markup._pipeline(tags).cleaner.clean(html) == html
+        assert sanitizer(tags).clean(html) == html
+        assert_bleach_agrees(html, tags)
 
 
 # -- the reported bodies, and more, at the longest a comment may be --------------------
@@ -226,7 +241,7 @@ def test_an_ordinary_long_comment_meets_no_limit(monkeypatch):
     source = ordinary_comment()
     html = render_comment(source)
     for name in ("_UNITS", "_LINES", "_BARE_LINKS"):
-        monkeypatch.setattr(markup, name, 100 * getattr(markup, name))
+        monkeypatch.setattr(budget, name, 100 * getattr(budget, name))
     assert render_comment(source) == html
     assert work(render_comment, source) <= WORK_MAX // 2
 
@@ -277,10 +292,10 @@ def test_past_the_budget_the_rest_of_a_list_is_in_its_last_item_as_typed():
 
 def test_lines_past_the_allowance_are_as_typed_with_addresses_linked(monkeypatch):
     for name in ("_UNITS", "_BARE_LINKS"):  # only lines count here
-        monkeypatch.setattr(markup, name, 100 * getattr(markup, name))
+        monkeypatch.setattr(budget, name, 100 * getattr(budget, name))
     html = render_comment(normalize("*a* e.org/x\n" * 600))
-    assert html.count("<em>") == markup._LINES
-    assert html[html.rfind("</em>") :].count("*a* ") == 600 - markup._LINES
+    assert html.count("<em>") == budget._LINES
+    assert html[html.rfind("</em>") :].count("*a* ") == 600 - budget._LINES
     assert html.count('<a href="http://e.org/x"') == 600
     assert html.count("<br>") == 598  # the allowance's edge begins a paragraph
     assert_safe(html)
@@ -288,7 +303,7 @@ def test_lines_past_the_allowance_are_as_typed_with_addresses_linked(monkeypatch
 
 def test_bare_addresses_past_the_allowance_stay_text():
     html = render_comment("www.e.org " * 300)
-    assert html.count("<a ") == markup._BARE_LINKS
+    assert html.count("<a ") == budget._BARE_LINKS
     assert_safe(html)
 
 
@@ -300,7 +315,7 @@ def test_an_article_gets_an_allowance_per_ten_thousand_characters():
 
 
 def test_the_pipelines_markdown_it_used_alone_has_no_budget():
-    assert markup._pipeline(COMMENT_TAGS).md.render("*a* ||b||").count("<em>") == 1
+    assert render._pipeline(COMMENT_TAGS).md.render("*a* ||b||").count("<em>") == 1
 
 
 # -- bare addresses ---------------------------------------------------------------------
@@ -317,7 +332,7 @@ address_piece = st.sampled_from(
 @settings(COST, max_examples=200)
 @given(st.lists(address_piece, max_size=14).map("".join))
 def test_bare_addresses_are_those_bleach_found_where_no_hyphen_is_near(text):
-    assert [m.group() for m in markup._BARE_URL.finditer(text)] == [
+    assert [m.group() for m in linkify.BARE_URL.finditer(text)] == [
         m.group() for m in BLEACH_URL.finditer(text)
     ]
 
@@ -326,7 +341,12 @@ def test_bare_addresses_are_those_bleach_found_where_no_hyphen_is_near(text):
 @given(st.lists(address_piece | st.sampled_from(["-", "xn--p1ai"]), max_size=14).map("".join))
 def test_with_hyphens_each_bare_address_is_one_bleach_found(text):
     found = {m.group() for m in BLEACH_URL.finditer(text)}
-    assert {m.group().lstrip("-") for m in markup._BARE_URL.finditer(text)} <= found
+    assert {m.group().lstrip("-") for m in linkify.BARE_URL.finditer(text)} <= found
+
+
+def test_the_top_level_domains_are_those_bleach_linked():
+    # The same text links the same as it did with bleach (linkify.TLDS says why).
+    assert {tld.lower() for tld in TLDS} == linkify.TLDS
 
 
 def test_an_address_after_a_hyphen_keeps_its_scheme():

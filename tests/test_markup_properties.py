@@ -8,11 +8,16 @@ syntax, ``javascript:`` obfuscations and spoiler pipes, and checks that:
 * the output is well-formed HTML: html.parser reads it without error, with no
   comments, declarations or processing instructions, and every element closed
   in order;
-* every element and attribute is on the allowlist that forum/markup.py states
-  (written out here independently, so that widening it is a visible change);
+* every element and attribute is on the allowlist that forum/markup/ states
+  (written out here independently, so that widening it is a visible change),
+  and every tag is written in the one shape the sanitizer writes, never with a
+  "<" or ">" inside an attribute value;
 * every href is absolute http(s) or mailto, and every link carries the rel
   ("https:foo" or a bare "http" would be relative: pinned by their own test);
 * rendering is deterministic, also in a fresh pipeline on another thread;
+* a second opinion, bleach (html5lib) with the same policy and the same
+  bare-address pattern, would remove no element or attribute and link nothing
+  more (assert_bleach_agrees: used here and by the other markup tests);
 * the output fed back in as a comment body is inert: each of its tags comes
   back as escaped text (or, as CommonMark has it, inside a link's title or
   <...> destination, which never makes a live href), and the result is still
@@ -23,19 +28,25 @@ syntax, ``javascript:`` obfuscations and spoiler pipes, and checks that:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
 from collections import Counter
 from html.parser import HTMLParser
 
+import bleach
 import pytest
+from bleach.linkifier import LinkifyFilter
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from forum import markup
 from forum.markup import normalize, render_article, render_comment
+from forum.markup.allowlist import is_absolute
+from forum.markup.linkify import BARE_URL
 
-# -- the allowlist, as forum/markup.py states it -------------------------------------
+# -- the allowlist, as forum/markup/ states it ---------------------------------------
 
 _TEXT = {"p", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "br"}
 COMMENT_ALLOWED = _TEXT | {"span"}
@@ -109,9 +120,17 @@ def assert_absolute(href: str, html: str) -> None:
     assert scheme.lower() == "mailto" or rest.startswith("//"), (href, html)
 
 
+# A tag as the sanitizer writes one.  text.py's highlight and without_spoilers
+# rely on this shape: no "<" or ">" inside an attribute value (nh3 0.3.7 was
+# the first to escape them there).
+_TAG_SHAPE = re.compile(r'</?[a-z][a-z0-9]*(?: [a-z][a-z-]*="[^"<>]*")*>')
+
+
 def assert_clean(html: str, allowed: set[str]) -> Strict:
     parsed = Strict(html)
     assert not parsed.problems, (parsed.problems, html)
+    for tag in re.findall(r"<[^>]*>?", html):
+        assert _TAG_SHAPE.fullmatch(tag), (tag, html)
     for tag, attrs in parsed.elements:
         assert tag in allowed, (tag, html)
         if tag == "span":
@@ -128,6 +147,63 @@ def assert_clean(html: str, allowed: set[str]) -> Strict:
         else:
             assert not attrs, (tag, attrs, html)
     return parsed
+
+
+# -- a second opinion: bleach with the same policy ------------------------------------
+#
+# nh3 (Ammonia) cleans what is stored; bleach (html5lib) used to, and stays a test
+# dependency as an independent check of the whole pipeline.  Given the same
+# policy and the same bare-address pattern, it must leave every element and
+# attribute of ours in place and add none: the markup of its output is ours.
+# Only the markup is compared: bleach writes some text differently (it makes an
+# entity of "&amp;copy;"; nh3 writes a no-break space as "&nbsp;").
+
+
+def _rel(attrs, new=False):
+    href = attrs.get((None, "href"))
+    if href is None:
+        return attrs
+    if not is_absolute(href):
+        return None  # a bare "http:0.org" stays text
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+@functools.cache
+def _bleach(tags: frozenset[str]) -> bleach.Cleaner:
+    linkify = functools.partial(
+        LinkifyFilter,
+        url_re=BARE_URL,
+        callbacks=[_rel],
+        skip_tags={"pre", "code"},
+        parse_email=False,
+    )
+    return bleach.Cleaner(
+        tags=tags,
+        attributes=markup._allowed_attribute,
+        protocols=markup.PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[linkify],
+    )
+
+
+class _Markup(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, sorted(attrs)))
+
+    def handle_endtag(self, tag):
+        self.tags.append(("/" + tag,))
+
+
+def assert_bleach_agrees(html: str, tags: frozenset[str] = markup.COMMENT_TAGS) -> None:
+    assert _Markup(_bleach(tags).clean(html)).tags == _Markup(html).tags, html
 
 
 # -- inputs --------------------------------------------------------------------------
@@ -370,14 +446,18 @@ source = st.one_of(any_text, hostile_text)
 @example("||[x](https://e.org)||")
 @example("\ud800||\x00<script>||")
 def test_comment_output_is_well_formed_and_allowlisted(text):
-    assert_clean(render_comment(normalize(text)), COMMENT_ALLOWED)
+    html = render_comment(normalize(text))
+    assert_clean(html, COMMENT_ALLOWED)
+    assert_bleach_agrees(html)
 
 
 @PROPERTIES
 @given(source)
 @example("## [x](javascript:alert(1))\n\n---\n\n<h1>t</h1>")
 def test_article_output_is_well_formed_and_allowlisted(text):
-    assert_clean(render_article(normalize(text)), ARTICLE_ALLOWED)
+    html = render_article(normalize(text))
+    assert_clean(html, ARTICLE_ALLOWED)
+    assert_bleach_agrees(html, markup.ARTICLE_TAGS)
 
 
 def _in_fresh_thread(render, text: str) -> str:
@@ -432,7 +512,7 @@ def test_output_fed_back_as_a_comment_is_inert_text(text):
         # ...or, as CommonMark reads "[x](<br>\n't')" and "[x](/ '<em>t</em>')", it
         # became a link's title (escaped text in an attribute) or its <...>
         # destination: one tag, and never a live href (a tag name is no allowed
-        # scheme, so bleach drops it).  Either way it is inert.
+        # scheme, so the sanitizer drops it).  Either way it is inert.
         for attrs in links:
             shown += Counter(m.groups() for m in _TAG.finditer(attrs.get("title") or ""))
         unshown = (Counter(m.groups() for m in _TAG.finditer(once)) - shown).total()

@@ -3,7 +3,7 @@ database and Isso's with the same text, authors, nesting and times.
 
 Everything lands in bench/.work/data-v<VERSION>-<schema key>/ and is reused while
 both are unchanged: bump VERSION whenever the generator or the loading changes;
-the key follows forum/models.py and forum/markup.py.
+the key follows forum/models.py and forum/markup/.
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ def _schema_key() -> str:
 
     package = Path(forum.__file__).parent
     digest = hashlib.sha256()
-    for name in ("models.py", "markup.py"):
-        digest.update((package / name).read_bytes())
+    for path in [package / "models.py", *sorted((package / "markup").glob("*.py"))]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 
