@@ -12,7 +12,7 @@ import os
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 
 from forum import create_app
 from forum.extensions import db
@@ -75,6 +75,24 @@ def _empty_tables() -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def empty_database_url(tmp_path, database):
+    """A database with no tables, for migrations: a SQLite file, or on PostgreSQL a
+    schema of its own, dropped afterwards."""
+    if database.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        return
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
+        connection.execute(text("CREATE SCHEMA migration_test"))
+    separator = "&" if "?" in database else "?"
+    yield f"{database}{separator}options=-csearch_path%3Dmigration_test"
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture

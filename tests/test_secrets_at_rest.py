@@ -14,7 +14,7 @@ from email.message import EmailMessage
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from forum import config as forum_config
@@ -354,22 +354,6 @@ def test_a_backup_restored_with_another_secret_key_needs_the_secrets_again(app, 
 
 
 # -- the migration --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_database_url(tmp_path, database):
-    if database.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
-        return
-    engine = create_engine(database)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS secrets_migration CASCADE"))
-        connection.execute(text("CREATE SCHEMA secrets_migration"))
-    separator = "&" if "?" in database else "?"
-    yield f"{database}{separator}options=-csearch_path%3Dsecrets_migration"
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS secrets_migration CASCADE"))
-    engine.dispose()
 
 
 def test_the_migration_seals_plain_secrets(empty_database_url):
