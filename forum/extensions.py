@@ -83,16 +83,11 @@ limiter = Limiter(
 # at all: one account editing in a loop could stall every worker.
 POSTING_PER_ACCOUNT = "10 per minute"
 POSTING_PER_ADDRESS = "30 per minute"
-posting_per_account = limiter.shared_limit(POSTING_PER_ACCOUNT, scope="posting")
+# Only the writes count: the edit page also answers GET with its form.
+_WRITES = ["POST", "PATCH"]
+posting_per_account = limiter.shared_limit(POSTING_PER_ACCOUNT, scope="posting", methods=_WRITES)
 posting_per_address = limiter.shared_limit(
-    POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address
-)
-# The same budgets for a page that answers GET too (its form) and POST (the write).
-posting_form_per_account = limiter.shared_limit(
-    POSTING_PER_ACCOUNT, scope="posting", methods=["POST"]
-)
-posting_form_per_address = limiter.shared_limit(
-    POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address, methods=["POST"]
+    POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address, methods=_WRITES
 )
 
 

@@ -37,8 +37,8 @@ _PURGE_BATCH = 500
 # Longer keys are stored by their digest (the column holds 255 characters).
 KEY_MAX = 200
 # The databases whose INSERT can bump a row that exists (forum.config asks).
-DIALECTS = ("sqlite", "postgresql")
 _UPSERT = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+DIALECTS = tuple(_UPSERT)
 
 
 class DatabaseStorage(Storage):

@@ -46,8 +46,8 @@ def test_made_up_cursors_and_tabs_make_no_page_copies(copies):
     assert client.get("/articles/flood?tab=theories&sort=top").status_code == 200
     baseline = page_copies(store)
     assert baseline == 2
-    forged = comments.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), 1)
     for n in range(40):
+        forged = comments.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), n + 1)
         # A cursor that does not decode: to the first page's own address.
         bad = client.get(f"/articles/flood?cursor=junk{n}")
         assert bad.status_code == 302 and bad.headers["Location"] == "/articles/flood"
@@ -55,10 +55,7 @@ def test_made_up_cursors_and_tabs_make_no_page_copies(copies):
         assert client.get(f"/articles/flood?tab=t{n}").status_code == 400
         assert client.get(f"/articles/flood?sort=s{n}").status_code == 400
         # A cursor that decodes (anyone can make one): a page, never a copy.
-        assert client.get(f"/articles/flood?cursor={forged}{'A' * (n % 3)}").status_code in (
-            200,
-            302,
-        )
+        assert client.get(f"/articles/flood?cursor={forged}&sort=oldest").status_code == 200
         # Arguments outside the shared ones: the page, not a copy.
         assert client.get(f"/articles/flood?utm_source={n}").status_code == 200
     assert page_copies(store) == baseline

@@ -18,14 +18,7 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.errors import ForumError, ValidationError
-from forum.extensions import (
-    db,
-    limiter,
-    posting_form_per_account,
-    posting_form_per_address,
-    posting_per_account,
-    posting_per_address,
-)
+from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
 from forum.services import comments, idempotency, moderation, threads, votes
@@ -132,8 +125,8 @@ def reply(comment_id):
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
-@posting_form_per_account
-@posting_form_per_address
+@posting_per_account
+@posting_per_address
 @login_required
 def edit(comment_id):
     comment = comments.visible_comment(current_user, comment_id)

@@ -45,7 +45,7 @@ def article(slug):
         # A stale or hand-edited link: the first page, at its own address.
         kept = {name: request.args[name] for name in SHARED_ARGS if name in request.args}
         return redirect(url_for("pages.article", slug=slug, **kept))
-    if not _shared_page(article) or cursor or sort not in comments.SORTS or tab not in TABS:
+    if not _shared_page(article) or sort not in comments.SORTS or tab not in TABS:
         return _article_page(article)
     # Parsed, known values only: a made-up argument never makes a new copy.
     key = thread_pages.page_key(article.thread, "page", sort, tab, int(time.time() // 60))
