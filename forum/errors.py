@@ -232,7 +232,12 @@ _UNAVAILABLE_PAGE = """<!doctype html>
 
 _UNTRUSTED_HOST_PAGE = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Unknown host name · forum</title></head>
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>Unknown host name · forum</title>
+</head>
 <body><main><h1>Unknown host name</h1><p>{message}</p></main></body>
 </html>
 """
