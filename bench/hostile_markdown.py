@@ -18,7 +18,7 @@ import sys
 import time
 
 from forum.markup import render_comment
-from forum.services.comments import BODY_MAX, check_body
+from forum.services.discussion.comments import BODY_MAX, check_body
 
 
 def at_most_a_comment(unit: str) -> str:

@@ -15,7 +15,8 @@ from sqlalchemy import event
 from forum import create_app
 from forum.extensions import db
 from forum.models import CommentStatus, Role
-from forum.services import accounts, comments, threads
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 PENDING = 10_000
 

@@ -16,7 +16,8 @@ from sqlalchemy import event
 from forum import create_app
 from forum.extensions import db
 from forum.models import CommentStatus
-from forum.services import accounts, comments, threads
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 SIZES = (10, 100, 1000, 2000)
 PATHS = ("/api/v1/threads/{}/comments?limit=1000", "/articles/{}")

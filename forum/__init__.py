@@ -16,7 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from forum import cli, config, errors, permissions, private_files
 from forum.extensions import cache, csrf, db, limiter, login_manager, migrate
 from forum.models import render_migration_item
-from forum.services import accounts, mailer
+from forum.services.accounts import accounts
+from forum.services.notify import mailer
 from forum.views import (
     account,
     api,

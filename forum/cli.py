@@ -15,16 +15,10 @@ from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import render_article, render_comment
 from forum.models import Article, Comment, CommentStatus, Role, utcnow
-from forum.services import (
-    accounts,
-    backup,
-    demo,
-    import_disqus,
-    import_isso,
-    import_items,
-    imports,
-)
-from forum.services.sites import normalize_origin
+from forum.ops import backup, demo
+from forum.ops.imports import disqus, isso, items, loader
+from forum.services.accounts import accounts
+from forum.services.discussion.sites import normalize_origin
 
 
 def init_app(app: Flask) -> None:
@@ -93,7 +87,7 @@ mail_group = AppGroup("mail", help="Email notifications.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 def mail_send(limit):
     """Deliver the queued emails that are due (one pass; safe beside running workers)."""
-    from forum.services import mailer
+    from forum.services.notify import mailer
 
     try:
         result = mailer.send_due(limit=limit)
@@ -113,7 +107,7 @@ def import_disqus_command(file):
 
     Safe to run again, also after an interruption: nothing is imported twice.
     """
-    _import(import_disqus.SOURCE, import_disqus.LABEL, file, lambda: import_disqus.read(file))
+    _import(disqus.SOURCE, disqus.LABEL, file, lambda: disqus.read(file))
 
 
 @import_group.command("isso")
@@ -136,7 +130,7 @@ def import_isso_command(file, site):
             raise click.ClickException(
                 f"--site: {site!r} is not an origin like https://blog.example"
             )
-    _import(import_isso.SOURCE, import_isso.LABEL, file, lambda: import_isso.read(file, origin))
+    _import(isso.SOURCE, isso.LABEL, file, lambda: isso.read(file, origin))
 
 
 PROGRESS_EVERY = 10_000
@@ -145,15 +139,15 @@ PROGRESS_EVERY = 10_000
 def _import(source: str, label: str, file: str, open_archive) -> None:
     shown = [0]
 
-    def progress(report: import_items.ImportReport) -> None:
+    def progress(report: items.ImportReport) -> None:
         done = report.comments_imported + report.comments_already + report.skipped_count
         if done >= shown[0] + PROGRESS_EVERY:
             shown[0] = done
             click.echo(f"... {done:,} comments read", err=True)
 
     try:
-        report = imports.run(source, label, open_archive(), db.session.commit, progress)
-    except import_items.ArchiveError as error:
+        report = loader.run(source, label, open_archive(), db.session.commit, progress)
+    except items.ArchiveError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     except SQLAlchemyError as error:
@@ -168,7 +162,7 @@ def _import(source: str, label: str, file: str, open_archive) -> None:
         click.echo(line)
 
 
-def _report_lines(label: str, file: str, report: import_items.ImportReport) -> list[str]:
+def _report_lines(label: str, file: str, report: items.ImportReport) -> list[str]:
     tombstones = (
         f", {report.comments_tombstones:,} deleted kept for their replies"
         if report.comments_tombstones
@@ -193,7 +187,7 @@ def _report_lines(label: str, file: str, report: import_items.ImportReport) -> l
     return lines
 
 
-def _tallies(tallies: dict[str, import_items.Tally]) -> list[str]:
+def _tallies(tallies: dict[str, items.Tally]) -> list[str]:
     lines = []
     for reason, tally in sorted(tallies.items(), key=lambda pair: -pair[1].count):
         more = ", ..." if tally.count > len(tally.examples) else ""

@@ -1,6 +1,6 @@
 """Rate-limit counters in the forum's own database, for when there is no Redis.
 
-The limits library (behind Flask-Limiter and forum.services.throttle) keeps its
+The limits library (behind Flask-Limiter and forum.services.accounts.throttle) keeps its
 counters in memory by default: each process its own, so four gunicorn workers
 allowed four times the documented attempts.  Registered under the scheme
 `forum-database://`, this storage keeps each fixed window as one row of

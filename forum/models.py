@@ -312,7 +312,7 @@ class Comment(db.Model):
     # The sanitized rendering of body, made once by forum.markup at write time.
     html: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(_enum(CommentStatus))
-    # Votes, kept by forum.services.votes with SQL arithmetic (no lost updates):
+    # Votes, kept by forum.services.discussion.votes with SQL arithmetic (no lost updates):
     # score = upvotes - downvotes; rank = the Wilson lower bound of the share of
     # upvotes, in millionths, which "top" sorts by (see the README's design notes).
     score: Mapped[int] = mapped_column(Integer, default=0)

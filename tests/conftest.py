@@ -17,9 +17,13 @@ from sqlalchemy import create_engine, event, text
 from forum import create_app
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Role, User, utcnow
-from forum.services import accounts, comments, threads, votes
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads, votes
 
 PASSWORD = "correct horse battery"
+# The Redis server the tests of shared limits and caches use (databases 11 to 15):
+# FORUM_TEST_REDIS picks another, so that two runs on one machine stay apart.
+TEST_REDIS = os.environ.get("FORUM_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
 _serial = itertools.count(1)
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 from forum import create_app
 from forum.extensions import db
 from forum.models import Role
-from forum.services import accounts, threads
+from forum.services.accounts import accounts
+from forum.services.discussion import threads
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"  # what seed() gives every account

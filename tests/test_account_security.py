@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from forum.extensions import db, limiter
 from forum.models import ApiToken, OutboxMessage, User, UserSession
-from forum.services import accounts, comments, threads, throttle
+from forum.services.accounts import accounts, throttle
+from forum.services.discussion import comments, threads
 from tests.conftest import PASSWORD, AuthActions, token_for
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -4,7 +4,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Role, User
-from forum.services import accounts
+from forum.services.accounts import accounts
 from forum.views.redirects import safe_next
 from tests.conftest import PASSWORD
 

@@ -1,5 +1,5 @@
 """flask export / import-backup: the whole site to one JSON file and back
-(forum.services.backup), on SQLite and PostgreSQL alike."""
+(forum.ops.backup), on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -30,22 +30,14 @@ from forum.models import (
     UserSession,
     utcnow,
 )
-from forum.services import (
-    accounts,
-    backup,
-    comments,
-    imports,
-    moderation,
-    notifications,
-    people,
-    settings,
-    sites,
-    sso,
-    thread_admin,
-    threads,
-    votes,
-)
-from forum.services.import_items import PostItem, ThreadItem
+from forum.ops import backup
+from forum.ops.imports import loader
+from forum.ops.imports.items import PostItem, ThreadItem
+from forum.services import settings
+from forum.services.accounts import accounts, people, sso
+from forum.services.discussion import comments, sites, thread_admin, threads, votes
+from forum.services.moderation import bans, controls, decisions, flags
+from forum.services.notify import notifications
 from tests.conftest import PASSWORD, AuthActions, _empty_tables, _test_config
 
 NEWS = "https://news.example"
@@ -82,10 +74,10 @@ def build_site(app) -> dict:
         story = threads.thread_by_key("a-story")
         held = threads.thread_by_key("held-story")
         closed = threads.thread_by_key("closed-story")
-        moderation.update_thread(
+        controls.update_thread(
             mod, story, spoiler_until=utcnow() + timedelta(days=3), moderation="post"
         )
-        moderation.update_thread(mod, held, moderation="pre")
+        controls.update_thread(mod, held, moderation="pre")
 
         post = comments.post_comment
         top = post(ada, story, "The **first** comment, with [a link](https://example.org).")
@@ -108,7 +100,7 @@ def build_site(app) -> dict:
         pending = post(ada, held, "Waiting for a moderator")
         post(bob, closed, "Said before it closed")
 
-        act = moderation.act
+        act = decisions.act
         act(mod, confirmed, "confirm_theory", note="Chapter 9 says so", link="https://ex.org/9")
         act(mod, debunked, "debunk_theory", note="Only one of them")
         act(mod, featured, "feature")
@@ -116,19 +108,19 @@ def build_site(app) -> dict:
         act(mod, spam, "spam")
         comments.delete_comment(dee, gone)
         comments.delete_comment(mod, removed)
-        moderation.update_thread(mod, closed, status="closed")
+        controls.update_thread(mod, closed, status="closed")
 
         votes.vote(bob, top, 1)
         votes.vote(cy, top, 1)
         votes.vote(ada, confirmed, 1)
         votes.vote(cy, confirmed, -1)
-        moderation.flag(ada, reply, "off_topic", note="Not about the story")
-        moderation.flag(dee, reply, "spam")
-        moderation.add_note(mod, cy, "Warned about tone.")
-        moderation.ban(mod, cy, "Abuse", until=None)
-        moderation.ban(mod, dee, "Cool off", until=utcnow() + timedelta(days=1))
-        moderation.unban(mod, dee, "Apologised")
-        moderation.change_settings(
+        flags.flag(ada, reply, "off_topic", note="Not about the story")
+        flags.flag(dee, reply, "spam")
+        bans.add_note(mod, cy, "Warned about tone.")
+        bans.ban(mod, cy, "Abuse", until=None)
+        bans.ban(mod, dee, "Cool off", until=utcnow() + timedelta(days=1))
+        bans.unban(mod, dee, "Apologised")
+        controls.change_settings(
             admin,
             settings.as_form({"banned_words": ["xyzzy"], "max_links": 5, "hook_secret": "s3"}),
         )
@@ -165,7 +157,7 @@ def build_site(app) -> dict:
             PostItem("10", "1", None, "Zoë", "zoe@example.org", "Hello from *Isso*", when),
             PostItem("11", "1", "10", "", None, "An anonymous reply", when + timedelta(hours=1)),
         ]
-        imports.run("isso", "Isso", lambda: iter(items))
+        loader.run("isso", "Isso", lambda: iter(items))
         db.session.commit()
         return {"pending": pending.id}
 

@@ -36,7 +36,9 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment  # noqa: E402
-from forum.services import accounts, comments, demo, threads  # noqa: E402
+from forum.ops import demo  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 LONG = "a-long-discussion"

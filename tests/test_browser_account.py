@@ -26,7 +26,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import OutboxMessage  # noqa: E402
-from forum.services import accounts  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
 
 expect.set_options(timeout=5_000)
 

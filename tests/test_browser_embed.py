@@ -43,7 +43,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import ApiToken, Comment, CommentStatus, Thread, utcnow  # noqa: E402
-from forum.services import accounts, comments, sites, threads  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, sites, threads  # noqa: E402
 
 expect.set_options(timeout=8_000)
 

@@ -29,7 +29,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Role, Thread  # noqa: E402
-from forum.services import accounts, comments  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments  # noqa: E402
 
 NEWS = "https://news.example"
 ADMIN = "ada"

@@ -16,7 +16,8 @@ from sqlalchemy import select  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment  # noqa: E402
-from forum.services import accounts, comments, threads  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
 
 SLUG = "keys-in-the-browser"
 browser = browser_support.browser

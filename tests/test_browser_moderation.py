@@ -36,7 +36,10 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment, Role  # noqa: E402
-from forum.services import accounts, comments, demo, moderation, threads  # noqa: E402
+from forum.ops import demo  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
+from forum.services.moderation import bans, controls, decisions, flags  # noqa: E402
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 QUEUE = "held-for-review"  # pre-moderated: every reader's comment waits
@@ -99,14 +102,14 @@ def _seed() -> dict[str, int]:
         threads.save_article(slug, title, f"{title}: an article with a discussion below.")
     db.session.flush()
     queue_thread = threads.thread_by_key(QUEUE)
-    moderation.update_thread(admin, queue_thread, moderation="pre")
+    controls.update_thread(admin, queue_thread, moderation="pre")
 
     def post(author: str, body: str, thread=queue_thread, parent=None) -> Comment:
         return comments.post_comment(people.get(author) or quill, thread, body, parent=parent)
 
     # An approved comment in the held discussion, so a reply shows its context.
     opener = post("quillfeather", "Who else thinks the tide tables are the key?")
-    moderation.act(admin, opener, "approve")
+    decisions.act(admin, opener, "approve")
     authors = ("penny", "ruth")
     for n in range(1, GENERIC_PENDING + 1):  # the head of the queue, in this order
         post(authors[n % 2], f"Pending comment {n:02}: the lighthouse keeper knows more.")
@@ -116,10 +119,10 @@ def _seed() -> dict[str, int]:
     single = post("penny", "Approve me with one button, no scripts needed.")
     enter = post("penny", "Reject me by pressing Enter in the reason box.")
     spam = post("ruth", "Buy cheap lantern oil at oil.example, best prices!")
-    moderation.act(admin, spam, "spam")
+    decisions.act(admin, spam, "spam")
     rejected = post("penny", "You are all idiots for liking this show.")
-    moderation.act(mira, rejected, "reject", reason="Please argue with ideas, not people.")
-    moderation.add_note(mira, people["penny"], "Warned about tone once already.")
+    decisions.act(mira, rejected, "reject", reason="Please argue with ideas, not people.")
+    bans.add_note(mira, people["penny"], "Warned about tone once already.")
 
     reported_thread = threads.thread_by_key(REPORTED)
     reportable = post("quillfeather", "Readers will report this one.", reported_thread)
@@ -127,10 +130,10 @@ def _seed() -> dict[str, int]:
 
     # One open report on a demo comment keeps the Reported queue busy for axe.
     too_obvious = demo_comment("Too obvious")
-    moderation.flag(people["reporter2"], too_obvious, "spoiler", "Names who lit it.")
+    flags.flag(people["reporter2"], too_obvious, "spoiler", "Names who lit it.")
     # An Editors' pick for the article page.
     marguerite = demo_comment("Marguerite lit it herself")
-    moderation.act(admin, marguerite, "feature")
+    decisions.act(admin, marguerite, "feature")
     db.session.commit()
     return {
         "opener": opener.id,

@@ -33,7 +33,8 @@ from playwright.sync_api import expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import CommentStatus, utcnow  # noqa: E402
-from forum.services import accounts, comments, threads  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
 
 SLUG = "a-long-conversation"
 REPLIES = 70  # one deleted: 69 shown, 10 on the page, then 50 and 9

@@ -37,15 +37,11 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Comment, NotificationKind, Role, utcnow  # noqa: E402
-from forum.services import (  # noqa: E402
-    accounts,
-    comments,
-    demo,
-    mailer,
-    moderation,
-    people,
-    threads,
-)
+from forum.ops import demo  # noqa: E402
+from forum.services.accounts import accounts, people  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
+from forum.services.moderation import decisions  # noqa: E402
+from forum.services.notify import mailer  # noqa: E402
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 WELCOME = "welcome-to-the-forum"
@@ -134,7 +130,7 @@ def _seed() -> tuple[dict[str, int], str]:
         theory_title="The doctor is Marguerite's daughter",
     )
     comments.post_comment(readers["bruno"], finale, "The handwriting clinches it.", lena_theory)
-    moderation.act(mona, lena_theory, "confirm_theory", note="Episode eight says so.")
+    decisions.act(mona, lena_theory, "confirm_theory", note="Episode eight says so.")
 
     live_parent = comments.post_comment(readers["bruno"], threads.thread_by_key(LIVE), "Who's up?")
 

@@ -30,7 +30,9 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
 from forum.models import Role  # noqa: E402
-from forum.services import accounts, comments, moderation, threads  # noqa: E402
+from forum.services.accounts import accounts  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
+from forum.services.moderation import controls  # noqa: E402
 
 ARTICLE = "spoilers-ahead"
 HELD = "spoilers-held"  # pre-moderated: the comment waits in the queue
@@ -69,7 +71,7 @@ def _seed() -> None:
     db.session.flush()
     comments.post_comment(reader, threads.thread_by_key(ARTICLE), BODY)
     held = threads.thread_by_key(HELD)
-    moderation.update_thread(admin, held, moderation="pre")
+    controls.update_thread(admin, held, moderation="pre")
     comments.post_comment(reader, held, "Held: ||the keeper lit it|| says lena.")
     db.session.commit()
 

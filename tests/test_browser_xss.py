@@ -47,9 +47,11 @@ from playwright.sync_api import Page  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.markup import COMMENT_TAGS, normalize  # noqa: E402
 from forum.models import Role  # noqa: E402
-from forum.services import accounts, comments, notifications, people, threads  # noqa: E402
-from forum.services.comments import THEORY_TITLE  # noqa: E402
-from forum.services.people import BIO_MAX, NAME_MAX  # noqa: E402
+from forum.services.accounts import accounts, people  # noqa: E402
+from forum.services.accounts.people import BIO_MAX, NAME_MAX  # noqa: E402
+from forum.services.discussion import comments, threads  # noqa: E402
+from forum.services.discussion.comments import THEORY_TITLE  # noqa: E402
+from forum.services.notify import notifications  # noqa: E402
 
 CORPUS = json.loads((Path(__file__).parent / "data" / "xss_vectors.json").read_text("utf-8"))
 ORIGIN = "https://publisher.example"

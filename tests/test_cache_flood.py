@@ -14,11 +14,11 @@ import pytest
 
 from forum import create_app
 from forum.extensions import db
-from forum.services import comments, threads
-from tests.conftest import _test_config, empty_redis
+from forum.services.discussion import comments, threads
+from tests.conftest import TEST_REDIS, _test_config, empty_redis
 
-CACHE_URL = "redis://127.0.0.1:6379/12"
-LIMITS_URL = "redis://127.0.0.1:6379/11"
+CACHE_URL = f"{TEST_REDIS}/12"
+LIMITS_URL = f"{TEST_REDIS}/11"
 
 
 @pytest.fixture
@@ -96,7 +96,12 @@ def test_rate_limit_redis_holds_no_page_copies(app_with, make):
 
 @pytest.mark.parametrize(
     "cache_url",
-    [LIMITS_URL, "redis://127.0.0.1:6379/3", "redis://localhost/4", "redis://[::1]:6379/5"],
+    [
+        "redis://127.0.0.1:6379/11",
+        "redis://127.0.0.1:6379/3",
+        "redis://localhost/4",
+        "redis://[::1]:6379/5",
+    ],
 )
 def test_page_copies_may_not_share_the_limits_redis_server(database, cache_url):
     # Another database number on the same server shares its one memory bound.
@@ -105,7 +110,7 @@ def test_page_copies_may_not_share_the_limits_redis_server(database, cache_url):
             {
                 **_test_config(database),
                 "FORUM_BASE_URL": "https://talk.example.org",
-                "FORUM_REDIS_URL": LIMITS_URL,
+                "FORUM_REDIS_URL": "redis://127.0.0.1:6379/11",  # only compared, never reached
                 "FORUM_CACHE_REDIS_URL": cache_url,
             }
         )

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import create_engine, text
 
-from forum.services.votes import wilson_rank
+from forum.services.discussion.votes import wilson_rank
 from tests.live_server import Gunicorn, is_postgres, live_config, scratch_database, seed
 
 READERS = 6

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import ApiToken, EmbedSite, Thread
-from forum.services import sites, threads
+from forum.services.discussion import sites, threads
 from tests.conftest import PASSWORD, count_statements, token_for
 
 HOST = "https://news.example"

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from forum.models import CommentStatus
-from forum.services import comments
+from forum.services.discussion import comments
 from tests.conftest import count_statements, token_for
 
 # The same conversations as the article pages' tests, built the same way.

@@ -1,6 +1,6 @@
 """The admins' embedding pages (/moderation/embedding/...): publishers' origins,
 their sign-on secrets, and the threads embeds created, renamed and merged
-(forum.services.thread_admin)."""
+(forum.services.discussion.thread_admin)."""
 
 import re
 from datetime import timedelta
@@ -22,7 +22,8 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services import notifications, sites, thread_admin, threads
+from forum.services.discussion import sites, thread_admin, threads
+from forum.services.notify import notifications
 from tests.conftest import PASSWORD, AuthActions
 
 NEWS = "https://news.example"

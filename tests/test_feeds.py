@@ -8,7 +8,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Article, Comment, CommentStatus, Thread, User
-from forum.services import comments, threads
+from forum.services.discussion import comments, threads
 from forum.views.feeds import excerpt, without_spoilers, xml_safe
 from tests.conftest import Factory, count_statements
 

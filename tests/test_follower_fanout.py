@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Follow, Notification, NotificationKind, OutboxMessage, User
-from forum.services import notifications, people, threads
+from forum.services.accounts import people
+from forum.services.discussion import threads
+from forum.services.notify import notifications
 from tests.conftest import count_statements, token_for
 
 

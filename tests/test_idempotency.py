@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Comment, IdempotencyKey, Thread, ThreadStatus, User, utcnow
-from forum.services import comments, idempotency, threads
+from forum.services import idempotency
+from forum.services.discussion import comments, threads
 from tests.conftest import token_for
 
 POST = "/api/v1/threads/a-story/comments"

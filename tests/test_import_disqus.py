@@ -14,16 +14,10 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.markup import normalize, render_comment
 from forum.models import Comment, CommentStatus, ImportRecord, Thread, ThreadStatus, User
-from forum.services import (
-    accounts,
-    comments,
-    import_disqus,
-    import_guests,
-    import_items,
-    imports,
-    threads,
-)
-from forum.services.import_disqus import message_to_markdown
+from forum.ops.imports import disqus, guests, items, loader
+from forum.ops.imports.disqus import message_to_markdown
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -85,9 +79,7 @@ def write(tmp_path):
 
 def run(path):
     """The service as the CLI runs it, committing each batch (inside an app context)."""
-    report = imports.run(
-        import_disqus.SOURCE, import_disqus.LABEL, import_disqus.read(path), db.session.commit
-    )
+    report = loader.run(disqus.SOURCE, disqus.LABEL, disqus.read(path), db.session.commit)
     db.session.commit()
     return report
 
@@ -196,7 +188,7 @@ def test_authors_become_guests_nobody_can_sign_in_as(ctx, write):
 
 
 def test_a_guest_name_taken_by_an_account_gets_another(ctx, write):
-    taken = import_guests.username_for("Ada", import_guests.guest_id("Ada", "ada@example.org"))
+    taken = guests.username_for("Ada", guests.guest_id("Ada", "ada@example.org"))
     accounts.register(taken, "someone@example.org", "correct horse battery")
     db.session.commit()
 
@@ -428,7 +420,7 @@ def test_running_again_imports_nothing_twice(app, runner, write):
 
 
 def test_an_interrupted_import_resumes_where_it_stopped(ctx, write, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 3)
+    monkeypatch.setattr(loader, "BATCH", 3)
     posts = [post_xml(n, 10, parent=n - 1 if n % 2 == 0 else None) for n in range(1, 11)]
     path = write(export(STORY, *posts))
     batches = []
@@ -440,7 +432,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(ctx, write, monkeypatch)
             raise KeyboardInterrupt  # the operator's Ctrl-C, after two batches
 
     with pytest.raises(KeyboardInterrupt):
-        imports.run("disqus", "Disqus", import_disqus.read(path), commit_then_fail)
+        loader.run("disqus", "Disqus", disqus.read(path), commit_then_fail)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Comment.id))) == 6
 
@@ -453,7 +445,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(ctx, write, monkeypatch)
 
 
 def test_a_parent_after_its_reply_in_the_file(ctx, write, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 2)  # parents and replies in different batches
+    monkeypatch.setattr(loader, "BATCH", 2)  # parents and replies in different batches
     path = write(
         export(
             STORY,
@@ -557,7 +549,7 @@ def test_replies_to_each_other_end_up_top_level(ctx, write):
     )
 
     assert report.comments_imported == 3
-    assert report.notes[imports.ORPHAN].count == 3
+    assert report.notes[loader.ORPHAN].count == 3
     assert all(by_external(n).parent_id is None for n in (1, 2, 3))
 
 
@@ -568,7 +560,7 @@ def test_replies_nested_past_the_limit_attach_one_level_up(ctx, write):
 
     deepest = by_external(comments.DEPTH_MAX + 3)
     assert deepest.depth == comments.DEPTH_MAX
-    assert report.notes[imports.TOO_DEEP].count == 2
+    assert report.notes[loader.TOO_DEEP].count == 2
 
 
 def test_into_a_thread_that_already_exists(ctx, write, make):
@@ -612,15 +604,15 @@ def test_into_the_thread_a_merged_one_now_shows(ctx, write):
     ],
 )
 def test_thread_keys_from_foreign_identifiers(text, key):
-    made = import_items.thread_key(text)
+    made = items.thread_key(text)
     assert threads.is_valid_key(made)
     assert made == key if not key.endswith("-") else made.startswith(key)
-    assert import_items.thread_key(text) == made  # the same every time
+    assert items.thread_key(text) == made  # the same every time
 
 
 def test_keys_that_fold_alike_stay_apart():
-    assert import_items.thread_key("a b") != import_items.thread_key("a/b")
-    assert import_items.key_for_url("https://news.example/a") == import_items.key_for_url(
+    assert items.thread_key("a b") != items.thread_key("a/b")
+    assert items.key_for_url("https://news.example/a") == items.key_for_url(
         "http://news.example/a#comments"
     )
 

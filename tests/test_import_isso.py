@@ -15,7 +15,10 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, ImportRecord, Thread, User
-from forum.services import accounts, comments, import_isso, imports, threads
+from forum.ops.imports import isso as isso_source
+from forum.ops.imports import loader
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 # The tables as Isso creates them (isso/db/threads.py and isso/db/comments.py).
 SCHEMA = """
@@ -82,10 +85,10 @@ def isso(tmp_path):
 
 
 def run(isso, site=None):
-    report = imports.run(
-        import_isso.SOURCE,
-        import_isso.LABEL,
-        import_isso.read(isso.path, site),
+    report = loader.run(
+        isso_source.SOURCE,
+        isso_source.LABEL,
+        isso_source.read(isso.path, site),
         db.session.commit,
     )
     db.session.commit()
@@ -270,7 +273,7 @@ def test_a_reply_to_a_vanished_comment_becomes_top_level(ctx, isso):
     report = run(isso)
 
     assert by_external(1).parent_id is None
-    assert report.notes[imports.ORPHAN].examples == ["1"]
+    assert report.notes[loader.ORPHAN].examples == ["1"]
 
 
 def test_a_bad_site_option(runner, isso):
@@ -348,7 +351,7 @@ def alter(isso, *statements, writable_schema=False):
 def test_a_recursive_view_named_comments_is_refused_at_once(app, runner, isso, monkeypatch):
     # Without the check this view never ends; the short bound only keeps a regression
     # from hanging the suite (it would then fail on the message).
-    monkeypatch.setattr(import_isso, "READ_SECONDS", 2.0)
+    monkeypatch.setattr(isso_source, "READ_SECONDS", 2.0)
     isso.thread(1)
     alter(isso, "DROP TABLE comments", f"CREATE VIEW comments AS {RECURSIVE}")
     started = time.monotonic()
@@ -468,16 +471,16 @@ def test_a_file_that_is_not_a_database(app, runner, tmp_path, content, message):
 
 
 def test_an_oversized_value_is_refused(app, runner, isso):
-    isso.comment(isso.thread(1), "x" * (import_isso.VALUE_BYTES + 1))
+    isso.comment(isso.thread(1), "x" * (isso_source.VALUE_BYTES + 1))
 
     result = import_cli(runner, isso)
 
-    refused(app, result, f"a value longer than {import_isso.VALUE_BYTES:,} bytes")
+    refused(app, result, f"a value longer than {isso_source.VALUE_BYTES:,} bytes")
 
 
 def test_a_read_that_takes_too_long_is_stopped(app, runner, isso, monkeypatch):
     # A finite but slow read: many rows, and a bound far below what reading them takes.
-    monkeypatch.setattr(import_isso, "READ_SECONDS", 0.05)
+    monkeypatch.setattr(isso_source, "READ_SECONDS", 0.05)
     isso.thread(1)
     alter(
         isso,
@@ -496,7 +499,7 @@ def test_a_read_that_takes_too_long_is_stopped(app, runner, isso, monkeypatch):
 def test_time_spent_storing_does_not_count_toward_the_bound(isso):
     for n in range(1, 4):
         isso.comment(isso.thread(n, uri=f"/page-{n}/"))
-    items = import_isso.read(isso.path, seconds=0.2)()
+    items = isso_source.read(isso.path, seconds=0.2)()
 
     count = 0
     for _ in items:

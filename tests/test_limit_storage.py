@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from forum.extensions import counters, db, limiter
 from forum.limit_storage import DatabaseStorage
 from forum.models import RateCounter
-from forum.services.recovery import RESET_MAILS
+from forum.services.accounts.recovery import RESET_MAILS
 from tests.conftest import PASSWORD
 
 

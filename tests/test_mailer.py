@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from forum.extensions import db
 from forum.models import PERMANENT, NotificationKind, OutboxMessage, User, utcnow
-from forum.services import mailer
+from forum.services.notify import mailer
 from tests.conftest import Factory
 
 REPLY = NotificationKind.REPLY
@@ -256,7 +256,7 @@ def test_server_down_backs_off_without_raising(app, reader, dead_port, caplog):
     app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:hunter2-secret@127.0.0.1:{dead_port}"
     app.config["FORUM_SMTP_TIMEOUT"] = 2
     before = utcnow()
-    with caplog.at_level(logging.WARNING, logger="forum.services.mailer"):
+    with caplog.at_level(logging.WARNING, logger="forum.services.notify.mailer"):
         result = send(app)
     assert (result.sent, result.failed) == (0, 1)
 
@@ -305,7 +305,7 @@ def test_backoff_grows_and_delivery_gives_up(app, reader, dead_port, caplog):
         db.session.get(OutboxMessage, message_id).attempts = mailer.MAX_ATTEMPTS - 1
         db.session.commit()
     app.config["FORUM_SMTP_URL"] = f"smtp://127.0.0.1:{dead_port}"
-    with caplog.at_level(logging.ERROR, logger="forum.services.mailer"):
+    with caplog.at_level(logging.ERROR, logger="forum.services.notify.mailer"):
         result = send(app)
     assert (result.failed, result.gave_up) == (1, 1)
     message = outbox(app, message_id)
@@ -320,7 +320,7 @@ def test_bad_smtp_url_is_a_logged_failure(app, reader, caplog):
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader)
     app.config["FORUM_SMTP_URL"] = "http://user:topsecret@mail.example"
-    with caplog.at_level(logging.WARNING, logger="forum.services.mailer"):
+    with caplog.at_level(logging.WARNING, logger="forum.services.notify.mailer"):
         assert send(app).failed == 1
     message = outbox(app, message_id)
     assert "smtp://" in message.last_error and message.attempts == 1

@@ -45,7 +45,7 @@ from forum.markup import (
     render_comment,
 )
 from forum.markup.allowlist import sanitizer
-from forum.services.comments import BODY_MAX
+from forum.services.discussion.comments import BODY_MAX
 from tests.test_markup_properties import (
     ARTICLE_ALLOWED,
     COMMENT_ALLOWED,

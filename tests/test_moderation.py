@@ -8,7 +8,8 @@ import pytest
 
 from forum.extensions import db
 from forum.models import AuditEntry, Comment, CommentStatus, Role, User, utcnow
-from forum.services import moderation, settings
+from forum.services import settings
+from forum.services.moderation import decisions
 from tests.conftest import token_for
 
 
@@ -121,7 +122,7 @@ def test_concurrent_decisions_on_one_comment_one_wins(app, database, client, peo
             comment.status  # noqa: B018  (load it before the other commits)
             barrier.wait()
             try:
-                moderation.act(actor, comment, action)
+                decisions.act(actor, comment, action)
                 db.session.commit()
                 results.append("ok")
             except Exception as error:  # noqa: BLE001

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, User
-from forum.services import comments as comment_service
-from forum.services import threads
+from forum.services.discussion import comments as comment_service
+from forum.services.discussion import threads
 from tests.conftest import token_for
 
 

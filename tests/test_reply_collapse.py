@@ -13,7 +13,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, User, utcnow
-from forum.services import comments, threads
+from forum.services.discussion import comments, threads
 from tests.conftest import AuthActions, count_statements
 
 T0 = utcnow() - timedelta(days=3)

@@ -14,8 +14,9 @@ import pytest
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Role, User, utcnow
-from forum.services import moderation, settings
-from forum.wordmatch import WordList
+from forum.services import settings
+from forum.services.moderation import decisions
+from forum.services.moderation.wordmatch import WordList
 from tests.conftest import token_for
 
 
@@ -200,13 +201,13 @@ def test_rejection_rate_restores_pre_moderation(app, client, alice, make):
     with app.app_context():
         actor = db.session.get(User, mona.id)
         for cid in ids[:2]:
-            moderation.act(actor, db.session.get(Comment, cid), "reject")
-        moderation.act(actor, db.session.get(Comment, ids[2]), "feature")
+            decisions.act(actor, db.session.get(Comment, cid), "reject")
+        decisions.act(actor, db.session.get(Comment, ids[2]), "feature")
         db.session.commit()
     # Two removals among two decisions: not enough decisions yet (three needed).
     assert post(client, "alice", "fifth").json["comment"]["status"] == "approved"
     with app.app_context():
-        moderation.act(db.session.get(User, mona.id), db.session.get(Comment, ids[3]), "spam")
+        decisions.act(db.session.get(User, mona.id), db.session.get(Comment, ids[3]), "spam")
         db.session.commit()
     held = post(client, "alice", "sixth")
     assert held.json["comment"]["status"] == "pending"

@@ -22,7 +22,9 @@ from forum import create_app, secretbox
 from forum.extensions import db
 from forum.models import CommentStatus, Role, User
 from forum.private_files import before_sqlite_connect, private_folder
-from forum.services import mailer, settings, sites
+from forum.services import settings
+from forum.services.discussion import sites
+from forum.services.notify import mailer
 from tests.conftest import AuthActions, _empty_tables
 from tests.test_rules import Hook, configure, post
 from tests.test_sso import NEWS, exchange, refused, sign
@@ -296,7 +298,7 @@ def test_a_changed_secret_key_refuses_sso_clearly(app, rekeyed):
 def test_a_changed_secret_key_makes_the_hook_give_no_opinion(app, rekeyed, alice, caplog):
     with Hook({"action": "refuse", "reason": "no"}) as hook:
         configure(app, hook_url=hook.url, hook_secret="s3cret")
-        with caplog.at_level(logging.WARNING, logger="forum.services.rules"):
+        with caplog.at_level(logging.WARNING, logger="forum.services.moderation.rules"):
             response = post(rekeyed.test_client(), "alice", "hello there")
         assert response.status_code == 201, response.json
         assert response.json["comment"]["status"] == CommentStatus.APPROVED.value

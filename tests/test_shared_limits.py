@@ -13,10 +13,11 @@ import pytest
 import redis
 
 from forum.extensions import db
-from forum.services import accounts, threads
-from tests.conftest import PASSWORD
+from forum.services.accounts import accounts
+from forum.services.discussion import threads
+from tests.conftest import PASSWORD, TEST_REDIS
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = f"{TEST_REDIS}/15"
 
 
 @pytest.fixture

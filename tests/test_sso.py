@@ -1,6 +1,6 @@
 """Single sign-on: a publisher's signed token becomes one of our accounts, once.
 
-Through POST /api/v1/tokens {"sso", "site"} (forum.services.sso); the publisher's
+Through POST /api/v1/tokens {"sso", "site"} (forum.services.accounts.sso); the publisher's
 side is docs/sso/, which is run here too so that the README cannot rot.
 """
 
@@ -25,7 +25,9 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Role, SsoIdentity, SsoTokenUse, User, utcnow
-from forum.services import accounts, moderation, sites
+from forum.services.accounts import accounts
+from forum.services.discussion import sites
+from forum.services.moderation import bans
 from tests.conftest import PASSWORD
 
 NEWS = "https://news.example"
@@ -196,7 +198,7 @@ def test_a_banned_account_signs_in_but_may_not_post(app, client, make, secret, a
     admin = make.user("root", role=Role.ADMIN)
     exchange(client, sign(secret))
     with app.app_context():
-        moderation.ban(db.session.get(User, admin.id), accounts.find_user("ada"), "Spam.")
+        bans.ban(db.session.get(User, admin.id), accounts.find_user("ada"), "Spam.")
         db.session.commit()
     response = exchange(client, sign(secret))
     assert response.status_code == 201

@@ -6,7 +6,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import CommentStatus, User
-from forum.services import comments, threads
+from forum.services.discussion import comments, threads
 from tests.conftest import count_statements
 
 

@@ -12,9 +12,17 @@ from flask_login import AnonymousUserMixin
 from forum import create_app
 from forum.extensions import db
 from forum.models import Article, CommentStatus, Thread, User, utcnow
-from forum.services import comments, people, threads
+from forum.services.accounts import people
+from forum.services.discussion import comments, threads
 from forum.views.api.serializers import comment_json
-from tests.conftest import PASSWORD, _test_config, count_statements, empty_redis, token_for
+from tests.conftest import (
+    PASSWORD,
+    TEST_REDIS,
+    _test_config,
+    count_statements,
+    empty_redis,
+    token_for,
+)
 
 PAGE = "/api/v1/threads/a-story/comments"
 
@@ -310,7 +318,7 @@ def test_with_csrf_on_a_reader_without_an_account_still_starts_no_session(app_wi
 
 
 def test_shared_pages_in_redis_expire_soon_after_their_minute(app_with, make):
-    url = "redis://127.0.0.1:6379/13"  # no other test uses database 13
+    url = f"{TEST_REDIS}/13"  # no other test uses database 13
     store = empty_redis(url)
     app = app_with(FORUM_CACHE_REDIS_URL=url, FORUM_BASE_URL="http://localhost")
     with app.app_context():

@@ -28,9 +28,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from tests.conftest import TEST_REDIS
 from tests.live_server import Gunicorn, create_schema, is_postgres, live_config, seed
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = f"{TEST_REDIS}/14"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SLUG = "live-story"
 COMMENTS = f"/api/v1/threads/{SLUG}/comments"

@@ -7,8 +7,9 @@ import pytest
 from forum import create_app
 from forum.extensions import db
 from forum.models import Comment, Role, User, Vote
-from forum.services import accounts, comments, threads, votes
-from forum.services.votes import wilson_rank
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads, votes
+from forum.services.discussion.votes import wilson_rank
 from tests.conftest import _empty_tables, _test_config, token_for
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Notification, NotificationKind, User
-from forum.services import accounts, threads
-from forum.services.notifications import MENTIONS_NOTIFIED
+from forum.services.accounts import accounts
+from forum.services.discussion import threads
+from forum.services.notify.notifications import MENTIONS_NOTIFIED
 from tests.conftest import PASSWORD, AuthActions, token_for
 
 

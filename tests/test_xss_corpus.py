@@ -38,12 +38,15 @@ from forum import markup
 from forum.extensions import db
 from forum.markup import ARTICLE_TAGS, COMMENT_TAGS, LINK_REL, PROTOCOLS, normalize
 from forum.models import Comment, ImportRecord, Role, User
-from forum.services import accounts, comments, import_guests, moderation, threads
-from forum.services.comments import THEORY_TITLE
-from forum.services.import_disqus import message_to_markdown
-from forum.services.imports import URL_MAX
-from forum.services.moderation import REASON_MAX
-from forum.services.people import BIO_MAX, NAME_MAX
+from forum.ops.imports import guests
+from forum.ops.imports.disqus import message_to_markdown
+from forum.ops.imports.loader import URL_MAX
+from forum.services.accounts import accounts
+from forum.services.accounts.people import BIO_MAX, NAME_MAX
+from forum.services.discussion import comments, threads
+from forum.services.discussion.comments import THEORY_TITLE
+from forum.services.moderation import controls
+from forum.services.moderation.decisions import REASON_MAX
 from tests.conftest import PASSWORD, AuthActions, token_for
 
 CORPUS_FILE = Path(__file__).parent / "data" / "xss_vectors.json"
@@ -301,7 +304,7 @@ def save_article(app, slug: str, moderation_mode: str | None = None) -> None:
         threads.save_article(slug, "Hostile corpus", "Below: every vector of the corpus.")
         if moderation_mode:
             admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
-            moderation.update_thread(admin, threads.thread_by_key(slug), moderation=moderation_mode)
+            controls.update_thread(admin, threads.thread_by_key(slug), moderation=moderation_mode)
         db.session.commit()
 
 
@@ -790,7 +793,7 @@ def test_a_disqus_import(site, tmp_path):
                     (comment.html, comment.author.display_name)
                 )
                 problems.extend(stored_problems(comment.html))
-                if comment.author.display_name != import_guests.display_name(text):
+                if comment.author.display_name != guests.display_name(text):
                     problems.append(f"the author is {comment.author.display_name!r}")
             thread = threads.thread_by_key(f"xss-title-{index}")
             if thread.title != normalize(text)[:300]:

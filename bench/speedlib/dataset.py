@@ -108,7 +108,8 @@ def build_forum(url: str, data: dict) -> None:
     from forum import create_app
     from forum.extensions import db
     from forum.models import CommentStatus, User
-    from forum.services import accounts, comments, threads
+    from forum.services.accounts import accounts
+    from forum.services.discussion import comments, threads
 
     app = create_app(forum_overrides(url))
     with app.app_context():

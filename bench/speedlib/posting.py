@@ -22,7 +22,8 @@ def build_ours(url: str) -> list[str]:
     from forum import create_app
     from forum.extensions import db
     from forum.models import utcnow
-    from forum.services import accounts, threads
+    from forum.services.accounts import accounts
+    from forum.services.discussion import threads
 
     app = create_app(dataset.forum_overrides(url))
     with app.app_context():

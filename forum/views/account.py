@@ -14,7 +14,8 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import csrf, db, limiter
 from forum.forms import ChangePasswordForm, ConfirmForm, show_errors
 from forum.models import NotificationKind, User
-from forum.services import accounts, mailer, recovery
+from forum.services.accounts import accounts, recovery
+from forum.services.notify import mailer
 
 bp = Blueprint("account", __name__)
 

@@ -15,7 +15,7 @@ from forum.forms import (
     show_errors,
 )
 from forum.models import utcnow
-from forum.services import accounts, recovery
+from forum.services.accounts import accounts, recovery
 from forum.views.redirects import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

@@ -4,7 +4,7 @@ from flask import Blueprint, make_response, request
 
 from forum import identicon
 from forum.errors import NotFound
-from forum.services.accounts import check_username
+from forum.services.accounts.accounts import check_username
 
 bp = Blueprint("avatars", __name__)
 

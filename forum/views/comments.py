@@ -21,8 +21,10 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import comments, idempotency, moderation, threads, votes
-from forum.services.comments import Node
+from forum.services import idempotency
+from forum.services.discussion import comments, threads, votes
+from forum.services.discussion.comments import Node
+from forum.services.moderation import flags
 from forum.views.params import parse_id
 
 bp = Blueprint("comments", __name__)
@@ -173,7 +175,7 @@ def flag(comment_id):
     status = 200
     if form.validate_on_submit():
         try:
-            moderation.flag(
+            flags.flag(
                 current_user._get_current_object(), comment, form.reason.data, form.note.data
             )
         except ForumError as error:

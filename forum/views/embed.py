@@ -29,7 +29,8 @@ from forum import links, permissions
 from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
-from forum.services import accounts, comments, sites, threads
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, sites, threads
 from forum.views import reading
 from forum.views.api.serializers import user_json
 from forum.views.params import parse_id

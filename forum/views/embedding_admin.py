@@ -15,7 +15,8 @@ from forum import permissions
 from forum.errors import ForumError, NotFound, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm
-from forum.services import moderation, sites, thread_admin, threads
+from forum.services.discussion import sites, thread_admin, threads
+from forum.services.moderation import queues
 
 bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
 
@@ -54,7 +55,7 @@ def _render_sites(status: int = 200, errors=None, values=None, secret=None):
         errors=errors or {},
         values=values or {},
         secret=secret,
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
         form=ConfirmForm(),
     )
     return response, status, {"Cache-Control": "no-store"}
@@ -148,7 +149,7 @@ def threads_page():
         raw_origin=raw_origin,
         origin_error=error,
         known_origins=[row["origin"] for row in sites.overview()],
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
     ), status
 
 
@@ -170,7 +171,7 @@ def _render_thread(thread, status: int = 200, errors=None, values=None):
         merged_into=thread_admin.keys_by_id([thread.merged_into_id]).get(thread.merged_into_id),
         errors=errors or {},
         values=values or {},
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
         form=ConfirmForm(),
     ), status
 

@@ -27,7 +27,7 @@ from markupsafe import escape
 from forum import links
 from forum.markup import excerpt, without_spoilers
 from forum.models import Comment, utcnow
-from forum.services import feeds
+from forum.services.discussion import feeds
 from forum.views.formatting import iso
 
 bp = Blueprint("feeds", __name__)

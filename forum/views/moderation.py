@@ -24,7 +24,9 @@ from forum import permissions
 from forum.errors import Conflict, ForumError, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm
-from forum.services import comments, moderation, settings, threads
+from forum.services import settings
+from forum.services.discussion import comments, threads
+from forum.services.moderation import bans, controls, decisions, queues
 from forum.views.params import parse_id
 from forum.views.redirects import safe_next
 
@@ -65,28 +67,28 @@ def index():
 @bp.get("/queue/<name>")
 def queue(name):
     try:
-        page = moderation.queue(_actor(), name, limit=50, cursor=request.args.get("cursor"))
+        page = queues.queue(_actor(), name, limit=50, cursor=request.args.get("cursor"))
     except ValidationError:
         return redirect(url_for("moderation.queue", name=name))
     return render_template(
         "moderation/queue.html",
         page=page,
         title=QUEUE_TITLES[name],
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
         form=ConfirmForm(),
     )
 
 
 @bp.get("/history")
 def history():
-    entries, next_cursor = moderation.history_page(
+    entries, next_cursor = queues.history_page(
         _actor(), cursor=_cursor_or_none(request.args.get("cursor"))
     )
     return render_template(
         "moderation/history.html",
         entries=entries,
         next_cursor=next_cursor,
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
     )
 
 
@@ -97,7 +99,7 @@ def act(comment_id):
     comment = comments.comment_by_id(comment_id)
     action = request.form.get("action")
     try:
-        moderation.act(
+        decisions.act(
             _actor(),
             comment,
             action,
@@ -137,7 +139,7 @@ def bulk():
         if comment is None:
             continue
         try:
-            moderation.act(
+            decisions.act(
                 _actor(),
                 comment,
                 action,
@@ -161,15 +163,15 @@ def bulk():
 
 @bp.get("/users/<username>")
 def user(username):
-    target = moderation.user_by_name(username)
-    record = moderation.author_records({target.id}).get(target.id, moderation.AuthorRecord())
+    target = bans.user_by_name(username)
+    record = queues.author_records({target.id}).get(target.id, queues.AuthorRecord())
     recent = comments.recent_by_author(target, limit=50)
     return render_template(
         "moderation/user.html",
         target=target,
         record=record,
-        items=moderation.with_context(recent),
-        counts=moderation.queue_counts(),
+        items=queues.with_context(recent),
+        counts=queues.queue_counts(),
         form=ConfirmForm(),
     )
 
@@ -177,10 +179,10 @@ def user(username):
 @bp.post("/users/<username>/ban")
 def ban(username):
     _check_form()
-    target = moderation.user_by_name(username)
+    target = bans.user_by_name(username)
     try:
         until = _date(request.form.get("until"))
-        moderation.ban(_actor(), target, request.form.get("reason"), until)
+        bans.ban(_actor(), target, request.form.get("reason"), until)
     except ForumError as error:
         db.session.rollback()
         flash(" ".join(error.fields.values()) if error.fields else error.message)
@@ -195,9 +197,9 @@ def ban(username):
 @bp.post("/users/<username>/unban")
 def unban(username):
     _check_form()
-    target = moderation.user_by_name(username)
+    target = bans.user_by_name(username)
     try:
-        moderation.unban(_actor(), target, request.form.get("reason"))
+        bans.unban(_actor(), target, request.form.get("reason"))
     except ForumError as error:
         db.session.rollback()
         flash(error.message)
@@ -210,9 +212,9 @@ def unban(username):
 @bp.post("/users/<username>/notes")
 def add_note(username):
     _check_form()
-    target = moderation.user_by_name(username)
+    target = bans.user_by_name(username)
     try:
-        moderation.add_note(_actor(), target, request.form.get("body"))
+        bans.add_note(_actor(), target, request.form.get("body"))
     except ValidationError as error:
         db.session.rollback()
         flash(" ".join(error.fields.values()))
@@ -230,10 +232,10 @@ def update_thread(key):
     _check_form()
     thread = threads.thread_by_key(key)
     try:
-        window = moderation.UNCHANGED
+        window = controls.UNCHANGED
         if "spoiler_until" in request.form:
             window = _moment(request.form["spoiler_until"])
-        moderation.update_thread(
+        controls.update_thread(
             _actor(),
             thread,
             request.form.get("status") or None,
@@ -257,7 +259,7 @@ def edit_settings():
     if request.method == "POST":
         _check_form()
         try:
-            changed = moderation.change_settings(_actor(), request.form)
+            changed = controls.change_settings(_actor(), request.form)
         except ValidationError as error:
             db.session.rollback()
             errors, values, status = error.fields, {**values, **request.form.to_dict()}, 422
@@ -270,7 +272,7 @@ def edit_settings():
         fields=settings.FIELDS,
         values=values,
         errors=errors,
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
         form=ConfirmForm(),
     ), status
 
@@ -280,8 +282,8 @@ def log():
     permissions.require(permissions.can_administer(current_user), "Admins only.")
     actor = None
     if request.args.get("actor"):
-        actor = moderation.user_by_name(request.args["actor"])
-    entries, next_cursor = moderation.audit_page(
+        actor = bans.user_by_name(request.args["actor"])
+    entries, next_cursor = queues.audit_page(
         _actor(),
         cursor=_cursor_or_none(request.args.get("cursor")),
         action=request.args.get("action") or None,
@@ -292,7 +294,7 @@ def log():
         "moderation/log.html",
         entries=entries,
         next_cursor=next_cursor,
-        counts=moderation.queue_counts(),
+        counts=queues.queue_counts(),
         filters=request.args,
     )
 
@@ -301,7 +303,7 @@ def log():
 
 
 def _counts() -> dict:
-    return moderation.queue_counts()
+    return queues.queue_counts()
 
 
 def _back() -> str:

@@ -18,7 +18,8 @@ from flask_login import current_user
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm, Lazy
-from forum.services import comments, notifications, theories, thread_pages, threads
+from forum.services.discussion import comments, theories, thread_pages, threads
+from forum.services.notify import notifications
 from forum.views import reading
 from forum.views.params import parse_id
 from forum.views.reading import as_this_reader_sees, in_spoiler_window
@@ -35,7 +36,7 @@ def index():
 def article(slug):
     """An article and its discussion. The page a reader without an account or a
     session gets is the same for all of them: it is cached under the thread's
-    version (see forum.services.thread_pages) and the minute, since times on it
+    version (see forum.services.discussion.thread_pages) and the minute, since times on it
     read "3 minutes ago"."""
     article = threads.article_by_slug(slug)
     sort = request.args.get("sort") or comments.SORTS[0]

@@ -9,7 +9,9 @@ from flask_login import current_user, login_required
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm, ProfileForm, show_errors
-from forum.services import accounts, notifications, people, theories, threads
+from forum.services.accounts import accounts, people
+from forum.services.discussion import theories, threads
+from forum.services.notify import notifications
 from forum.views.params import parse_id
 from forum.views.redirects import safe_next
 

@@ -5,7 +5,8 @@ from flask import render_template, session
 from flask_login import current_user
 
 from forum.models import utcnow
-from forum.services import comments, people, votes
+from forum.services.accounts import people
+from forum.services.discussion import comments, votes
 
 
 def as_this_reader_sees(article, nodes) -> dict:

@@ -7,7 +7,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import csrf
-from forum.services import accounts, sites
+from forum.services.accounts import accounts
+from forum.services.discussion import sites
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only for cookie-authenticated requests

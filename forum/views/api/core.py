@@ -9,15 +9,9 @@ from flask_wtf.csrf import generate_csrf
 from forum import links, permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
-from forum.services import (
-    accounts,
-    comments,
-    idempotency,
-    recovery,
-    sso,
-    thread_pages,
-    threads,
-)
+from forum.services import idempotency
+from forum.services.accounts import accounts, recovery, sso
+from forum.services.discussion import comments, thread_pages, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
@@ -66,7 +60,7 @@ def delete_session():
 def create_token():
     data = body()
     if "sso" in data:
-        # A publisher's signed token (see forum.services.sso); "site" is the origin
+        # A publisher's signed token (see forum.services.accounts.sso); "site" is the origin
         # of the page the embed is on. Refusals are 422 with fields.sso or .site.
         user = sso.exchange(data["sso"], data.get("site"))
     else:
@@ -113,7 +107,7 @@ def list_comments(key):
     """A page of the thread, answered 304 while the thread is unchanged.
 
     The ETag is the thread's version and who is asking; a reader without an
-    account gets bytes cached under that version (see forum.services.thread_pages).
+    account gets bytes cached under that version (see forum.services.discussion.thread_pages).
     """
     thread = thread_pages.thread_head(key)
     sort, limit, position = comments.parse_page_args(

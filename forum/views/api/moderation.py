@@ -10,7 +10,9 @@ from flask_login import current_user
 from forum import permissions
 from forum.errors import ValidationError
 from forum.extensions import db, limiter
-from forum.services import comments, moderation, settings, threads, votes
+from forum.services import settings
+from forum.services.discussion import comments, threads, votes
+from forum.services.moderation import bans, controls, decisions, flags, queues
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.serializers import comment_json, iso, thread_json, user_json
 
@@ -40,7 +42,7 @@ def flag_comment(comment_id):
     data = body()
     user = _actor()
     comment = comments.visible_comment(user, comment_id)
-    report = moderation.flag(user, comment, data.get("reason"), data.get("note"))
+    report = flags.flag(user, comment, data.get("reason"), data.get("note"))
     db.session.commit()
     return created(
         {
@@ -67,7 +69,7 @@ def vote_on_comment(comment_id):
 @bp.get("/moderation/queue/<name>")
 def queue(name):
     user = _actor()
-    page = moderation.queue(
+    page = queues.queue(
         user, name, limit=_limit(request.args.get("limit")), cursor=request.args.get("cursor")
     )
     return {
@@ -81,7 +83,7 @@ def act(comment_id):
     data = body()
     user = _moderator()
     comment = comments.comment_by_id(comment_id)
-    moderation.act(
+    decisions.act(
         user,
         comment,
         data.get("action"),
@@ -106,8 +108,8 @@ def _revision(raw):
 def ban(username):
     data = body()
     actor = _moderator()
-    target = moderation.user_by_name(username)
-    moderation.ban(actor, target, data.get("reason"), _time(data.get("until"), "until"))
+    target = bans.user_by_name(username)
+    bans.ban(actor, target, data.get("reason"), _time(data.get("until"), "until"))
     db.session.commit()
     return ban_json(target, actor)
 
@@ -115,8 +117,8 @@ def ban(username):
 @bp.delete("/moderation/users/<username>/ban")
 def unban(username):
     actor = _moderator()
-    target = moderation.user_by_name(username)
-    moderation.unban(actor, target)
+    target = bans.user_by_name(username)
+    bans.unban(actor, target)
     db.session.commit()
     return no_content()
 
@@ -124,8 +126,8 @@ def unban(username):
 @bp.get("/moderation/users/<username>")
 def user_record(username):
     actor = _moderator()
-    target = moderation.user_by_name(username)
-    record = moderation.author_records({target.id})[target.id]
+    target = bans.user_by_name(username)
+    record = queues.author_records({target.id})[target.id]
     return {
         **ban_json(target, actor),
         "record": {
@@ -149,8 +151,8 @@ def user_record(username):
 def add_note(username):
     data = body()
     actor = _moderator()
-    target = moderation.user_by_name(username)
-    note = moderation.add_note(actor, target, data.get("body"))
+    target = bans.user_by_name(username)
+    note = bans.add_note(actor, target, data.get("body"))
     db.session.commit()
     return created(
         {"note": {"body": note.body, "author": actor.username, "created_at": iso(note.created_at)}}
@@ -162,10 +164,10 @@ def update_thread(key):
     data = body()
     actor = _moderator()
     thread = threads.thread_by_key(key)
-    window = moderation.UNCHANGED
+    window = controls.UNCHANGED
     if "spoiler_until" in data:
         window = _time(data["spoiler_until"], "spoiler_until")
-    moderation.update_thread(actor, thread, data.get("status"), data.get("moderation"), window)
+    controls.update_thread(actor, thread, data.get("status"), data.get("moderation"), window)
     db.session.commit()
     return thread_json(thread)
 
@@ -180,7 +182,7 @@ def get_settings():
 def update_settings():
     data = body()
     actor = _admin()
-    moderation.change_settings(actor, settings.as_form(data))
+    controls.change_settings(actor, settings.as_form(data))
     db.session.commit()
     return {"settings": settings.public(settings.current())}
 
@@ -190,8 +192,8 @@ def audit_log():
     actor = _admin()
     by = None
     if request.args.get("actor"):
-        by = moderation.user_by_name(request.args["actor"])
-    entries, next_cursor = moderation.audit_page(
+        by = bans.user_by_name(request.args["actor"])
+    entries, next_cursor = queues.audit_page(
         actor,
         limit=_limit(request.args.get("limit")),
         cursor=request.args.get("cursor") or None,
@@ -205,7 +207,7 @@ def audit_log():
 @bp.get("/moderation/history")
 def history():
     actor = _actor()
-    entries, next_cursor = moderation.history_page(
+    entries, next_cursor = queues.history_page(
         actor, limit=_limit(request.args.get("limit")), cursor=request.args.get("cursor") or None
     )
     return {"entries": [audit_json(e) for e in entries], "next_cursor": next_cursor}
@@ -214,7 +216,7 @@ def history():
 # -- shapes ------------------------------------------------------------------------------
 
 
-def queue_item_json(item: moderation.QueueItem, viewer) -> dict:
+def queue_item_json(item: queues.QueueItem, viewer) -> dict:
     comment = item.comment
     data = comment_json(comment, comment.thread.key, viewer)
     data["flags"] = [

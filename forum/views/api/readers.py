@@ -9,7 +9,9 @@ from forum import permissions
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.models import is_id
-from forum.services import accounts, notifications, people, theories, threads
+from forum.services.accounts import accounts, people
+from forum.services.discussion import theories, threads
+from forum.services.notify import notifications
 from forum.views.api.base import body, bp, no_content
 from forum.views.api.serializers import comment_json, user_json
 from forum.views.formatting import iso

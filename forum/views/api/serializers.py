@@ -6,8 +6,8 @@ import orjson
 
 from forum import links, permissions
 from forum.models import Comment, CommentStatus, Thread, User
-from forum.services.thread_pages import RowNode
-from forum.services.threads import moderation_mode
+from forum.services.discussion.thread_pages import RowNode
+from forum.services.discussion.threads import moderation_mode
 from forum.views.formatting import iso
 
 
@@ -81,7 +81,7 @@ def _status_for(comment: Comment, viewer) -> str:
 
 
 def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[dict]:
-    """comment_json() for a page read as rows (forum.services.thread_pages): the
+    """comment_json() for a page read as rows (forum.services.discussion.thread_pages): the
     same shape and the same rules, without an ORM object per comment.
 
     Times stay datetimes: dump the result with page_bytes(), which writes them

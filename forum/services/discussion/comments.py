@@ -40,9 +40,11 @@ from forum.models import (
     is_id,
     utcnow,
 )
-from forum.services import notifications, rules, settings
+from forum.services import settings
 from forum.services.audit import audit
-from forum.services.threads import moderation_mode
+from forum.services.discussion.threads import moderation_mode
+from forum.services.moderation import rules
+from forum.services.notify import notifications
 
 BODY_MAX = 10_000
 THEORY_TITLE = (3, 120)

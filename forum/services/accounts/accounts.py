@@ -18,7 +18,7 @@ from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import ApiToken, Role, User, UserSession, utcnow
-from forum.services import throttle
+from forum.services.accounts import throttle
 
 USERNAME = re.compile(r"[A-Za-z0-9_-]{3,30}")
 PASSWORD_MIN = 10

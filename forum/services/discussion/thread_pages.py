@@ -5,7 +5,7 @@ The JSON API reads threads through here. Two statements fetch a page whatever
 its size (the page's top-level ids, then every comment under them with its
 author's two names), and the cache key holds the thread's version, which every
 change to what the page shows bumps in the same transaction (see
-forum.services.comments._touch): a cached page can never be stale, in any
+forum.services.discussion.comments._touch): a cached page can never be stale, in any
 process or on any host sharing the cache.
 """
 
@@ -25,8 +25,8 @@ from forum import permissions
 from forum.errors import NotFound
 from forum.extensions import cache, db
 from forum.models import Comment, CommentStatus, ModerationMode, Thread, ThreadStatus, User
-from forum.services import threads
-from forum.services.comments import page_root_ids
+from forum.services.discussion import threads
+from forum.services.discussion.comments import page_root_ids
 
 log = logging.getLogger(__name__)
 

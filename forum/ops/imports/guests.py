@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import ImportRecord, User
-from forum.services.import_items import ascii_fold
+from forum.ops.imports.items import ascii_fold
 
 ANONYMOUS = "Anonymous"
 NAME_MAX = 50

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import Article, Comment, CommentStatus, User, utcnow
-from forum.services import accounts, comments, threads, votes
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads, votes
 
 READERS = [
     ("harbourlight", "Ines Harbour"),

@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from forum.models import CommentStatus
-from forum.services.import_items import (
+from forum.ops.imports.items import (
     ArchiveError,
     Item,
     PostItem,

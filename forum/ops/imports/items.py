@@ -1,4 +1,4 @@
-"""What an archive reader hands to forum.services.imports: its threads and
+"""What an archive reader hands to forum.ops.imports.loader: its threads and
 comments as ThreadItem and PostItem, and the thread keys for them; and what an
 import reports back."""
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from forum.models import CommentStatus
-from forum.services.threads import THREAD_KEY
+from forum.services.discussion.threads import THREAD_KEY
 
 EXAMPLES = 5  # ids shown per reason in a report
 

@@ -27,7 +27,7 @@ from forum.extensions import db
 from forum.models import Comment, CommentStatus, ModerationMode, Thread, User
 from forum.secretbox import SecretUnreadable
 from forum.services import settings
-from forum.wordmatch import WordList
+from forum.services.moderation.wordmatch import WordList
 
 log = logging.getLogger(__name__)
 SEVERITY = {CommentStatus.APPROVED: 0, CommentStatus.PENDING: 1, CommentStatus.SPAM: 2}

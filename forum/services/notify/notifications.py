@@ -24,7 +24,8 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services import mailer, spoilers
+from forum.services.discussion import spoilers
+from forum.services.notify import mailer
 
 # Readers one comment can notify by naming them (the composer's hint says so).
 MENTIONS_NOTIFIED = 10

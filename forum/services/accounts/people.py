@@ -10,7 +10,7 @@ from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
 from forum.models import Mute, User, utcnow
-from forum.services import thread_pages
+from forum.services.discussion import thread_pages
 
 BIO_MAX = 300
 NAME_MAX = 50

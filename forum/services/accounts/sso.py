@@ -1,7 +1,7 @@
 """Single sign-on: a publisher's server vouches for one of its readers.
 
 The publisher signs a short-lived HS256 JWT with the secret an admin generated
-for its origin (forum.services.sites.new_sso_secret); the embedded thread sends
+for its origin (forum.services.discussion.sites.new_sso_secret); the embedded thread sends
 it to POST /api/v1/tokens {"sso": ..., "site": ...}, and exchange() turns it into
 one of our accounts, created on first sight and linked by (site, sub) after that.
 
@@ -27,7 +27,8 @@ from forum.extensions import db
 from forum.markup import normalize
 from forum.models import EmbedSite, SsoIdentity, SsoTokenUse, User, utcnow
 from forum.secretbox import SecretUnreadable
-from forum.services import accounts, sites, thread_pages
+from forum.services.accounts import accounts
+from forum.services.discussion import sites, thread_pages
 
 ALGORITHM = "HS256"
 # Clocks on the publisher's server and ours may disagree by this much.

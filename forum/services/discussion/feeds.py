@@ -15,7 +15,8 @@ from sqlalchemy.orm import joinedload
 from forum.errors import NotFound
 from forum.extensions import db
 from forum.models import Article, Comment, CommentStatus, Thread, User
-from forum.services import accounts, threads
+from forum.services.accounts import accounts
+from forum.services.discussion import threads
 
 FEED_SIZE = 50
 

@@ -1,7 +1,7 @@
 """Importing the discussions of another comment system (Disqus, Isso).
 
-A reader (forum.services.import_disqus, forum.services.import_isso) turns an
-archive into a stream of ThreadItem and PostItem (forum.services.import_items);
+A reader (forum.ops.imports.disqus, forum.ops.imports.isso) turns an
+archive into a stream of ThreadItem and PostItem (forum.ops.imports.items);
 run() stores them.
 
 How a run goes, and why:
@@ -23,7 +23,7 @@ How a run goes, and why:
 
 Imported text goes through forum.markup like any comment typed here; the
 automatic moderation rules and notifications do not run on it (it was published
-long ago).  Authors become guest users (forum.services.import_guests): a display
+long ago).  Authors become guest users (forum.ops.imports.guests): a display
 name nobody can sign in as.
 """
 
@@ -43,11 +43,11 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.markup import normalize, render_comment
 from forum.models import Comment, CommentStatus, ImportRecord, Thread, ThreadStatus, utcnow
-from forum.services import import_guests
-from forum.services.comments import DEPTH_MAX
-from forum.services.import_items import ImportReport, Item, PostItem, ThreadItem
-from forum.services.sites import origin_of
-from forum.services.votes import wilson_rank
+from forum.ops.imports import guests
+from forum.ops.imports.items import ImportReport, Item, PostItem, ThreadItem
+from forum.services.discussion.comments import DEPTH_MAX
+from forum.services.discussion.sites import origin_of
+from forum.services.discussion.votes import wilson_rank
 
 BATCH = 1000  # comments per transaction
 BATCH_CHARS = 2_000_000  # ... or fewer, when they are long
@@ -377,10 +377,10 @@ class _Run:
         names = {}
         for item in ready:
             if item.status != CommentStatus.DELETED:
-                name = import_guests.display_name(item.post.author_name)
-                item.guest = import_guests.guest_id(name, item.post.author_email)
+                name = guests.display_name(item.post.author_name)
+                item.guest = guests.guest_id(name, item.post.author_email)
                 names[item.guest] = name
-        ids, created = import_guests.find_or_create(self.source, names)
+        ids, created = guests.find_or_create(self.source, names)
         self.report.guests_created += created
         for item in ready:
             if item.guest is not None:

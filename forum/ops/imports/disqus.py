@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from xml.parsers import expat
 
 from forum.models import CommentStatus
-from forum.services.import_items import (
+from forum.ops.imports.items import (
     ArchiveError,
     Item,
     PostItem,

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from forum.errors import ValidationError
 from forum.extensions import counters, db
 from forum.models import User, is_id, utcnow
-from forum.services import accounts, mailer
+from forum.services.accounts import accounts
+from forum.services.notify import mailer
 
 RESET_SALT = "forum.password-reset"
 RESET_MAX_AGE = 3600  # seconds

@@ -1,0 +1,1 @@
+"""Operators' jobs beside the CLI: backups, imports from other systems, the demo."""

@@ -1,0 +1,1 @@
+"""Threads and the comments in them: writing, reading, votes, theories, spoilers, feeds, sites."""

@@ -1,0 +1,1 @@
+"""Keeping a discussion healthy: decisions, flags, bans, thread controls, queues, rules."""

@@ -1,0 +1,216 @@
+"""Moderators' decisions on comments: approve, reject, mark as spam, restore,
+feature, mark spoilers and settle theories.  Every decision is written to the
+audit log in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from forum import permissions
+from forum.errors import Conflict, ValidationError
+from forum.extensions import db
+from forum.markup import normalize
+from forum.models import (
+    Comment,
+    CommentStatus,
+    TheoryStatus,
+    Thread,
+    User,
+    utcnow,
+)
+from forum.services.audit import audit
+from forum.services.discussion.comments import change_status
+from forum.services.notify import notifications
+
+ACTIONS = (
+    "approve", "reject", "spam", "restore", "feature", "unfeature", "mark_spoiler",
+    "unmark_spoiler", "confirm_theory", "debunk_theory", "reopen_theory",
+)  # fmt: skip
+REASON_MAX = 500
+
+
+def _state(comment: Comment) -> dict:
+    return {
+        "status": comment.status.value,
+        "featured": comment.featured,
+        "spoiler": comment.spoiler,
+        "theory_status": comment.theory_status.value if comment.theory_status else None,
+        "open_flags": comment.open_flags,
+    }
+
+
+# -- decisions on comments ------------------------------------------------------------
+
+
+def act(
+    actor: User,
+    comment: Comment,
+    action,
+    reason=None,
+    note=None,
+    link=None,
+    seen_status: str | None = None,
+    seen_revision=None,
+    now: datetime | None = None,
+) -> Comment:
+    """Apply one moderation action.
+
+    seen_status and seen_revision describe the comment as the moderator saw it;
+    if it has moved on since (another moderator acted, or its author edited it),
+    Conflict says so rather than deciding on words nobody reviewed.
+    Raises Forbidden, ValidationError or Conflict.
+    """
+    permissions.require(permissions.can_moderate(actor))
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise ValidationError(fields={"action": f"Use one of: {', '.join(ACTIONS)}."})
+    reason = short_text(reason, "reason")
+    note = short_text(note, "note")
+    link = _link(link)
+    if seen_status is not None and seen_status != comment.status.value:
+        raise Conflict(_already(comment))
+    if seen_revision is not None and str(seen_revision) != str(comment.revision):
+        raise Conflict("This comment changed since you opened it (edited or decided); reload it.")
+    now = now or utcnow()
+    before = _state(comment)
+    # Held when posted and never shown: approving it is its first publication.
+    first_publication = comment.status in (CommentStatus.PENDING, CommentStatus.SPAM) and not any(
+        reason.get("rule") == "flags" for reason in comment.hold_reasons
+    )
+    with (
+        conflict_if_changed("Another moderator changed this comment just now; reload it."),
+        db.session.no_autoflush,  # one UPDATE of the comment, at the flush below
+    ):
+        _APPLY[action](comment, reason=reason, note=note, link=link)
+        if action in ("approve", "reject", "spam", "restore"):
+            comment.moderated_at = now
+            comment.moderated_by_id = actor.id
+            comment.moderation_reason = reason if action == "reject" else None
+        elif action.endswith("_theory"):
+            comment.theory_settled_at = now  # for "recently confirmed"
+        audit(actor, action, comment, reason or note, before, _state(comment))
+        db.session.flush()
+    _announce(comment, action, first_publication)
+    return comment
+
+
+def _announce(comment: Comment, action: str, first_publication: bool) -> None:
+    """Tell the author the outcome, and the thread about words shown for the first time."""
+    if action in ("approve", "restore") and first_publication:
+        notifications.comment_decided(comment, approved=True)
+        notifications.comment_published(comment)
+    elif action in ("reject", "spam"):
+        notifications.withdraw(comment)  # nobody hears about words no longer shown
+        if action == "reject":
+            notifications.comment_decided(comment, approved=False)
+    elif action in ("confirm_theory", "debunk_theory"):
+        notifications.theory_settled(comment, confirmed=action == "confirm_theory")
+
+
+@contextmanager
+def conflict_if_changed(message: str):
+    """Turn a lost optimistic-lock race (another writer bumped the comment's
+    revision first, caught at any flush, autoflush included) into Conflict."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(message) from None
+
+
+def _already(comment: Comment) -> str:
+    who = comment.moderated_by.username if comment.moderated_by else "someone"
+    return f"Already handled: {who} marked it {comment.status.value}."
+
+
+def _approve(comment: Comment, **_) -> None:
+    if comment.status == CommentStatus.APPROVED and comment.open_flags == 0:
+        raise Conflict(_already(comment))
+    if comment.status == CommentStatus.DELETED:
+        raise Conflict("Its author deleted it; there is nothing to approve.")
+    comment.open_flags = 0  # the flags so far are answered; new ones count afresh
+    change_status(comment, CommentStatus.APPROVED)
+
+
+def _remove_as(status: CommentStatus):
+    def remove(comment: Comment, **_) -> None:
+        if comment.status == status:
+            raise Conflict(_already(comment))
+        if comment.status == CommentStatus.DELETED:
+            raise Conflict("Its author deleted it already.")
+        comment.open_flags = 0
+        change_status(comment, status)
+
+    return remove
+
+
+def _restore(comment: Comment, **_) -> None:
+    if comment.status not in (CommentStatus.REJECTED, CommentStatus.SPAM):
+        raise Conflict("Only rejected or spam comments can be restored.")
+    change_status(comment, CommentStatus.APPROVED)
+
+
+def _toggle(attribute: str, value: bool, needs_approved: bool = False):
+    def toggle(comment: Comment, **_) -> None:
+        if getattr(comment, attribute) == value:
+            raise Conflict(f"It is {'already' if value else 'not'} {attribute.replace('_', ' ')}.")
+        if needs_approved and comment.status != CommentStatus.APPROVED:
+            raise Conflict("Only an approved comment can be featured.")
+        setattr(comment, attribute, value)
+        comment.thread.version = Thread.version + 1
+
+    return toggle
+
+
+def _theory(status: TheoryStatus):
+    def settle(comment: Comment, note=None, link=None, **_) -> None:
+        if not comment.is_theory:
+            raise Conflict("This comment is not a theory.")
+        if comment.status != CommentStatus.APPROVED:
+            raise Conflict("Only a published theory can be settled.")
+        if comment.theory_status == status:
+            raise Conflict(f"This theory is already {status.value}.")
+        comment.theory_status = status
+        comment.theory_note = note if status != TheoryStatus.OPEN else None
+        comment.theory_link = link if status != TheoryStatus.OPEN else None
+        comment.thread.version = Thread.version + 1
+
+    return settle
+
+
+_APPLY = {
+    "approve": _approve,
+    "reject": _remove_as(CommentStatus.REJECTED),
+    "spam": _remove_as(CommentStatus.SPAM),
+    "restore": _restore,
+    "feature": _toggle("featured", True, needs_approved=True),
+    "unfeature": _toggle("featured", False),
+    "mark_spoiler": _toggle("spoiler", True),
+    "unmark_spoiler": _toggle("spoiler", False),
+    "confirm_theory": _theory(TheoryStatus.CONFIRMED),
+    "debunk_theory": _theory(TheoryStatus.DEBUNKED),
+    "reopen_theory": _theory(TheoryStatus.OPEN),
+}
+
+
+def short_text(value, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(fields={name: "Write it as text."})
+    value = normalize(value)
+    if len(value) > REASON_MAX:
+        raise ValidationError(fields={name: f"Keep it under {REASON_MAX} characters."})
+    return value or None
+
+
+def _link(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ValidationError(fields={"link": "Use an http:// or https:// address."})
+    if len(value) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValidationError(fields={"link": "That address is not valid."})
+    return value

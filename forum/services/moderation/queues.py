@@ -1,0 +1,231 @@
+"""The moderation queues (pending, reported, spam, rejected), each item with its
+context, the counts on the tabs, the history of approvals and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from forum import permissions
+from forum.errors import NotFound, ValidationError
+from forum.extensions import db
+from forum.models import (
+    AuditEntry,
+    Comment,
+    CommentStatus,
+    Flag,
+    User,
+    UserNote,
+)
+from forum.services.discussion.comments import decode_cursor, encode_cursor
+
+QUEUES = ("pending", "reported", "spam", "rejected")
+
+
+# -- the queues -----------------------------------------------------------------------
+
+
+@dataclass
+class AuthorRecord:
+    approved: int = 0
+    pending: int = 0
+    rejected: int = 0
+    spam: int = 0
+    notes: list[UserNote] = field(default_factory=list)
+
+
+@dataclass
+class QueueItem:
+    comment: Comment
+    parent: Comment | None
+    flags: list[Flag]
+    record: AuthorRecord
+
+
+@dataclass
+class QueuePage:
+    name: str
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+def _queue_query(name: str):
+    query = select(Comment)
+    if name == "reported":
+        return query.where(
+            Comment.open_flags > 0,
+            Comment.status.in_([CommentStatus.APPROVED, CommentStatus.PENDING]),
+        ), False
+    status = {"pending": CommentStatus.PENDING, "spam": CommentStatus.SPAM,
+              "rejected": CommentStatus.REJECTED}[name]  # fmt: skip
+    # Pending is first come, first served; spam and rejected show the newest first.
+    return query.where(Comment.status == status), name != "pending"
+
+
+def queue(viewer, name: str, limit: int = 50, cursor=None, author: User | None = None) -> QueuePage:
+    """One page of a queue, each item with its context, in a constant number of
+    statements.  Raises Forbidden, NotFound or ValidationError."""
+    permissions.require(permissions.can_moderate(viewer))
+    if name not in QUEUES:
+        raise NotFound("There is no such queue.")
+    query, newest_first = _queue_query(name)
+    if author is not None:
+        query = query.where(Comment.author_id == author.id)
+    position = None
+    if cursor:
+        position = decode_cursor(cursor, name)
+        if position is None:
+            raise ValidationError(fields={"cursor": "This cursor is not valid for this queue."})
+    if position is not None:
+        _, created_at, comment_id = position
+        if newest_first:
+            query = query.where(
+                (Comment.created_at < created_at)
+                | ((Comment.created_at == created_at) & (Comment.id < comment_id))
+            )
+        else:
+            query = query.where(
+                (Comment.created_at > created_at)
+                | ((Comment.created_at == created_at) & (Comment.id > comment_id))
+            )
+    order = (
+        (Comment.created_at.desc(), Comment.id.desc())
+        if newest_first
+        else (Comment.created_at, Comment.id)
+    )
+    # No joins in the paging query itself, so it stays a walk down the status
+    # index that stops at the limit; authors and threads follow by primary key.
+    rows = db.session.scalars(
+        query.options(selectinload(Comment.author), selectinload(Comment.thread))
+        .order_by(*order)
+        .limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(name, 0, rows[-1].created_at, rows[-1].id)
+    return QueuePage(name, with_context(rows), next_cursor)
+
+
+def with_context(comments: list[Comment]) -> list[QueueItem]:
+    """Parents, open flags and author records for these comments: three statements."""
+    parent_ids = {c.parent_id for c in comments if c.parent_id}
+    parents = {}
+    if parent_ids:
+        parents = {
+            p.id: p
+            for p in db.session.scalars(
+                select(Comment)
+                .options(joinedload(Comment.author))
+                .where(Comment.id.in_(parent_ids))
+            )
+        }
+    flagged = [c.id for c in comments if c.open_flags]
+    flags: dict[int, list[Flag]] = {}
+    if flagged:
+        for report in db.session.scalars(
+            select(Flag)
+            .options(joinedload(Flag.user))
+            .where(Flag.comment_id.in_(flagged))
+            .order_by(Flag.created_at.desc())
+        ):
+            flags.setdefault(report.comment_id, []).append(report)
+    records = author_records({c.author_id for c in comments if c.author_id})
+    return [
+        QueueItem(
+            comment=c,
+            parent=parents.get(c.parent_id),
+            # Only the flags since the last review are open; show those.
+            flags=flags.get(c.id, [])[: c.open_flags],
+            record=records.get(c.author_id, AuthorRecord()),
+        )
+        for c in comments
+    ]
+
+
+def author_records(user_ids: set[int]) -> dict[int, AuthorRecord]:
+    """Comment counts by status and moderator notes for these authors."""
+    if not user_ids:
+        return {}
+    records = {uid: AuthorRecord() for uid in user_ids}
+    rows = db.session.execute(
+        select(Comment.author_id, Comment.status, func.count(Comment.id))
+        .where(Comment.author_id.in_(user_ids))
+        .group_by(Comment.author_id, Comment.status)
+    )
+    for uid, status, count in rows:
+        if status.value in ("approved", "pending", "rejected", "spam"):
+            setattr(records[uid], status.value, count)
+    for note in db.session.scalars(
+        select(UserNote)
+        .options(joinedload(UserNote.author))
+        .where(UserNote.user_id.in_(user_ids))
+        .order_by(UserNote.created_at.desc())
+    ):
+        records[note.user_id].notes.append(note)
+    return records
+
+
+def queue_counts() -> dict[str, int]:
+    """How many wait in each queue: two statements."""
+    counts = dict.fromkeys(QUEUES, 0)
+    rows = db.session.execute(
+        select(Comment.status, func.count(Comment.id))
+        .where(
+            Comment.status.in_([CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED])
+        )
+        .group_by(Comment.status)
+    )
+    for status, count in rows:
+        counts[status.value] = count
+    counts["reported"] = db.session.scalar(
+        select(func.count(Comment.id)).where(
+            Comment.open_flags > 0,
+            Comment.status.in_([CommentStatus.APPROVED, CommentStatus.PENDING]),
+        )
+    )
+    return counts
+
+
+def audit_page(viewer, limit=50, cursor=None, action=None, actor=None, target_type=None):
+    """The audit log, newest first, filtered; raises Forbidden or ValidationError."""
+    permissions.require(permissions.can_administer(viewer))
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if actor is not None:
+        query = query.where(AuditEntry.actor_id == actor.id)
+    return _newest_first_page(query, AuditEntry, "log", limit, cursor)
+
+
+def history_page(viewer, limit=50, cursor=None):
+    """Approvals and restorations, newest first (the queues' "History")."""
+    permissions.require(permissions.can_moderate(viewer))
+    query = (
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.action.in_(["approve", "restore"]))
+    )
+    return _newest_first_page(query, AuditEntry, "history", limit, cursor)
+
+
+def _newest_first_page(query, model, kind, limit, cursor):
+    if cursor:
+        position = decode_cursor(cursor, kind)
+        if position is None:
+            raise ValidationError(fields={"cursor": "This cursor is not valid here."})
+        _, created_at, ident = position
+        same_time = (model.created_at == created_at) & (model.id < ident)
+        query = query.where((model.created_at < created_at) | same_time)
+    rows = db.session.scalars(
+        query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(kind, 0, rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
