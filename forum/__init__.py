@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum import cli, config, errors, permissions, private_files
+from forum import cli, config, permissions, private_files
 from forum.extensions import cache, csrf, db, limiter, login_manager, migrate
 from forum.models import render_migration_item
 from forum.services.accounts import accounts
@@ -29,6 +29,7 @@ from forum.views import (
     feeds,
     formatting,
     moderation,
+    negotiation,
     pages,
     people,
 )
@@ -83,7 +84,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(embedding_admin.bp)
 
     formatting.init_app(app)
-    errors.init_app(app)
+    negotiation.init_app(app)
     cli.init_app(app)
     mailer.start_background_sender(app)
     app.jinja_env.globals.update(permissions.TEMPLATE_GLOBALS)

@@ -14,7 +14,6 @@ served from /avatars/ or inlined as a data: URI.
 
 from __future__ import annotations
 
-import base64
 import colorsys
 import hashlib
 
@@ -82,23 +81,11 @@ def svg(username: str) -> str:
     )
 
 
-def data_uri(username: str) -> str:
-    """The avatar inline (the CSP allows img-src data:), for pages that would
-    rather not make one request per avatar."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg(username).encode()).decode()
-
-
 def relative_luminance(hex_colour: str) -> float:
     """WCAG 2 relative luminance of "#rrggbb"."""
     channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(first: str, second: str) -> float:
-    """WCAG 2 contrast ratio of two "#rrggbb" colours (1 to 21)."""
-    a, b = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
 
 
 def _to_hex(rgb: tuple[float, float, float]) -> str:

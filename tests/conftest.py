@@ -283,3 +283,10 @@ def empty_redis(url: str):
             pytest.fail(f"Redis is needed here: {error}")
         pytest.skip(f"no Redis at {url}: {error}")
     return store
+
+
+def allowed_origins() -> list[str]:
+    """The origins the admin page lists as allowed to embed, sorted (in an app context)."""
+    from forum.services.discussion import sites
+
+    return sorted(row["origin"] for row in sites.overview() if row["allowed"])

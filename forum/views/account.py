@@ -16,6 +16,7 @@ from forum.forms import ChangePasswordForm, ConfirmForm, show_errors
 from forum.models import NotificationKind, User
 from forum.services.accounts import accounts, recovery
 from forum.services.notify import mailer
+from forum.views.negotiation import acting_user
 
 bp = Blueprint("account", __name__)
 
@@ -68,7 +69,7 @@ def change_password():
         db.session.rollback()
         show_errors(form, error)
         return security_page(form, 422)
-    user = current_user._get_current_object()
+    user = acting_user()
     session.clear()
     session[accounts.SESSION_KEY] = accounts.start_session(user)
     login_user(user)

@@ -17,6 +17,7 @@ from forum.extensions import db
 from forum.forms import ConfirmForm
 from forum.services.discussion import sites, thread_admin, threads
 from forum.services.moderation import queues
+from forum.views.negotiation import acting_user, error_sentence
 
 bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
 
@@ -27,17 +28,9 @@ def admins_only():
     permissions.require(permissions.can_manage_embedding(current_user), "Admins only.")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _check_form() -> None:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-
-
-def _message(error: ForumError) -> str:
-    return " ".join(error.fields.values()) if error.fields else error.message
 
 
 # -- sites ------------------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def add_origin():
     _check_form()
     raw = request.form.get("origin", "")
     try:
-        site = sites.set_allowed(_actor(), raw, True)
+        site = sites.set_allowed(acting_user(), raw, True)
     except ValidationError as error:
         db.session.rollback()
         return _render_sites(422, errors=error.fields, values={"origin": raw})
@@ -80,10 +73,10 @@ def set_allowed():
     _check_form()
     allowed = request.form.get("allowed") == "1"
     try:
-        site = sites.set_allowed(_actor(), request.form.get("origin"), allowed)
+        site = sites.set_allowed(acting_user(), request.form.get("origin"), allowed)
     except ForumError as error:
         db.session.rollback()
-        flash(_message(error))
+        flash(error_sentence(error))
     else:
         db.session.commit()
         flash(
@@ -99,10 +92,10 @@ def generate_secret():
     _check_form()
     origin = request.form.get("origin")
     try:
-        secret = sites.new_sso_secret(_actor(), origin)
+        secret = sites.new_sso_secret(acting_user(), origin)
     except ForumError as error:
         db.session.rollback()
-        flash(_message(error))
+        flash(error_sentence(error))
         return redirect(url_for("embedding_admin.sites_page"))
     db.session.commit()
     # Shown in this answer only (no redirect, no flash): see the module's docstring.
@@ -113,10 +106,10 @@ def generate_secret():
 def remove_secret():
     _check_form()
     try:
-        sites.remove_sso_secret(_actor(), request.form.get("origin"))
+        sites.remove_sso_secret(acting_user(), request.form.get("origin"))
     except ForumError as error:
         db.session.rollback()
-        flash(_message(error))
+        flash(error_sentence(error))
     else:
         db.session.commit()
         flash(f"Single sign-on is off for {sites.normalize_origin(request.form.get('origin'))}.")
@@ -136,7 +129,7 @@ def threads_page():
     else:
         try:
             rows, next_cursor = thread_admin.embedded_threads(
-                _actor(), origin=origin, cursor=request.args.get("cursor") or None
+                acting_user(), origin=origin, cursor=request.args.get("cursor") or None
             )
         except ValidationError:
             return redirect(url_for("embedding_admin.threads_page", origin=origin))
@@ -162,7 +155,7 @@ def _render_thread(thread, status: int = 200, errors=None, values=None):
     candidates = []
     if thread.origin is not None and thread.merged_into_id is None:
         # The same site's latest threads, offered as keys to merge into.
-        recent, _ = thread_admin.embedded_threads(_actor(), origin=thread.origin, limit=50)
+        recent, _ = thread_admin.embedded_threads(acting_user(), origin=thread.origin, limit=50)
         candidates = [t for t in recent if t.id != thread.id and t.merged_into_id is None]
     return render_template(
         "embedding_admin/thread.html",
@@ -182,7 +175,7 @@ def rename(key):
     thread = threads.thread_by_key(key)
     title, url = request.form.get("title"), request.form.get("url")
     try:
-        thread_admin.rename_thread(_actor(), thread, title, url)
+        thread_admin.rename_thread(acting_user(), thread, title, url)
     except ValidationError as error:
         db.session.rollback()
         return _render_thread(thread, 422, errors=error.fields, values={"title": title, "url": url})
@@ -205,7 +198,7 @@ def merge(key):
             raise ValidationError(
                 fields={"into": f"There is no thread with the key {into[:200]}."}
             ) from None
-        moved = thread_admin.merge_threads(_actor(), source, target)
+        moved = thread_admin.merge_threads(acting_user(), source, target)
     except ValidationError as error:
         db.session.rollback()
         return _render_thread(source, 422, errors=error.fields, values={"into": into})

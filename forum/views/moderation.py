@@ -27,6 +27,7 @@ from forum.forms import ConfirmForm
 from forum.services import settings
 from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
+from forum.views.negotiation import acting_user, error_sentence, wants_json
 from forum.views.params import parse_id
 from forum.views.redirects import safe_next
 
@@ -46,14 +47,6 @@ def moderators_only():
     permissions.require(permissions.can_moderate(current_user), "Moderators only.")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
-def _wants_json() -> bool:
-    return request.headers.get("X-Forum-Fragment") == "1"
-
-
 def _check_form() -> None:
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -67,7 +60,7 @@ def index():
 @bp.get("/queue/<name>")
 def queue(name):
     try:
-        page = queues.queue(_actor(), name, limit=50, cursor=request.args.get("cursor"))
+        page = queues.queue(acting_user(), name, limit=50, cursor=request.args.get("cursor"))
     except ValidationError:
         return redirect(url_for("moderation.queue", name=name))
     return render_template(
@@ -82,7 +75,7 @@ def queue(name):
 @bp.get("/history")
 def history():
     entries, next_cursor = queues.history_page(
-        _actor(), cursor=_cursor_or_none(request.args.get("cursor"))
+        acting_user(), cursor=_cursor_or_none(request.args.get("cursor"))
     )
     return render_template(
         "moderation/history.html",
@@ -100,7 +93,7 @@ def act(comment_id):
     action = request.form.get("action")
     try:
         decisions.act(
-            _actor(),
+            acting_user(),
             comment,
             action,
             reason=request.form.get("reason"),
@@ -111,15 +104,15 @@ def act(comment_id):
         )
     except (Conflict, ValidationError) as error:
         db.session.rollback()
-        message = " ".join(error.fields.values()) if error.fields else error.message
-        if _wants_json():
+        message = error_sentence(error)
+        if wants_json():
             return jsonify(
                 {"error": {"code": error.code, "message": message}, "counts": _counts()}
             ), error.status
         flash(message)
         return redirect(_back())
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify({"status": comment.status.value, "counts": _counts()})
     flash(f"Comment {comment.id}: {_done(action)}.")
     return redirect(_back())
@@ -140,7 +133,7 @@ def bulk():
             continue
         try:
             decisions.act(
-                _actor(),
+                acting_user(),
                 comment,
                 action,
                 seen_status=request.form.get(f"seen_{comment.id}"),
@@ -182,10 +175,10 @@ def ban(username):
     target = bans.user_by_name(username)
     try:
         until = _date(request.form.get("until"))
-        bans.ban(_actor(), target, request.form.get("reason"), until)
+        bans.ban(acting_user(), target, request.form.get("reason"), until)
     except ForumError as error:
         db.session.rollback()
-        flash(" ".join(error.fields.values()) if error.fields else error.message)
+        flash(error_sentence(error))
     else:
         db.session.commit()
         flash(
@@ -199,7 +192,7 @@ def unban(username):
     _check_form()
     target = bans.user_by_name(username)
     try:
-        bans.unban(_actor(), target, request.form.get("reason"))
+        bans.unban(acting_user(), target, request.form.get("reason"))
     except ForumError as error:
         db.session.rollback()
         flash(error.message)
@@ -214,10 +207,10 @@ def add_note(username):
     _check_form()
     target = bans.user_by_name(username)
     try:
-        bans.add_note(_actor(), target, request.form.get("body"))
+        bans.add_note(acting_user(), target, request.form.get("body"))
     except ValidationError as error:
         db.session.rollback()
-        flash(" ".join(error.fields.values()))
+        flash(error_sentence(error))
     else:
         db.session.commit()
         flash("Note added.")
@@ -236,7 +229,7 @@ def update_thread(key):
         if "spoiler_until" in request.form:
             window = _moment(request.form["spoiler_until"])
         controls.update_thread(
-            _actor(),
+            acting_user(),
             thread,
             request.form.get("status") or None,
             request.form.get("moderation") or None,
@@ -244,7 +237,7 @@ def update_thread(key):
         )
     except ValidationError as error:
         db.session.rollback()
-        flash(" ".join(error.fields.values()))
+        flash(error_sentence(error))
     else:
         db.session.commit()
         mode = threads.moderation_mode(thread).value
@@ -259,7 +252,7 @@ def edit_settings():
     if request.method == "POST":
         _check_form()
         try:
-            changed = controls.change_settings(_actor(), request.form)
+            changed = controls.change_settings(acting_user(), request.form)
         except ValidationError as error:
             db.session.rollback()
             errors, values, status = error.fields, {**values, **request.form.to_dict()}, 422
@@ -284,7 +277,7 @@ def log():
     if request.args.get("actor"):
         actor = bans.user_by_name(request.args["actor"])
     entries, next_cursor = queues.audit_page(
-        _actor(),
+        acting_user(),
         cursor=_cursor_or_none(request.args.get("cursor")),
         action=request.args.get("action") or None,
         actor=actor,

@@ -12,6 +12,7 @@ from forum.forms import ConfirmForm, ProfileForm, show_errors
 from forum.services.accounts import accounts, people
 from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
+from forum.views.negotiation import acting_user
 from forum.views.params import parse_id
 from forum.views.redirects import safe_next
 
@@ -56,9 +57,7 @@ def edit_profile():
     status = 200
     if form.validate_on_submit():
         try:
-            people.update_profile(
-                current_user._get_current_object(), form.display_name.data, form.bio.data
-            )
+            people.update_profile(acting_user(), form.display_name.data, form.bio.data)
         except ValidationError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -86,7 +85,7 @@ def inbox():
 @login_required
 def mark_read():
     _check_form()
-    notifications.mark_read(current_user._get_current_object())
+    notifications.mark_read(acting_user())
     db.session.commit()
     flash("All caught up.")
     return redirect(url_for("people.inbox"))
@@ -98,10 +97,10 @@ def follow(slug):
     _check_form()
     thread = threads.article_by_slug(slug).thread
     if request.form.get("follow") == "0":
-        notifications.unfollow(current_user._get_current_object(), thread)
+        notifications.unfollow(acting_user(), thread)
         flash("You will no longer hear about new comments here.")
     else:
-        notifications.follow(current_user._get_current_object(), thread)
+        notifications.follow(acting_user(), thread)
         flash("You will hear about new comments here.")
     db.session.commit()
     return redirect(url_for("pages.article", slug=slug) + "#discussion")
@@ -113,10 +112,10 @@ def mute(username):
     _check_form()
     user = _user(username)
     if request.form.get("mute") == "0":
-        people.unmute(current_user._get_current_object(), user)
+        people.unmute(acting_user(), user)
         flash(f"{user.display_name}'s comments show again.")
     else:
-        people.mute(current_user._get_current_object(), user)
+        people.mute(acting_user(), user)
         flash(f"{user.display_name}'s comments are collapsed for you now.")
     db.session.commit()
     return redirect(

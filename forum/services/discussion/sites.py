@@ -82,14 +82,6 @@ def configured_origins() -> list[str]:
     return found
 
 
-def allowed_origins() -> list[str]:
-    """Every origin allowed to embed right now, in one statement."""
-    decided = {site.origin: site.allowed for site in db.session.scalars(select(EmbedSite))}
-    origins = [o for o in configured_origins() if decided.get(o, True)]
-    origins += sorted(o for o, allowed in decided.items() if allowed and o not in origins)
-    return origins
-
-
 def is_allowed(origin: str | None) -> bool:
     origin = normalize_origin(origin)
     if origin is None:

@@ -1,0 +1,222 @@
+"""JSON or HTML: the one place that decides how a request is answered, turns any
+error into the contract's error object or a page, and names the acting user.
+
+Scripts (the API, the embedded thread's data, "N more replies" chunks, and the
+pages' own scripts, which send X-Forum-Fragment: 1) get JSON; people get pages.
+A database that is down, locked or full is a 503 with Retry-After, not a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Flask, jsonify, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from forum.errors import (
+    CsrfFailed,
+    ForumError,
+    StorageFull,
+    Unavailable,
+    database_trouble,
+    unavailable_error,
+)
+from forum.extensions import db
+
+FRAGMENT_HEADER = "X-Forum-Fragment"
+
+
+def is_fragment() -> bool:
+    """Sent by the pages' own scripts (thread.js, moderation.js): answer with a
+    piece of HTML or JSON for the script, never a whole page or a redirect."""
+    return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
+def wants_json() -> bool:
+    """Whether this request is answered in JSON: the API, the embedded thread's
+    data, the "N more replies" chunks, and any request a page's script sent."""
+    path = request.path
+    return (
+        path.startswith("/api/")
+        or path.endswith("/more-replies")
+        or (path.startswith("/embed/threads/") and path.endswith("/comments"))
+        or is_fragment()
+    )
+
+
+def acting_user():
+    """The signed-in user (or the API token's) as the model object services take."""
+    return current_user._get_current_object()
+
+
+def error_sentence(error: ForumError) -> str:
+    """What a page says about a refused form: each field's message, or the error's."""
+    return " ".join(error.fields.values()) if error.fields else error.message
+
+
+# Werkzeug's status codes -> our machine codes, for errors raised outside services.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def error_response(error: ForumError, headers: dict[str, str] | None = None):
+    headers = dict(headers or {})
+    if error.retry_after and "Retry-After" not in headers:
+        headers["Retry-After"] = str(error.retry_after)
+    if wants_json():
+        body = {"code": error.code, "message": error.message}
+        if error.fields:
+            body["fields"] = error.fields
+        response = jsonify({"error": body})
+    else:
+        response = render_template("errors/error.html", error=error)
+    return response, error.status, headers
+
+
+# The page for a database in trouble stands alone: the site's layout asks the
+# database who is signed in, which would fail again.
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>{title} · forum</title>
+  <link rel="stylesheet" href="{stylesheet}">
+</head>
+<body>
+  <main id="main" class="wrap">
+    <h1>{title}</h1>
+    <p>{message}</p>
+    <p><a href="{again}">{again_label}</a></p>
+  </main>
+</body>
+</html>
+"""
+
+
+_UNTRUSTED_HOST_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>Unknown host name · forum</title>
+</head>
+<body><main><h1>Unknown host name</h1><p>{message}</p></main></body>
+</html>
+"""
+
+
+def unavailable_response(error: Unavailable):
+    headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
+    if wants_json():
+        # thread.js shows a JSON error beside the form, the words still in it.
+        body = {"error": {"code": error.code, "message": error.message}}
+        return jsonify(body), error.status, headers
+    retry_here = request.method in ("GET", "HEAD")
+    page = _UNAVAILABLE_PAGE.format(
+        title="Storage full" if isinstance(error, StorageFull) else "Back in a moment",
+        message=escape(error.message),
+        stylesheet=escape(url_for("static", filename="css/forum.css")),
+        again=escape(request.full_path.rstrip("?") if retry_here else "/"),
+        again_label="Try again" if retry_here else "Back to the front page",
+    )
+    return page, error.status, headers
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ForumError)
+    def on_forum_error(error: ForumError):
+        db.session.rollback()  # nothing half-done survives a refused request
+        if isinstance(error, Unavailable):
+            return unavailable_response(error)
+        return error_response(error)
+
+    @app.errorhandler(sa_exc.DBAPIError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def on_database_error(error: Exception):
+        kind = database_trouble(error)
+        if kind is None:
+            return on_unexpected(error)  # an IntegrityError or a bug: still a 500
+        with contextlib.suppress(Exception):  # the connection may be gone: the pool replaces it
+            db.session.rollback()
+        # One line, without the statement or its parameters (they hold readers' words).
+        original = getattr(error, "orig", None) or error
+        state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+        app.logger.warning(
+            "database %s on %s %s: %s.%s%s",
+            kind,
+            request.method,
+            _route(),
+            type(original).__module__,
+            type(original).__name__,
+            f" (SQLSTATE {state})" if state else "",
+        )
+        return unavailable_response(unavailable_error(kind))
+
+    @app.errorhandler(CSRFError)
+    def on_csrf_error(error: CSRFError):
+        if wants_json():
+            return error_response(CsrfFailed())
+        return error_response(
+            CsrfFailed("Your form had expired. Go back, reload the page and try again.")
+        )
+
+    @app.errorhandler(RateLimitExceeded)
+    def on_rate_limited(error: RateLimitExceeded):
+        error_obj = ForumError(f"Too many requests: the limit is {error.description}. Try later.")
+        error_obj.status, error_obj.code = 429, "rate_limited"
+        retry = getattr(error, "retry_after", None) or 60
+        return error_response(error_obj, {"Retry-After": str(int(retry))})
+
+    @app.errorhandler(SecurityError)
+    def on_untrusted_host(error: SecurityError):
+        # A Host (or X-Forwarded-Host) outside TRUSTED_HOSTS (forum.links): no URL
+        # can be built for this request, so the answer stands alone.
+        message = (
+            "This forum does not answer by that host name. Its operator sets "
+            "FORUM_BASE_URL (or FORUM_TRUSTED_HOSTS) to the names it serves."
+        )
+        if wants_json():
+            return jsonify({"error": {"code": "bad_request", "message": message}}), 400
+        page = _UNTRUSTED_HOST_PAGE.format(message=escape(message))
+        return page, 400, {"Content-Type": "text/html; charset=utf-8"}
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(error: HTTPException):
+        status = error.code or 500
+        error_obj = ForumError(error.description)
+        error_obj.status = status
+        error_obj.code = _HTTP_CODES.get(status, "error")
+        response, status, headers = error_response(error_obj)
+        if status == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return response, status, headers
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, _route())
+        error_obj = ForumError("Something went wrong on our side; nothing was saved.")
+        error_obj.status, error_obj.code = 500, "internal_error"
+        return error_response(error_obj)
+
+
+def _route() -> str:
+    """The request's route for a log line (/auth/reset/<token>), never the path
+    itself: reset, confirmation and unsubscribe links carry tokens in it."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
