@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from forum.addresses import normalize_origin
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import render_article, render_comment
@@ -18,7 +19,6 @@ from forum.models import Article, Comment, CommentStatus, Role, utcnow
 from forum.ops import backup, demo
 from forum.ops.imports import disqus, isso, items, loader
 from forum.services.accounts import accounts
-from forum.services.discussion.sites import normalize_origin
 
 
 def init_app(app: Flask) -> None:

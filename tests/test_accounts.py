@@ -2,10 +2,10 @@
 
 import pytest
 
+from forum.addresses import local_path
 from forum.extensions import db
 from forum.models import Role, User
 from forum.services.accounts import accounts
-from forum.views.redirects import safe_next
 from tests.conftest import PASSWORD
 
 
@@ -110,8 +110,8 @@ def test_login_next_never_leaves_the_site(client, reader, target):
         (["/"], "/"),
     ],
 )
-def test_safe_next(target, expected):
-    assert safe_next(target) == expected
+def test_local_path(target, expected):
+    assert local_path(target) == expected
 
 
 def test_cli_users_create(runner, app):

@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from forum import addresses
 from forum.extensions import db
 from forum.models import ApiToken, EmbedSite, Thread
 from forum.services.discussion import sites, threads
@@ -346,10 +347,10 @@ def test_statements_per_embed_view_do_not_grow_with_the_thread(embed_app, host, 
 
 
 def test_sites_normalize_origins():
-    assert sites.normalize_origin("HTTPS://News.Example:443/") == "https://news.example"
-    assert sites.normalize_origin("http://127.0.0.1:8001") == "http://127.0.0.1:8001"
+    assert addresses.normalize_origin("HTTPS://News.Example:443/") == "https://news.example"
+    assert addresses.normalize_origin("http://127.0.0.1:8001") == "http://127.0.0.1:8001"
     for bad in ("ftp://x", "https://u:p@x", "https://x/path", "https://x?q", None, 3, "https://"):
-        assert sites.normalize_origin(bad) is None
+        assert addresses.normalize_origin(bad) is None
 
 
 def test_embedded_sites_overview(embed_app):

@@ -7,12 +7,12 @@ them as stored, secret() opens one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import current_app, g
 from sqlalchemy import select
 
 from forum import secretbox
+from forum.addresses import is_web_address
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.models import Setting
@@ -104,7 +104,7 @@ def parse(form: dict[str, str]) -> dict[str, object]:
                 fields[field.key] = f"Use a number from {field.low:g} to {field.high:g}."
             values[field.key] = number
         elif field.kind == "text":
-            if raw and not _is_web_address(raw):
+            if raw and not is_web_address(raw):
                 fields[field.key] = "Use an http:// or https:// address, or leave it empty."
             values[field.key] = raw[:2000]
         else:  # secret: empty keeps the stored one
@@ -148,19 +148,6 @@ def as_form(changes: dict) -> dict[str, str]:
 def public(values: dict) -> dict:
     """Settings as shown to admins: the hook secret only says whether it is set."""
     return {**values, "hook_secret": bool(values.get("hook_secret"))}
-
-
-def _is_web_address(raw: str) -> bool:
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018  (raises ValueError for a port like ":abc")
-    except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not any(ch.isspace() or ord(ch) < 32 for ch in raw)
-    )
 
 
 def secret(values: dict, key: str) -> str:

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
-from forum import links, permissions
+from forum import addresses, links, permissions
 from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
@@ -163,11 +163,11 @@ def _embedding_origin() -> str:
 
     The browser enforces the rest: the answer may be framed by that origin only.
     """
-    origin = sites.normalize_origin(request.args.get("origin"))
+    origin = addresses.normalize_origin(request.args.get("origin"))
     if origin is None or not sites.is_allowed(origin):
         raise Forbidden("This site is not allowed to embed discussions from this forum.")
     referrer = request.headers.get("Referer")
-    if referrer and sites.origin_of(referrer) not in (origin, _own_origin()):
+    if referrer and addresses.origin_of(referrer) not in (origin, _own_origin()):
         raise Forbidden("This page was not opened from the site it names.")
     return origin
 
@@ -181,24 +181,24 @@ def _publisher_page(origin: str, url) -> str | None:
     origin at least (the iframe's referrerpolicy), whatever the page's own policy.
     """
     referrer = request.headers.get("Referer") or request.headers.get("Origin")
-    if sites.origin_of(referrer) != origin:
+    if addresses.origin_of(referrer) != origin:
         raise Forbidden(
             "A new discussion starts only from a page of the site that embeds it: "
             "this request does not say which page it came from."
         )
-    # On that site, clean, or not kept at all (sites.page_address).
-    return sites.page_address(url, origin)
+    # On that site, clean, or not kept at all (addresses.page_address).
+    return addresses.page_address(url, origin)
 
 
 def _named_site() -> str | None:
     """The publisher the sign-in popup names: an allowed origin, or none at all
     (a made-up name there would lend it the forum's voice)."""
-    site = sites.normalize_origin(request.args.get("site"))
+    site = addresses.normalize_origin(request.args.get("site"))
     return site if site is not None and sites.is_allowed(site) else None
 
 
 def _own_origin() -> str:
-    return sites.normalize_origin(request.host_url.rstrip("/")) or ""
+    return addresses.normalize_origin(request.host_url.rstrip("/")) or ""
 
 
 def _count_creation() -> None:

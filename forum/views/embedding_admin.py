@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum import permissions
+from forum import addresses, permissions
 from forum.errors import ForumError, NotFound, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm
@@ -99,7 +99,7 @@ def generate_secret():
         return redirect(url_for("embedding_admin.sites_page"))
     db.session.commit()
     # Shown in this answer only (no redirect, no flash): see the module's docstring.
-    return _render_sites(secret={"origin": sites.normalize_origin(origin), "value": secret})
+    return _render_sites(secret={"origin": addresses.normalize_origin(origin), "value": secret})
 
 
 @bp.post("/origins/secret/delete")
@@ -112,7 +112,9 @@ def remove_secret():
         flash(error_sentence(error))
     else:
         db.session.commit()
-        flash(f"Single sign-on is off for {sites.normalize_origin(request.form.get('origin'))}.")
+        flash(
+            f"Single sign-on is off for {addresses.normalize_origin(request.form.get('origin'))}."
+        )
     return redirect(url_for("embedding_admin.sites_page"))
 
 
@@ -122,7 +124,7 @@ def remove_secret():
 @bp.get("/threads")
 def threads_page():
     raw_origin = request.args.get("origin", "").strip()
-    origin = sites.normalize_origin(raw_origin) if raw_origin else None
+    origin = addresses.normalize_origin(raw_origin) if raw_origin else None
     rows, next_cursor, error, status = [], None, None, 200
     if raw_origin and origin is None:
         error, status = "Give an origin like https://news.example (no path).", 422

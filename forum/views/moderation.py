@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from forum import permissions
+from forum.addresses import local_path
 from forum.errors import Conflict, ForumError, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm
@@ -29,7 +30,6 @@ from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
 from forum.views.negotiation import acting_user, error_sentence, wants_json
 from forum.views.params import parse_id
-from forum.views.redirects import safe_next
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -242,7 +242,7 @@ def update_thread(key):
         db.session.commit()
         mode = threads.moderation_mode(thread).value
         flash(f"Discussion settings saved: {thread.status.value}, {mode}-moderated.")
-    return redirect(safe_next(request.form.get("next"), url_for("moderation.index")))
+    return redirect(local_path(request.form.get("next"), url_for("moderation.index")))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -300,7 +300,7 @@ def _counts() -> dict:
 
 
 def _back() -> str:
-    return safe_next(request.form.get("next"), url_for("moderation.index"))
+    return local_path(request.form.get("next"), url_for("moderation.index"))
 
 
 def _done(action: str) -> str:

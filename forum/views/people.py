@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.addresses import local_path
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ConfirmForm, ProfileForm, show_errors
@@ -14,7 +15,6 @@ from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
 from forum.views.negotiation import acting_user
 from forum.views.params import parse_id
-from forum.views.redirects import safe_next
 
 bp = Blueprint("people", __name__)
 
@@ -119,7 +119,7 @@ def mute(username):
         flash(f"{user.display_name}'s comments are collapsed for you now.")
     db.session.commit()
     return redirect(
-        safe_next(request.form.get("next"), url_for("people.profile", username=username))
+        local_path(request.form.get("next"), url_for("people.profile", username=username))
     )
 
 

@@ -30,7 +30,6 @@ name nobody can sign in as.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -40,13 +39,13 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
+from forum.addresses import origin_of, web_address
 from forum.extensions import db
 from forum.markup import normalize, render_comment
 from forum.models import Comment, CommentStatus, ImportRecord, Thread, ThreadStatus, utcnow
 from forum.ops.imports import guests
 from forum.ops.imports.items import ImportReport, Item, PostItem, ThreadItem
 from forum.services.discussion.comments import DEPTH_MAX
-from forum.services.discussion.sites import origin_of
 from forum.services.discussion.votes import wilson_rank
 
 BATCH = 1000  # comments per transaction
@@ -91,9 +90,7 @@ def clean_url(url: str | None) -> str | None:
     """An absolute http(s) address that fits the column, or None."""
     if not url:
         return None
-    url = url.strip()
-    if len(url) > URL_MAX or re.search(r"\s|[\x00-\x1f\x7f]", url):
-        return None
+    url = web_address(url.strip(), URL_MAX)
     return url if origin_of(url) else None
 
 

@@ -22,6 +22,7 @@ import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from forum import addresses
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
@@ -66,7 +67,7 @@ def exchange(token, site_origin) -> User:
 
 def _site(token: str, site_origin) -> EmbedSite:
     if site_origin is not None:
-        origin = sites.normalize_origin(site_origin)
+        origin = addresses.normalize_origin(site_origin)
         if origin is None:
             raise ValidationError(
                 "Single sign-on needs the origin of the page.",
@@ -87,7 +88,7 @@ def _origin_from_header(token: str) -> str | None:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:
         return None  # said when the token is checked, once we know it has a site
-    return sites.normalize_origin(kid) if isinstance(kid, str) else None
+    return addresses.normalize_origin(kid) if isinstance(kid, str) else None
 
 
 def _only_sso_origin() -> str:
@@ -164,7 +165,7 @@ def _verified_claims(token: str, site: EmbedSite) -> dict:
 
 def _audience_matches(aud, origin: str) -> bool:
     values = aud if isinstance(aud, list) else [aud]
-    return any(isinstance(v, str) and sites.normalize_origin(v) == origin for v in values)
+    return any(isinstance(v, str) and addresses.normalize_origin(v) == origin for v in values)
 
 
 def _record_use(site: EmbedSite, jti: str, expires_at: datetime) -> None:

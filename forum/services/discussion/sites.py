@@ -9,66 +9,16 @@ UI, or one from the variable switched off, without restarting anything.
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
 
 from forum import secretbox
+from forum.addresses import normalize_origin
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.models import EmbedSite, utcnow
 from forum.services.audit import audit
-
-ORIGIN_MAX = 200
-
-
-def normalize_origin(raw) -> str | None:
-    """`scheme://host[:port]` in lower case, or None if `raw` is not an http(s)
-    origin (a path, query, credentials or anything else makes it None)."""
-    if not isinstance(raw, str) or not raw or len(raw) > ORIGIN_MAX:
-        return None
-    try:
-        parts = urlsplit(raw.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username or parts.password or parts.query or parts.fragment:
-        return None
-    if parts.path not in ("", "/"):
-        return None
-    host = parts.hostname.lower()
-    if not all(ch.isalnum() or ch in ".-:[]" for ch in host):
-        return None
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    default = {"http": 80, "https": 443}[parts.scheme]
-    suffix = f":{port}" if port is not None and port != default else ""
-    return f"{parts.scheme}://{host}{suffix}"
-
-
-def origin_of(url) -> str | None:
-    """The origin a page address belongs to, or None."""
-    if not isinstance(url, str) or len(url) > 2000:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return normalize_origin(f"{parts.scheme}://{parts.netloc}") if parts.netloc else None
-
-
-def page_address(url, origin: str) -> str | None:
-    """`url` if it is a page of `origin` fit to store and to redirect to, else
-    None: no whitespace or control characters (URL parsers skip some of them,
-    headers refuse them, PostgreSQL refuses NUL), at most 2,000 characters."""
-    if not isinstance(url, str) or not url or len(url) > 2000:
-        return None
-    if not url.isprintable() or " " in url:
-        return None
-    return url if origin_of(url) == origin else None
 
 
 def configured_origins() -> list[str]:

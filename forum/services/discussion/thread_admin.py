@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from forum import permissions
+from forum.addresses import is_web_address
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
@@ -76,7 +75,7 @@ def rename_thread(actor, thread: Thread, title, url) -> Thread:
         fields["title"] = f"Give the thread a title of at most {TITLE_MAX} characters."
     url = "" if url is None else url
     url = url.strip() if isinstance(url, str) else None
-    if url is None or (url and not is_web_address(url)):
+    if url is None or (url and not is_web_address(url, URL_MAX)):
         fields["url"] = "Give a full http:// or https:// address, or leave it empty."
     if fields:
         raise ValidationError(fields=fields)
@@ -88,17 +87,6 @@ def rename_thread(actor, thread: Thread, title, url) -> Thread:
         audit(actor, "thread_renamed", thread, before=before, after=after)
     db.session.flush()
     return thread
-
-
-def is_web_address(url: str) -> bool:
-    if len(url) > URL_MAX or not url.isprintable() or any(ch.isspace() for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def merge_threads(actor, source: Thread, target: Thread) -> int:

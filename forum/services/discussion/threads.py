@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from forum.addresses import page_address
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db
 from forum.markup import normalize, render_article
 from forum.models import Article, ModerationMode, Thread
-from forum.services.discussion.sites import page_address
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Thread keys come from publishers' pages later on: letters, digits and _.:- only (no

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm.exc import StaleDataError
 
 from forum import permissions
+from forum.addresses import is_web_address
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import normalize
@@ -209,8 +210,6 @@ def short_text(value, name: str) -> str | None:
 def _link(value) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise ValidationError(fields={"link": "Use an http:// or https:// address."})
-    if len(value) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in value):
-        raise ValidationError(fields={"link": "That address is not valid."})
+    if not is_web_address(value):
+        raise ValidationError(fields={"link": "Give a full http:// or https:// address."})
     return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from forum import addresses
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import csrf
 from forum.services.accounts import accounts
@@ -59,7 +60,7 @@ def no_store(response):
         response.headers.add("Vary", "Origin")
         origin = request.headers.get("Origin")
         if origin and sites.is_allowed(origin):
-            response.headers["Access-Control-Allow-Origin"] = sites.normalize_origin(origin)
+            response.headers["Access-Control-Allow-Origin"] = addresses.normalize_origin(origin)
         if response.status_code == 200:
             response.headers.setdefault("Cache-Control", "public, max-age=30")
     response.headers.setdefault("Cache-Control", "no-store")
