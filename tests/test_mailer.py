@@ -4,18 +4,25 @@ concurrent senders, one-click unsubscribe and the preferences page."""
 from __future__ import annotations
 
 import email
+import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -113,6 +120,59 @@ def dead_port():
     sock.bind(("127.0.0.1", 0))
     yield sock.getsockname()[1]
     sock.close()
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections (into its backlog) and never says a word."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1 and localhost: the server's TLS
+    context, and `trust()` to make it one the client's default context accepts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+
+    def trust():
+        # OpenSSL reads SSL_CERT_FILE whenever a default context loads its CAs.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+
+    return SimpleNamespace(server=server, trust=trust)
 
 
 @pytest.fixture(autouse=True)
@@ -334,6 +394,78 @@ def test_bad_smtp_url_is_a_logged_failure(app, reader, caplog):
     message = stored(app, message_id)
     assert "smtp://" in message.last_error and message.attempts == 1
     assert "topsecret" not in caplog.text and "topsecret" not in message.last_error
+
+
+# -- encrypted connections and timeouts ------------------------------------------------------
+
+
+def tls_server(smtp_server, tls, **kwargs) -> Collector:
+    handler = Collector()
+    smtp_server(handler, authenticator=handler.authenticate, **kwargs)
+    return handler
+
+
+def test_starttls_with_login(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
+    tls.trust()
+    opt_in(app, reader, REPLY)
+    queue(app, reader, subject="Over STARTTLS")
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+    assert send(app).sent == 1
+    # The server allows AUTH only after STARTTLS (aiosmtpd's auth_require_tls).
+    assert handler.logins == [(b"mailer", b"p@ss word")]
+    assert [m["Subject"] for m in handler.messages] == ["Over STARTTLS"]
+    assert handler.encrypted == [True]
+
+
+def test_starttls_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+    assert send(app).failed == 1
+    message = stored(app, message_id)
+    assert "CERTIFICATE_VERIFY_FAILED" in message.last_error and message.sent_at is None
+    assert handler.logins == [] and handler.messages == []  # the password never left
+
+
+def test_smtps_with_login(app, reader, smtp_server, tls):
+    # aiosmtpd does not count TLS from the first byte as TLS for AUTH.
+    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
+    tls.trust()
+    opt_in(app, reader, REPLY)
+    queue(app, reader, subject="Over TLS")
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
+    assert send(app).sent == 1
+    assert handler.logins == [(b"mailer", b"p@ss word")]
+    assert [m["Subject"] for m in handler.messages] == ["Over TLS"]
+    assert handler.encrypted == [True]
+
+
+def test_smtps_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
+    assert send(app).failed == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in stored(app, message_id).last_error
+    assert handler.logins == [] and handler.messages == []
+
+
+def test_a_silent_server_times_out(app, reader, silent_port):
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    app.config["FORUM_SMTP_URL"] = f"smtp://127.0.0.1:{silent_port}"
+    app.config["FORUM_SMTP_TIMEOUT"] = 0.5
+    started = time.monotonic()
+    assert send(app).failed == 1
+    assert time.monotonic() - started < 5
+    message = stored(app, message_id)
+    assert "timed out" in message.last_error and message.sent_at is None
 
 
 # -- development: .eml files ------------------------------------------------------------------
