@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import cli, config, permissions, private_files
-from forum.extensions import cache, csrf, db, limiter, login_manager, migrate
+from forum.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from forum.models import render_migration_item
 from forum.services.accounts import accounts
-from forum.services.notify import mailer
+from forum.services.notify.background_sender import start_background_sender
 from forum.views import (
     account,
     api,
@@ -62,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     limiter.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to take part."
     login_manager.session_protection = "basic"
@@ -86,7 +87,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     formatting.init_app(app)
     negotiation.init_app(app)
     cli.init_app(app)
-    mailer.start_background_sender(app)
+    start_background_sender(app)
     app.jinja_env.globals.update(permissions.TEMPLATE_GLOBALS)
     app.after_request(_security_headers)
     if not app.config["FORUM_BASE_URL"] and not app.testing:

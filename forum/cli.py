@@ -19,6 +19,7 @@ from forum.models import Article, Comment, CommentStatus, Role, utcnow
 from forum.ops import backup, demo
 from forum.ops.imports import disqus, isso, items, loader
 from forum.services.accounts import accounts
+from forum.services.notify import outbox
 
 
 def init_app(app: Flask) -> None:
@@ -87,10 +88,8 @@ mail_group = AppGroup("mail", help="Email notifications.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 def mail_send(limit):
     """Deliver the queued emails that are due (one pass; safe beside running workers)."""
-    from forum.services.notify import mailer
-
     try:
-        result = mailer.send_due(limit=limit)
+        result = outbox.send_due(limit=limit)
     except Exception as error:  # the database itself: say so in one line
         db.session.rollback()
         raise click.ClickException(f"Could not read the outbox: {error}") from None

@@ -76,7 +76,7 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JSON_SORT_KEYS": False,
-    # Email (forum.services.notify.mailer). No SMTP URL: messages become .eml files in
+    # Email (forum.services.notify.transports). No SMTP URL: messages become .eml files in
     # FORUM_OUTBOX_DIR (default instance/outbox/) instead of being sent.
     "FORUM_SMTP_URL": None,  # smtp://user:pass@host:25, smtp+starttls://…:587, smtps://…:465
     "FORUM_SMTP_TIMEOUT": 10,  # seconds, per connection and command

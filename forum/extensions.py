@@ -9,6 +9,7 @@ from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -35,6 +36,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Serialized thread pages (forum.services.page_cache); configured by forum.config.
 cache = Cache()
+# Email transports and message building (forum.services.notify.transports); the
+# forum's own FORUM_SMTP_URL settings choose the transport, not MAIL_*.
+mail = Mail()
 
 
 def address_key(address: str | None) -> str:

@@ -41,7 +41,7 @@ from forum.ops import demo  # noqa: E402
 from forum.services.accounts import accounts, people  # noqa: E402
 from forum.services.discussion import comments, threads  # noqa: E402
 from forum.services.moderation import decisions  # noqa: E402
-from forum.services.notify import mailer  # noqa: E402
+from forum.services.notify import messages  # noqa: E402
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 WELCOME = "welcome-to-the-forum"
@@ -158,7 +158,7 @@ def _seed() -> tuple[dict[str, int], str]:
         "too_obvious": demo_comment("Too obvious"),
         "marguerite": demo_comment("Marguerite lit it herself"),
     }
-    token = mailer.unsubscribe_token(readers["lena"].id, NotificationKind.THEORY_CONFIRMED)
+    token = messages.unsubscribe_token(readers["lena"].id, NotificationKind.THEORY_CONFIRMED)
     return ids, token
 
 

@@ -4,24 +4,33 @@ concurrent senders, one-click unsubscribe and the preferences page."""
 from __future__ import annotations
 
 import email
+import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
+from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from forum.extensions import db
 from forum.models import PERMANENT, NotificationKind, OutboxMessage, User, utcnow
-from forum.services.notify import mailer
+from forum.services.notify import messages, outbox, transports
+from forum.services.notify.background_sender import start_background_sender
 from tests.conftest import Factory
 
 REPLY = NotificationKind.REPLY
@@ -40,6 +49,8 @@ class Collector:
         self.delay = delay
         self.messages: list[email.message.EmailMessage] = []
         self.logins: list[tuple[bytes, bytes]] = []
+        self.encrypted: list[bool] = []  # per message: did it come over TLS?
+        self.raw: list[bytes] = []  # per message, as it came over the wire
         self.url = ""
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -53,7 +64,9 @@ class Collector:
             import asyncio
 
             await asyncio.sleep(self.delay)
+        self.raw.append(envelope.content)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -109,6 +122,59 @@ def dead_port():
     sock.close()
 
 
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections (into its backlog) and never says a word."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1 and localhost: the server's TLS
+    context, and `trust()` to make it one the client's default context accepts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+
+    def trust():
+        # OpenSSL reads SSL_CERT_FILE whenever a default context loads its CAs.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+
+    return SimpleNamespace(server=server, trust=trust)
+
+
 @pytest.fixture(autouse=True)
 def outbox_dir(app, tmp_path):
     """Nothing in these tests writes to the real instance/outbox."""
@@ -136,18 +202,18 @@ def queue(app, user: User, kind=REPLY, subject="Bob replied to you", body="Hello
     """enqueue() inside a request, as the notifications service calls it; the id or None."""
     app.config["FORUM_BASE_URL"] = BASE  # links come from it, never from the request
     with app.test_request_context("/"):
-        message = mailer.enqueue(db.session.get(User, user.id), kind, subject, body)
+        message = outbox.enqueue(db.session.get(User, user.id), kind, subject, body)
         db.session.commit()
         return None if message is None else message.id
 
 
-def outbox(app, message_id: int) -> OutboxMessage:
+def stored(app, message_id: int) -> OutboxMessage:
     return Factory(app).get(OutboxMessage, message_id)
 
 
-def send(app, **kwargs) -> mailer.PassResult:
+def send(app, **kwargs) -> outbox.PassResult:
     with app.app_context():
-        return mailer.send_due(**kwargs)
+        return outbox.send_due(**kwargs)
 
 
 def outbox_count(app) -> int:
@@ -167,7 +233,7 @@ def test_enqueue_respects_opt_in(app, reader):
     assert message_id is not None
     assert outbox_count(app) == 1
 
-    message = outbox(app, message_id)
+    message = stored(app, message_id)
     assert message.user_id == reader.id
     assert message.to_address == "alice@example.org"
     assert message.subject == "Bob replied to you"
@@ -182,7 +248,7 @@ def test_enqueue_respects_opt_in(app, reader):
 def test_enqueue_is_part_of_the_callers_transaction(app, reader):
     opt_in(app, reader, REPLY)
     with app.test_request_context("/"):
-        assert mailer.enqueue(db.session.get(User, reader.id), REPLY, "s", "b") is not None
+        assert outbox.enqueue(db.session.get(User, reader.id), REPLY, "s", "b") is not None
         db.session.rollback()  # the request failed: no email either
     assert outbox_count(app) == 0
 
@@ -190,10 +256,10 @@ def test_enqueue_is_part_of_the_callers_transaction(app, reader):
 def test_enqueue_outside_a_request(app, reader):
     opt_in(app, reader, REPLY, MENTION)
     with app.app_context():
-        message = mailer.enqueue(db.session.get(User, reader.id), "reply", "s", "b")
+        message = outbox.enqueue(db.session.get(User, reader.id), "reply", "s", "b")
         assert message.unsubscribe_url.startswith("/unsubscribe/")  # no host known
         app.config["FORUM_BASE_URL"] = "https://comments.example.org/"
-        message = mailer.enqueue(db.session.get(User, reader.id), MENTION, "s", "b")
+        message = outbox.enqueue(db.session.get(User, reader.id), MENTION, "s", "b")
         assert message.unsubscribe_url.startswith("https://comments.example.org/unsubscribe/")
         db.session.rollback()
 
@@ -201,7 +267,7 @@ def test_enqueue_outside_a_request(app, reader):
 def test_subject_cannot_inject_headers(app, reader, smtp):
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader, subject="Hi\r\nBcc: victim@example.org\nX-Evil: 1")
-    assert outbox(app, message_id).subject == "Hi Bcc: victim@example.org X-Evil: 1"
+    assert stored(app, message_id).subject == "Hi Bcc: victim@example.org X-Evil: 1"
     app.config["FORUM_SMTP_URL"] = smtp.url
     assert send(app).sent == 1
     received = smtp.messages[0]
@@ -214,7 +280,7 @@ def test_subject_cannot_inject_headers(app, reader, smtp):
 def test_delivers_to_an_smtp_server(app, reader, smtp):
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader, subject="Bob replied to you", body="Ünïcode body.")
-    url = outbox(app, message_id).unsubscribe_url
+    url = stored(app, message_id).unsubscribe_url
     app.config["FORUM_SMTP_URL"] = smtp.url
     app.config["FORUM_MAIL_FROM"] = "The Forum <forum@news.example>"
 
@@ -227,11 +293,14 @@ def test_delivers_to_an_smtp_server(app, reader, smtp):
     assert received["From"] == "The Forum <forum@news.example>"
     assert received["List-Unsubscribe"] == f"<{url}>"
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # Verbatim on one line, as mail clients look for it (RFC 2369 has no encoded words).
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in smtp.raw[0]
     assert received["Message-ID"].endswith("@news.example>")
+    assert smtp.encrypted == [False]  # plain smtp:// stays plain
     body = received.get_content()
     assert "Ünïcode body." in body and url in body
 
-    message = outbox(app, message_id)
+    message = stored(app, message_id)
     assert message.sent_at is not None
     assert message.attempts == 1 and message.last_error is None
     assert send(app).sent == 0  # sent once, never again
@@ -256,18 +325,18 @@ def test_server_down_backs_off_without_raising(app, reader, dead_port, caplog):
     app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:hunter2-secret@127.0.0.1:{dead_port}"
     app.config["FORUM_SMTP_TIMEOUT"] = 2
     before = utcnow()
-    with caplog.at_level(logging.WARNING, logger="forum.services.notify.mailer"):
+    with caplog.at_level(logging.WARNING, logger="forum.services.notify.outbox"):
         result = send(app)
     assert (result.sent, result.failed) == (0, 1)
 
-    message = outbox(app, first)
+    message = stored(app, first)
     assert message.sent_at is None
     assert message.attempts == 1
     assert "ConnectionRefusedError" in message.last_error
     assert before + timedelta(minutes=2) <= message.next_attempt_at
     assert message.next_attempt_at <= utcnow() + timedelta(minutes=2)
     # The server is unreachable: the pass stopped instead of failing every message.
-    assert outbox(app, second).attempts == 0
+    assert stored(app, second).attempts == 0
 
     assert "failed" in caplog.text and f"outbox message {first}" in caplog.text
     assert "hunter2" not in caplog.text
@@ -275,8 +344,8 @@ def test_server_down_backs_off_without_raising(app, reader, dead_port, caplog):
 
     # Not due yet: the next pass leaves the first alone and tries the second.
     assert send(app).failed == 1
-    assert outbox(app, first).attempts == 1
-    assert outbox(app, second).attempts == 1
+    assert stored(app, first).attempts == 1
+    assert stored(app, second).attempts == 1
 
 
 def test_refused_recipient_is_retried_later(app, reader, smtp_server):
@@ -287,44 +356,116 @@ def test_refused_recipient_is_retried_later(app, reader, smtp_server):
     result = send(app)
     assert (result.sent, result.failed) == (0, 2)  # not a connection problem: all tried
     for message_id in ids:
-        message = outbox(app, message_id)
+        message = stored(app, message_id)
         assert message.sent_at is None and message.attempts == 1
         assert "550" in message.last_error and len(message.last_error) <= 500
         assert message.next_attempt_at > utcnow() + timedelta(minutes=1)
 
 
 def test_backoff_grows_and_delivery_gives_up(app, reader, dead_port, caplog):
-    assert mailer.backoff(1) == timedelta(minutes=2)
-    assert mailer.backoff(2) == timedelta(minutes=4)
-    assert mailer.backoff(5) == timedelta(minutes=32)
-    assert mailer.backoff(30) == mailer.BACKOFF_CAP
+    assert outbox.backoff(1) == timedelta(minutes=2)
+    assert outbox.backoff(2) == timedelta(minutes=4)
+    assert outbox.backoff(5) == timedelta(minutes=32)
+    assert outbox.backoff(30) == outbox.BACKOFF_CAP
 
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader)
     with app.app_context():
-        db.session.get(OutboxMessage, message_id).attempts = mailer.MAX_ATTEMPTS - 1
+        db.session.get(OutboxMessage, message_id).attempts = outbox.MAX_ATTEMPTS - 1
         db.session.commit()
     app.config["FORUM_SMTP_URL"] = f"smtp://127.0.0.1:{dead_port}"
-    with caplog.at_level(logging.ERROR, logger="forum.services.notify.mailer"):
+    with caplog.at_level(logging.ERROR, logger="forum.services.notify.outbox"):
         result = send(app)
     assert (result.failed, result.gave_up) == (1, 1)
-    message = outbox(app, message_id)
-    assert message.attempts == mailer.MAX_ATTEMPTS
+    message = stored(app, message_id)
+    assert message.attempts == outbox.MAX_ATTEMPTS
     assert message.next_attempt_at == PERMANENT and message.sent_at is None
     assert "giving up" in caplog.text
     with app.app_context():
-        assert mailer.due_ids(utcnow() + timedelta(days=365), 10) == []
+        assert outbox.due_ids(utcnow() + timedelta(days=365), 10) == []
 
 
 def test_bad_smtp_url_is_a_logged_failure(app, reader, caplog):
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader)
     app.config["FORUM_SMTP_URL"] = "http://user:topsecret@mail.example"
-    with caplog.at_level(logging.WARNING, logger="forum.services.notify.mailer"):
+    with caplog.at_level(logging.WARNING, logger="forum.services.notify.outbox"):
         assert send(app).failed == 1
-    message = outbox(app, message_id)
+    message = stored(app, message_id)
     assert "smtp://" in message.last_error and message.attempts == 1
     assert "topsecret" not in caplog.text and "topsecret" not in message.last_error
+
+
+# -- encrypted connections and timeouts ------------------------------------------------------
+
+
+def tls_server(smtp_server, tls, **kwargs) -> Collector:
+    handler = Collector()
+    smtp_server(handler, authenticator=handler.authenticate, **kwargs)
+    return handler
+
+
+def test_starttls_with_login(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
+    tls.trust()
+    opt_in(app, reader, REPLY)
+    queue(app, reader, subject="Over STARTTLS")
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+    assert send(app).sent == 1
+    # The server allows AUTH only after STARTTLS (aiosmtpd's auth_require_tls).
+    assert handler.logins == [(b"mailer", b"p@ss word")]
+    assert [m["Subject"] for m in handler.messages] == ["Over STARTTLS"]
+    assert handler.encrypted == [True]
+
+
+def test_starttls_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+    assert send(app).failed == 1
+    message = stored(app, message_id)
+    assert "CERTIFICATE_VERIFY_FAILED" in message.last_error and message.sent_at is None
+    assert handler.logins == [] and handler.messages == []  # the password never left
+
+
+def test_smtps_with_login(app, reader, smtp_server, tls):
+    # aiosmtpd does not count TLS from the first byte as TLS for AUTH.
+    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
+    tls.trust()
+    opt_in(app, reader, REPLY)
+    queue(app, reader, subject="Over TLS")
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
+    assert send(app).sent == 1
+    assert handler.logins == [(b"mailer", b"p@ss word")]
+    assert [m["Subject"] for m in handler.messages] == ["Over TLS"]
+    assert handler.encrypted == [True]
+
+
+def test_smtps_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
+    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    host = urlsplit(handler.url).netloc
+    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
+    assert send(app).failed == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in stored(app, message_id).last_error
+    assert handler.logins == [] and handler.messages == []
+
+
+def test_a_silent_server_times_out(app, reader, silent_port):
+    opt_in(app, reader, REPLY)
+    message_id = queue(app, reader)
+    app.config["FORUM_SMTP_URL"] = f"smtp://127.0.0.1:{silent_port}"
+    app.config["FORUM_SMTP_TIMEOUT"] = 0.5
+    started = time.monotonic()
+    assert send(app).failed == 1
+    assert time.monotonic() - started < 5
+    message = stored(app, message_id)
+    assert "timed out" in message.last_error and message.sent_at is None
 
 
 # -- development: .eml files ------------------------------------------------------------------
@@ -333,7 +474,7 @@ def test_bad_smtp_url_is_a_logged_failure(app, reader, caplog):
 def test_writes_eml_files_without_an_smtp_url(app, reader, outbox_dir):
     opt_in(app, reader, REPLY)
     message_id = queue(app, reader, subject="Filed away", body="Read me in a mail client.")
-    url = outbox(app, message_id).unsubscribe_url
+    url = stored(app, message_id).unsubscribe_url
     assert send(app).sent == 1
 
     files = sorted(outbox_dir.iterdir())
@@ -343,14 +484,14 @@ def test_writes_eml_files_without_an_smtp_url(app, reader, outbox_dir):
     assert parsed["To"] == "alice@example.org"
     assert parsed["List-Unsubscribe"] == f"<{url}>"
     assert "Read me in a mail client." in parsed.get_content()
-    assert outbox(app, message_id).sent_at is not None
+    assert stored(app, message_id).sent_at is not None
 
 
 def test_default_outbox_is_in_the_instance_folder(app):
     app.config["FORUM_OUTBOX_DIR"] = None
-    transport = mailer.make_transport(app)
-    assert isinstance(transport, mailer.FileTransport)
-    assert transport.directory == mailer.Path(app.instance_path) / "outbox"
+    transport = transports.make_transport(app)
+    assert isinstance(transport, transports.FileTransport)
+    assert transport.directory == Path(app.instance_path) / "outbox"
 
 
 # -- several senders at once ------------------------------------------------------------------
@@ -361,10 +502,10 @@ def test_a_claimed_message_is_not_claimed_again(app, reader):
     message_id = queue(app, reader)
     with app.app_context():
         now = utcnow()
-        assert mailer.claim(message_id, now) is True
-        assert mailer.claim(message_id, now) is False  # leased to the first pass
-        assert mailer.claim(message_id, now + timedelta(seconds=30)) is False
-        assert mailer.claim(message_id, now + mailer.LEASE) is True  # the first one died
+        assert outbox.claim(message_id, now) is True
+        assert outbox.claim(message_id, now) is False  # leased to the first pass
+        assert outbox.claim(message_id, now + timedelta(seconds=30)) is False
+        assert outbox.claim(message_id, now + outbox.LEASE) is True  # the first one died
 
 
 def test_concurrent_passes_never_send_a_message_twice(app, reader, smtp_server):
@@ -374,14 +515,14 @@ def test_concurrent_passes_never_send_a_message_twice(app, reader, smtp_server):
     app.config["FORUM_SMTP_URL"] = smtp.url
     senders = 4
     barrier = threading.Barrier(senders)
-    results: list[mailer.PassResult] = []
+    results: list[outbox.PassResult] = []
     errors: list[BaseException] = []
 
     def run():
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                results.append(mailer.send_due(limit=100))
+                results.append(outbox.send_due(limit=100))
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 
@@ -397,7 +538,7 @@ def test_concurrent_passes_never_send_a_message_twice(app, reader, smtp_server):
     assert sorted(subjects) == sorted(f"Message {n}" for n in range(24))
     assert len({m["Message-ID"] for m in smtp.messages}) == len(ids)
     for message_id in ids:
-        message = outbox(app, message_id)
+        message = stored(app, message_id)
         assert message.sent_at is not None and message.attempts == 1
 
 
@@ -416,8 +557,8 @@ def test_mail_send_command(app, reader, runner, smtp):
 
 
 def test_background_sender_is_off_under_tests_and_when_switched_off(app, app_with):
-    assert mailer.start_background_sender(app) is None  # app.testing
-    assert mailer.start_background_sender(app_with(TESTING=False, FORUM_MAIL_WORKER="off")) is None
+    assert start_background_sender(app) is None  # app.testing
+    assert start_background_sender(app_with(TESTING=False, FORUM_MAIL_WORKER="off")) is None
 
 
 def test_background_sender_delivers(app_with, smtp, tmp_path):
@@ -427,9 +568,9 @@ def test_background_sender_delivers(app_with, smtp, tmp_path):
         FORUM_SMTP_URL=smtp.url,
         FORUM_OUTBOX_DIR=str(tmp_path / "live-outbox"),
     )
-    sender = mailer.start_background_sender(live)
+    sender = start_background_sender(live)
     assert sender is not None
-    assert mailer.start_background_sender(live) is sender  # once per app
+    assert start_background_sender(live) is sender  # once per app
     try:
         user = Factory(live).user("bea")
         opt_in(live, user, REPLY)
@@ -449,7 +590,7 @@ def test_background_sender_delivers(app_with, smtp, tmp_path):
 
 def test_unsubscribe_page_then_one_click(app, client, reader):
     opt_in(app, reader, REPLY, MENTION)
-    url = outbox(app, queue(app, reader, REPLY)).unsubscribe_url
+    url = stored(app, queue(app, reader, REPLY)).unsubscribe_url
     path = urlsplit(url).path
 
     page = client.get(path)
@@ -476,7 +617,7 @@ def test_one_click_needs_no_csrf_token(app_with):
     user = Factory(strict).user("carl")
     opt_in(strict, user, MENTION)
     with strict.app_context():
-        token = mailer.unsubscribe_token(user.id, MENTION)
+        token = messages.unsubscribe_token(user.id, MENTION)
     client = strict.test_client()
     response = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
@@ -486,10 +627,10 @@ def test_one_click_needs_no_csrf_token(app_with):
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_forged_unsubscribe_tokens_are_refused(app, client, reader, method):
     opt_in(app, reader, REPLY)
-    forged_key = URLSafeTimedSerializer("not the secret", salt=mailer.UNSUBSCRIBE_SALT)
-    right_key = URLSafeTimedSerializer(app.secret_key, salt=mailer.UNSUBSCRIBE_SALT)
+    forged_key = URLSafeTimedSerializer("not the secret", salt=messages.UNSUBSCRIBE_SALT)
+    right_key = URLSafeTimedSerializer(app.secret_key, salt=messages.UNSUBSCRIBE_SALT)
     with app.app_context():
-        genuine = mailer.unsubscribe_token(reader.id, REPLY)
+        genuine = messages.unsubscribe_token(reader.id, REPLY)
     tokens = [
         "garbage",
         genuine[:-3] + ("AAA" if not genuine.endswith("AAA") else "BBB"),
@@ -508,7 +649,7 @@ def test_forged_unsubscribe_tokens_are_refused(app, client, reader, method):
 
 def test_unsubscribe_for_a_deleted_account(app, client, reader):
     with app.app_context():
-        token = mailer.unsubscribe_token(reader.id + 1000, REPLY)
+        token = messages.unsubscribe_token(reader.id + 1000, REPLY)
     assert client.get(f"/unsubscribe/{token}").status_code == 200
     assert client.post(f"/unsubscribe/{token}").status_code == 200
 
@@ -525,7 +666,7 @@ def test_preferences_page_lists_every_kind_with_labels(reader_client):
     for index, kind in enumerate(NotificationKind):
         assert f'id="kinds-{index}"' in text and f'for="kinds-{index}"' in text
         assert f'value="{kind.value}"' in text
-        assert mailer.KIND_LABELS[kind] in text
+        assert messages.KIND_LABELS[kind] in text
     assert "checked" not in text  # nothing by default
 
 
@@ -584,10 +725,10 @@ def test_database_trouble_during_delivery_is_logged_without_sql(app, reader, cap
             "UPDATE outbox SET to_address=?", ("alice@example.org",), Exception("database gone")
         )
 
-    monkeypatch.setattr(mailer, "claim", gone)
-    with caplog.at_level("WARNING", logger=mailer.log.name):
+    monkeypatch.setattr(outbox, "claim", gone)
+    with caplog.at_level("WARNING", logger=outbox.log.name):
         send(app)
-    lines = [r.getMessage() for r in caplog.records if r.name == mailer.log.name]
+    lines = [r.getMessage() for r in caplog.records if r.name == outbox.log.name]
     assert lines == ["mail: database trouble during a delivery pass: builtins.Exception"]
     assert "alice@example.org" not in caplog.text and "UPDATE" not in caplog.text
 
@@ -597,7 +738,7 @@ def test_one_click_unsubscribes_from_a_mail_provider_are_never_rate_limited(app_
     limited = app_with(FORUM_RATELIMIT="on")
     user = Factory(limited).user("dora")
     with limited.app_context():
-        token = mailer.unsubscribe_token(user.id, MENTION)
+        token = messages.unsubscribe_token(user.id, MENTION)
     client = limited.test_client()
     statuses = {
         client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}).status_code

@@ -9,10 +9,10 @@ import json
 import logging
 import os
 import stat
-from email.message import EmailMessage
 
 import pytest
 from flask import Flask
+from flask_mailman import Mail
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -24,7 +24,8 @@ from forum.models import CommentStatus, Role, User
 from forum.private_files import before_sqlite_connect, private_folder
 from forum.services import settings
 from forum.services.discussion import sites
-from forum.services.notify import mailer
+from forum.services.notify import outbox, transports
+from forum.services.notify.messages import OutboxEmail
 from tests.conftest import AuthActions, _empty_tables
 from tests.test_rules import Hook, configure, post
 from tests.test_sso import NEWS, exchange, refused, sign
@@ -186,10 +187,10 @@ def test_eml_files_and_their_folder_are_private(app, make, tmp_path, loose_umask
     reader = make.user()
     with app.test_request_context("/"):
         account = db.session.get(User, reader.id)
-        mailer.enqueue_account_email(account, account.email, "Reset", "A live reset link")
+        outbox.enqueue_account_email(account, account.email, "Reset", "A live reset link")
         db.session.commit()
     with app.app_context():
-        assert mailer.send_due().sent == 1
+        assert outbox.send_due().sent == 1
     (eml,) = folder.iterdir()
     assert eml.suffix == ".eml" and mode(eml) == 0o600
     assert mode(folder) == 0o700
@@ -201,19 +202,24 @@ def test_the_default_outbox_folder_is_tightened_a_named_one_is_not(tmp_path):
         folder.mkdir(parents=True)
         folder.chmod(0o755)
     app = Flask("forum", instance_path=str(tmp_path / "instance"))
+    Mail(app)
     app.config.update(FORUM_SMTP_URL=None, FORUM_OUTBOX_DIR=None)
-    mailer.make_transport(app).send(_email())
-    app.config["FORUM_OUTBOX_DIR"] = str(named)
-    mailer.make_transport(app).send(_email())
+    with app.app_context():
+        transports.make_transport(app).send(_email())
+        app.config["FORUM_OUTBOX_DIR"] = str(named)
+        transports.make_transport(app).send(_email())
     assert (mode(default), mode(named)) == (0o700, 0o755)
     assert [mode(f) for f in [*default.iterdir(), *named.iterdir()]] == [0o600, 0o600]
 
 
-def _email() -> EmailMessage:
-    message = EmailMessage()
-    message["Message-ID"] = "<outbox.1.2@localhost>"
-    message.set_content("A live reset link")
-    return message
+def _email() -> OutboxEmail:
+    return OutboxEmail(
+        subject="Reset",
+        body="A live reset link",
+        from_email="forum <noreply@localhost>",
+        to=["alice@example.org"],
+        headers={"Message-ID": "<outbox.1.2@localhost>"},
+    )
 
 
 def test_private_folder_makes_parents_and_keeps_owner_bits(tmp_path, loose_umask):

@@ -15,7 +15,7 @@ from forum.extensions import csrf, db, limiter
 from forum.forms import ChangePasswordForm, ConfirmForm, show_errors
 from forum.models import NotificationKind, User
 from forum.services.accounts import accounts, recovery
-from forum.services.notify import mailer
+from forum.services.notify import messages
 from forum.views.negotiation import acting_user
 
 bp = Blueprint("account", __name__)
@@ -24,7 +24,7 @@ bp = Blueprint("account", __name__)
 class NotificationsForm(FlaskForm):
     kinds = SelectMultipleField(
         "Email me when…",
-        choices=[SelectChoice(kind.value, label) for kind, label in mailer.KIND_LABELS.items()],
+        choices=[SelectChoice(kind.value, label) for kind, label in messages.KIND_LABELS.items()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
@@ -135,7 +135,7 @@ def notifications():
 
 
 def _from_token(token: str) -> tuple[User | None, NotificationKind]:
-    found = mailer.read_unsubscribe_token(token)
+    found = messages.read_unsubscribe_token(token)
     if found is None:
         raise BadUnsubscribeLink()
     user_id, kind = found
@@ -158,7 +158,7 @@ def unsubscribe(token: str):
 @limiter.exempt
 def unsubscribe_post(token: str):
     user, kind = _from_token(token)
-    if user is not None and mailer.wants_email(user, kind):
+    if user is not None and messages.wants_email(user, kind):
         user.email_kinds = [k for k in user.email_kinds if k != kind.value]
         db.session.commit()
     return _page(token, user, kind, done=True)
@@ -169,8 +169,8 @@ def _page(token: str, user: User | None, kind: NotificationKind, done: bool):
         "account/unsubscribe.html",
         token=token,
         user=user,
-        label=mailer.KIND_LABELS[kind],
-        subscribed=user is not None and mailer.wants_email(user, kind),
+        label=messages.KIND_LABELS[kind],
+        subscribed=user is not None and messages.wants_email(user, kind),
         done=done,
     )
     # The token in the URL is as good as a password for this one setting.

@@ -15,11 +15,12 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from sqlalchemy import select
 
+from forum import links
 from forum.errors import ValidationError
 from forum.extensions import counters, db
 from forum.models import User, is_id, utcnow
 from forum.services.accounts import accounts
-from forum.services.notify import mailer
+from forum.services.notify import outbox
 
 RESET_SALT = "forum.password-reset"
 RESET_MAX_AGE = 3600  # seconds
@@ -80,8 +81,8 @@ def request_reset(address) -> int:
         ).all()
     for user in users:
         token = _signer(RESET_SALT).dumps([user.id, _fingerprint(user)])
-        link = mailer.link("auth.reset_password", token=token)
-        mailer.enqueue_account_email(
+        link = links.external("auth.reset_password", token=token)
+        outbox.enqueue_account_email(
             user,
             user.email,
             "Reset your password",
@@ -135,8 +136,8 @@ def send_verification(user: User) -> bool:
     if not user.email or user.email_verified_at is not None:
         return False
     token = _signer(VERIFY_SALT).dumps([user.id, user.email_key])
-    link = mailer.link("auth.verify_email", token=token)
-    mailer.enqueue_account_email(
+    link = links.external("auth.verify_email", token=token)
+    outbox.enqueue_account_email(
         user,
         user.email,
         "Confirm your email address",

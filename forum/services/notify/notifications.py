@@ -25,7 +25,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services.discussion import spoilers
-from forum.services.notify import mailer
+from forum.services.notify import outbox
 
 # Readers one comment can notify by naming them (the composer's hint says so).
 MENTIONS_NOTIFIED = 10
@@ -152,7 +152,7 @@ def _notify(user_id, kind, comment, told: set[int], muted_by: set[int], detail: 
     recipient = db.session.get(User, user_id)
     if recipient is not None and kind.value in (recipient.email_kinds or []):
         db.session.flush()  # the notification's relationships, for the text
-        mailer.enqueue(recipient, kind, describe(note), _email_body(note), comment_id=comment.id)
+        outbox.enqueue(recipient, kind, describe(note), _email_body(note), comment_id=comment.id)
 
 
 def _email_body(note: Notification) -> str:
