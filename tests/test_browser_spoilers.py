@@ -235,13 +235,61 @@ def test_axe_concealed_and_revealed(site, open_context, scheme):
         assert not serious, f"{scheme}, {state}: {serious}"
 
 
+# A colour as the browser paints it (any CSS form, color-mix() too): [r, g, b] in 0-255.
+_PAINTED = """(element, which) => {
+  const style = getComputedStyle(element, which.pseudo);
+  const paint = document.createElement("canvas").getContext("2d");
+  paint.fillStyle = style[which.property];
+  paint.fillRect(0, 0, 1, 1);
+  return Array.from(paint.getImageData(0, 0, 1, 1).data).slice(0, 3);
+}"""
+
+
+def painted(locator, prop: str, pseudo: str | None = None) -> list[int]:
+    return locator.evaluate(_PAINTED, {"property": prop, "pseudo": pseudo})
+
+
+def contrast(a: list[int], b: list[int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+
+    def luminance(rgb: list[int]) -> float:
+        linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_without_javascript_screenshots(site, open_context, scheme):
+def test_without_javascript_the_bar_and_the_revealed_text_are_legible(site, open_context, scheme):
+    """Without JavaScript axe cannot run, and the bar is a ::before it would not
+    judge anyway: the contrast a reader sees is measured here, in each scheme,
+    concealed and revealed (screenshots of both land in test-artifacts/)."""
     page = open_context(color_scheme=scheme, java_script_enabled=False).new_page()
     page.goto(site.url(f"/articles/{ARTICLE}"))
     comment = page.locator("article.comment").first
+    spoiler = comment.locator("span.spoiler").first
+    text = spoiler.locator(".spoiler-text")
+    page_background = painted(page.locator("body"), "backgroundColor")
+    assert (sum(page_background) < 3 * 128) == (scheme == "dark"), page_background
+
+    # Concealed: a bar that reads "Spoiler", legible (AA), and none of the text.
+    expect(text).to_be_hidden()
+    label = spoiler.evaluate("s => getComputedStyle(s, '::before').content")
+    assert label == '"Spoiler"', label
+    bar = painted(spoiler, "color", "::before"), painted(spoiler, "backgroundColor", "::before")
+    assert contrast(*bar) >= 4.5, (scheme, bar)
+    assert FIRST not in body_of(page).inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     comment.screenshot(path=str(ARTIFACTS / f"spoilers-no-js-{scheme}-concealed.png"))
-    comment.locator("span.spoiler").first.click()
+
+    # Revealed by a click: the text on its own solid background, AA or better,
+    # and the bar gone.
+    spoiler.click()
+    expect(text).to_be_visible()
+    assert FIRST in body_of(page).inner_text()
+    assert spoiler.evaluate("s => getComputedStyle(s, '::before').content") == "none"
+    shown = painted(text, "color"), painted(text, "backgroundColor")
+    assert contrast(*shown) >= 4.5, (scheme, shown)
     comment.screenshot(path=str(ARTIFACTS / f"spoilers-no-js-{scheme}-revealed.png"))

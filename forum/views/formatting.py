@@ -8,7 +8,7 @@ from markupsafe import Markup
 from forum.markup import highlight, spoiler_free_text
 from forum.models import utcnow
 from forum.services.discussion import spoilers
-from forum.services.discussion.comments import descendants
+from forum.services.discussion.comments import BODY_MAX, descendants
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
 MAX_NESTING = 6
@@ -78,6 +78,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_global(descendants)
     app.add_template_global(MAX_NESTING, "MAX_NESTING")
+    # Comment boxes' maxlength: the limit the server enforces, never a copy of it.
+    app.add_template_global(BODY_MAX, "BODY_MAX")
 
     @app.context_processor
     def clock():

@@ -2,6 +2,13 @@
 // No cookies here: third-party frames lose them. The reader's bearer token comes
 // from the sign-in popup (or the publisher's single sign-on) and is kept in this
 // frame's own storage, or in memory where the browser refuses storage to frames.
+// What the article page does alike (reply boxes, keys, placing comments) is in
+// comment-dom.js.
+import {
+  announcer, closeReplyForm, fromHTML, keyOf, openReplyForm, placePosted, renewKey,
+  showFormStatus, showMoreReplies, showTally,
+} from "./comment-dom.js";
+
 (function () {
   "use strict";
 
@@ -42,35 +49,8 @@
     return true;
   }
 
-  var live = document.getElementById("embed-live");
-  function announce(message) {
-    if (live) { live.textContent = ""; setTimeout(function () { live.textContent = message; }, 50); }
-  }
-
-  function fromHTML(html) {
-    var template = document.createElement("template");
-    template.innerHTML = html.trim();
-    return template.content;
-  }
-
-  // Put a comment (its <li> in fragment) under the parent's <article>, as
-  // static/js/thread.js does: at the end of the parent's replies, or past the
-  // indentation cap in the parent's flat list; a new list of replies goes above
-  // the conversation's "N more replies".
+  var announce = announcer(document.getElementById("embed-live"));
   var MAX_NESTING = Number(root.dataset.maxNesting) || 6;
-  function placeUnder(parent, fragment) {
-    var parentItem = parent.parentElement;
-    var flat = parentItem.closest("ol.flat");
-    if (flat) { flat.append(fragment); return; }
-    var replies = parentItem.querySelector(":scope > ol.replies");
-    if (!replies) {
-      replies = document.createElement("ol");
-      var capped = Number(parent.dataset.depth) >= MAX_NESTING - 1;
-      replies.className = capped ? "comments replies flat" : "comments replies";
-      parentItem.insertBefore(replies, parentItem.querySelector(":scope > .more-replies"));
-    }
-    replies.append(fragment);
-  }
 
   window.addEventListener("message", function (event) {
     var data = event.data || {};
@@ -185,7 +165,9 @@
       var posted = inPlace && result.data.posted;
       var parent = posted && document.getElementById("c" + posted.parent_id);
       if (parent) {
-        if (!document.getElementById("c" + posted.id)) placeUnder(parent, fromHTML(posted.html));
+        if (!document.getElementById("c" + posted.id)) {
+          placePosted(fromHTML(posted.html), posted.parent_id, { maxNesting: MAX_NESTING });
+        }
       } else if (root.dataset.focus !== "on") {
         document.getElementById("embed-comments").innerHTML = result.data.html;
       }
@@ -198,32 +180,20 @@
   // -- posting ---------------------------------------------------------------------------
 
   function formError(form, message) {
-    var status = form.querySelector(".form-status");
-    status.textContent = message || "";
-    status.hidden = !message;
+    showFormStatus(form, message);
     reportHeight();
-  }
-
-  // One key per piece of writing: sending it again after a lost answer (or a
-  // double click) cannot post it twice; a new key once it is posted.
-  function keyFor(form) {
-    if (!form.dataset.key) {
-      form.dataset.key = window.crypto && crypto.randomUUID ? crypto.randomUUID()
-        : String(Date.now()) + Math.random().toString(16).slice(2);
-    }
-    return form.dataset.key;
   }
 
   function post(form, payload) {
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     formError(form, "");
-    api("POST", root.dataset.post, payload, { "Idempotency-Key": keyFor(form) }).then(function (result) {
+    api("POST", root.dataset.post, payload, { "Idempotency-Key": keyOf(form) }).then(function (result) {
       button.disabled = false;
       if (!result.ok) { formError(form, problem(result)); return; }
-      delete form.dataset.key;
       form.reset();
-      var parentId = form.dataset.parent;
+      renewKey(form);
+      var parentId = form.elements.parent_id && form.elements.parent_id.value;
       if (form.classList.contains("reply-form")) form.remove();
       if (parentId && document.getElementById("c" + parentId)) {
         refresh(result.data.comment.id, true);
@@ -246,30 +216,16 @@
     post(form, payload);
   });
 
-  var replies = 0;
   root.addEventListener("click", function (event) {
     var reply = event.target.closest("[data-reply]");
     if (reply) {
       event.preventDefault();
-      var article = document.getElementById("c" + reply.dataset.reply);
-      var existing = article.parentElement.querySelector(":scope > form.reply-form");
-      if (existing) { existing.querySelector("textarea").focus(); return; }
-      var form = document.getElementById("embed-reply").content.firstElementChild.cloneNode(true);
-      replies += 1;
-      var id = "embed-reply-body-" + replies;
-      form.querySelector("label").htmlFor = id;
-      form.querySelector("textarea").id = id;
-      form.dataset.parent = reply.dataset.reply;
-      article.after(form);
-      form.querySelector("textarea").focus();
+      openReplyForm(reply, document.getElementById("embed-reply"));
       reportHeight();
       return;
     }
     if (event.target.closest(".cancel-reply")) {
-      var open = event.target.closest("form");
-      var back = open.previousElementSibling && open.previousElementSibling.querySelector("[data-reply]");
-      open.remove();
-      if (back) back.focus();
+      closeReplyForm(event.target.closest("form"));
       reportHeight();
       return;
     }
@@ -306,9 +262,8 @@
   });
 
   // "N more replies": the next chunk of a conversation's replies (as the token's
-  // bearer sees them), each placed under its parent, hidden comments above them
-  // as "[deleted]" tombstones; focus goes to the first new reply, the live
-  // region says what came, and the control counts what is left or goes.
+  // bearer sees them) in place; the host page makes room (the ResizeObserver
+  // would too) and the live region says what came.
   function loadReplies(control) {
     if (control.getAttribute("aria-busy") === "true") return;
     control.setAttribute("aria-busy", "true");
@@ -316,36 +271,11 @@
       control.removeAttribute("aria-busy");
       if (result.status === 401) { saveToken(null); refresh(); return; }
       if (!result.ok || !result.data) { showError(problem(result)); return; }
-      var chunk = result.data;
-      var first = null;
-      var added = 0;
-      chunk.items.forEach(function (item) {
-        var parent = document.getElementById("c" + item.parent_id);
-        // Already here (posted from this frame), or nowhere to go.
-        if (document.getElementById("c" + item.id) || !parent) return;
-        var fragment = fromHTML(item.html);
-        var article = fragment.querySelector("article");
-        placeUnder(parent, fragment);
-        if (article && !article.classList.contains("tombstone")) {
-          added += 1;
-          first = first || article;
-        }
-      });
-      var conversation = document.getElementById("c" + control.dataset.root);
-      if (chunk.next) {
-        control.dataset.replies = chunk.next;
-        control.dataset.more = String(chunk.more);
-        if (control.tagName === "A" && chunk.href) control.href = chunk.href;
-        control.querySelector(".more-label").textContent = chunk.label;
-      } else {
-        control.parentElement.remove();
-      }
+      var shown = showMoreReplies(control, result.data, MAX_NESTING);
       showError("");
-      reportHeight(); // the host page makes room (the ResizeObserver would too)
-      var target = first || (chunk.next ? control : conversation);
-      if (target) target.focus({ preventScroll: true });
-      announce((added === 1 ? "1 more reply" : added + " more replies") + " loaded" +
-        (chunk.next ? "; " + chunk.label + " to come." : "."));
+      reportHeight();
+      if (shown.focus) shown.focus.focus({ preventScroll: true });
+      announce(shown.message);
     }, function () {
       control.removeAttribute("aria-busy");
       showError("The forum could not be reached. Check your connection.");
@@ -356,20 +286,14 @@
     var form = event.target;
     if (form.classList.contains("reply-form")) {
       event.preventDefault();
-      post(form, { body: form.elements.body.value, parent_id: Number(form.dataset.parent) });
+      post(form, { body: form.elements.body.value, parent_id: Number(form.elements.parent_id.value) });
     } else if (form.classList.contains("vote")) {
       event.preventDefault();
       var button = event.submitter;
       var id = form.closest("article").dataset.comment;
       api("POST", "/api/v1/comments/" + id + "/votes", { value: Number(button.value) }).then(function (result) {
         if (!result.ok) { showError(problem(result)); return; }
-        var up = form.querySelector(".vote-up");
-        var down = form.querySelector(".vote-down");
-        form.querySelector(".score").textContent = String(result.data.score);
-        up.setAttribute("aria-pressed", String(result.data.my_vote === 1));
-        down.setAttribute("aria-pressed", String(result.data.my_vote === -1));
-        up.value = result.data.my_vote === 1 ? "0" : "1";
-        down.value = result.data.my_vote === -1 ? "0" : "-1";
+        showTally(form, result.data.score, result.data.my_vote);
       });
     }
   });
@@ -403,6 +327,7 @@
 
   // -- start ----------------------------------------------------------------------------
 
+  renewKey(document.getElementById("embed-compose"));
   if (token()) refresh(); else reportHeight();
   tellHost({ type: "forum:ready" });
   if (root.dataset.focus === "on") {

@@ -1,7 +1,12 @@
 // Progressive enhancement for the discussion: every action here also works as a
 // plain link or form without this file.  Inline reply boxes, posting without a
 // reload, "Load more", "N more replies" in place, and permalinks to comments on
-// later pages.
+// later pages.  What the embedded thread does alike is in comment-dom.js.
+import {
+  announcer, closeReplyForm, fromHTML, openReplyForm, placePosted, renewKey,
+  showFormStatus, showMoreReplies, showTally,
+} from "./comment-dom.js";
+
 (function () {
   "use strict";
 
@@ -10,15 +15,7 @@
   var live = document.getElementById("thread-live");
   var MAX_NESTING = Number(discussion.dataset.maxNesting) || 6;
 
-  function announce(message) {
-    if (live) { live.textContent = ""; setTimeout(function () { live.textContent = message; }, 50); }
-  }
-
-  function fromHTML(html) {
-    var template = document.createElement("template");
-    template.innerHTML = html.trim();
-    return template.content;
-  }
+  var announce = announcer(live);
 
   // A permalink to a comment that is not on this page: ask for its conversation.
   var match = /^#c(\d+)$/.exec(window.location.hash);
@@ -30,62 +27,15 @@
     return;
   }
 
-  // The server makes one comment per idempotency key, so a form sent again (a
-  // retry after a lost answer) posts once; each new comment from a box gets a
-  // new key.  getRandomValues, unlike randomUUID, works on plain http too.
-  function renewKey(form) {
-    var input = form.elements.idempotency_key;
-    if (!input) return;
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    input.value = Array.prototype.map.call(bytes, function (b) {
-      return (b + 256).toString(16).slice(1);
-    }).join("");
-  }
-
-  function showError(form, message) {
-    var status = form.querySelector(".form-status");
-    status.textContent = message;
-    status.hidden = false;
-  }
-
   function insertComment(form, fragment) {
-    var item = fragment.querySelector("li");
     var parentId = form.elements.parent_id ? form.elements.parent_id.value : "";
-    if (!parentId) {
-      var list = document.getElementById("comment-list");
-      if (discussion.dataset.sort === "newest") list.prepend(fragment); else list.append(fragment);
-      var empty = document.getElementById("empty-thread");
-      if (empty) empty.remove();
-      return item;
-    }
-    placeUnder(document.getElementById("c" + parentId), fragment);
-    return item;
+    return placePosted(fragment, parentId, {
+      newestFirst: discussion.dataset.sort === "newest", maxNesting: MAX_NESTING,
+    });
   }
 
-  // Put a reply (its <li> in fragment) under the parent's <article>: at the end
-  // of the parent's replies, or past the indentation cap in the parent's flat
-  // list; a new list of replies goes above the conversation's "N more replies".
-  function placeUnder(parent, fragment) {
-    var parentItem = parent.parentElement;
-    var flat = parentItem.closest("ol.flat");
-    if (flat) {
-      flat.append(fragment);
-      return;
-    }
-    var replies = parentItem.querySelector(":scope > ol.replies");
-    if (!replies) {
-      replies = document.createElement("ol");
-      var capped = Number(parent.dataset.depth) >= MAX_NESTING - 1;
-      replies.className = capped ? "comments replies flat" : "comments replies";
-      parentItem.insertBefore(replies, parentItem.querySelector(":scope > .more-replies"));
-    }
-    replies.append(fragment);
-  }
-
-  // "N more replies": the next chunk of a conversation's replies, each placed
-  // under its parent (hidden comments above them arrive as "[deleted]"
-  // tombstones); the link then counts what is left or goes.
+  // "N more replies": the next chunk of a conversation's replies in place; a
+  // failure falls back to the link's own page.
   function loadReplies(link) {
     if (link.getAttribute("aria-busy") === "true") return;
     link.setAttribute("aria-busy", "true");
@@ -95,35 +45,9 @@
         return response.json();
       })
       .then(function (chunk) {
-        var first = null;
-        var added = 0;
-        chunk.items.forEach(function (item) {
-          var parent = document.getElementById("c" + item.parent_id);
-          // Already here (posted from this page), or nowhere to go.
-          if (document.getElementById("c" + item.id) || !parent) return;
-          var fragment = fromHTML(item.html);
-          var article = fragment.querySelector("article");
-          placeUnder(parent, fragment);
-          if (article && !article.classList.contains("tombstone")) {
-            added += 1;
-            first = first || article;
-          }
-        });
-        var control = link.parentElement;
-        var root = document.getElementById("c" + link.dataset.root);
-        if (chunk.next) {
-          link.href = chunk.href;
-          link.dataset.replies = chunk.next;
-          link.dataset.more = String(chunk.more);
-          link.querySelector(".more-label").textContent = chunk.label;
-          link.removeAttribute("aria-busy");
-        } else {
-          control.remove();
-        }
-        var target = first || (chunk.next ? link : root);
-        if (target) target.focus();
-        announce((added === 1 ? "1 more reply" : added + " more replies") + " loaded" +
-          (chunk.next ? "; " + chunk.label + " to come." : "."));
+        var shown = showMoreReplies(link, chunk, MAX_NESTING);
+        if (shown.focus) shown.focus.focus();
+        announce(shown.message);
       })
       .catch(function () { window.location.href = link.href; });
   }
@@ -142,13 +66,7 @@
       if (!response.ok) throw new Error(String(response.status));
       return response.json();
     }).then(function (tally) {
-      var up = form.querySelector(".vote-up");
-      var down = form.querySelector(".vote-down");
-      form.querySelector(".score").textContent = tally.score;
-      up.setAttribute("aria-pressed", String(tally.my_vote === 1));
-      down.setAttribute("aria-pressed", String(tally.my_vote === -1));
-      up.value = tally.my_vote === 1 ? "0" : "1";
-      down.value = tally.my_vote === -1 ? "0" : "-1";
+      showTally(form, tally.score, tally.my_vote);
       announce("Score " + tally.score + ".");
     }).catch(function () {
       form.dataset.plain = "1";  // let the browser post it the plain way
@@ -196,13 +114,13 @@
         });
       }
       if (type.indexOf("application/json") !== -1) {
-        return response.json().then(function (data) { showError(form, data.error.message); });
+        return response.json().then(function (data) { showFormStatus(form, data.error.message); });
       }
       // Signed out meanwhile, or anything unexpected: let the browser do it.
       form.dataset.plain = "1";
       form.submit();
     }).catch(function () {
-      showError(form, "Could not reach the server. Check your connection and try again.");
+      showFormStatus(form, "Could not reach the server. Check your connection and try again.");
     }).finally(function () {
       button.disabled = false;
     });
@@ -217,32 +135,14 @@
       return;
     }
     if (link.matches("button.cancel-reply")) {
-      var replyForm = link.closest("form");
-      var owner = replyForm.previousElementSibling;
-      replyForm.remove();
-      var back = owner && owner.querySelector("a.reply-link");
-      if (back) back.focus();
+      closeReplyForm(link.closest("form"));
       return;
     }
     if (link.matches("a.reply-link")) {
       var template = document.getElementById("reply-template");
       if (!template) return;
       event.preventDefault();
-      var article = link.closest("article");
-      var next = article.nextElementSibling;
-      if (next && next.classList.contains("reply-form")) { next.querySelector("textarea").focus(); return; }
-      var form = template.content.firstElementChild.cloneNode(true);
-      var id = link.dataset.reply;
-      form.elements.parent_id.value = id;
-      renewKey(form);
-      var textarea = form.querySelector("textarea");
-      textarea.id = "reply-body-" + id;
-      var label = form.querySelector("label");
-      label.htmlFor = textarea.id;
-      var author = article.querySelector(".author");
-      if (author) label.textContent = "Your reply to " + author.textContent;
-      article.after(form);
-      textarea.focus();
+      openReplyForm(link, template);
       return;
     }
     // Load more
@@ -296,6 +196,7 @@
   var button = document.getElementById("show-new");
   var pending = [];
   var etag = '"v' + discussion.dataset.version + '"';
+  var MAX_NESTING = Number(discussion.dataset.maxNesting) || 6;
 
   // The newest comment this page has or knows of: its own, those waiting behind
   // the button, and the newest behind each "N more replies" (data-latest), which
@@ -331,23 +232,7 @@
 
   function place(item) {
     if (document.getElementById("c" + item.id)) return;
-    var template = document.createElement("template");
-    template.innerHTML = item.html.trim();
-    var parent = item.parent_id && document.getElementById("c" + item.parent_id);
-    if (!parent) {
-      document.getElementById("comment-list").append(template.content);
-      return;
-    }
-    var parentItem = parent.parentElement;
-    var flat = parentItem.closest("ol.flat");
-    if (flat) { flat.append(template.content); return; }
-    var replies = parentItem.querySelector(":scope > ol.replies");
-    if (!replies) {
-      replies = document.createElement("ol");
-      replies.className = "comments replies";
-      parentItem.append(replies);
-    }
-    replies.append(template.content);
+    placePosted(fromHTML(item.html), item.parent_id, { newestFirst: false, maxNesting: MAX_NESTING });
   }
 
   function poll() {
