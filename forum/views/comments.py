@@ -22,7 +22,7 @@ from forum.extensions import db, limiter, posting_per_account, posting_per_addre
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
 from forum.services import idempotency
-from forum.services.discussion import comments, threads, votes
+from forum.services.discussion import comments, threads, visibility, votes
 from forum.services.discussion.comments import Node
 from forum.services.moderation import flags
 from forum.views.params import parse_id
@@ -59,7 +59,7 @@ def create(slug):
         nonlocal parent
         if form.parent_id.data:
             parent = comments.comment_by_id_or_none(parse_id(form.parent_id.data))
-            if parent is None or not permissions.can_view(author, parent):
+            if parent is None or not visibility.can_view(author, parent):
                 raise ValidationError(fields={"parent_id": "That comment is no longer there."})
         return comments.post_comment(
             author,

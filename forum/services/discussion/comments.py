@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     func,
     null,
     or_,
@@ -42,7 +41,9 @@ from forum.models import (
 )
 from forum.services import settings
 from forum.services.audit import audit
+from forum.services.discussion import visibility
 from forum.services.discussion.threads import moderation_mode
+from forum.services.discussion.visibility import is_shown
 from forum.services.moderation import rules
 from forum.services.notify import notifications
 
@@ -332,7 +333,7 @@ def comment_by_id(comment_id) -> Comment:
 def visible_comment(viewer, comment_id) -> Comment:
     """The comment if this viewer may see it; raises NotFound otherwise."""
     comment = comment_by_id(comment_id)
-    if not permissions.can_view(viewer, comment):
+    if not visibility.can_view(viewer, comment):
         raise NotFound("There is no comment with that id.")
     return comment
 
@@ -349,7 +350,7 @@ def newer_than(
     found = db.session.scalars(
         select(Comment)
         .options(joinedload(Comment.author), joinedload(Comment.parent).joinedload(Comment.author))
-        .where(Comment.thread_id == thread.id, fresh, _shown_sql(viewer, Comment))
+        .where(Comment.thread_id == thread.id, fresh, visibility.shown_sql(viewer, Comment))
         .order_by(Comment.id)
         .limit(limit)
     ).all()
@@ -410,27 +411,11 @@ def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, 
     return sort, limit, position
 
 
-def _shown_clause(model, moderator: bool, signed_in: bool, me: int | None = None):
-    """What _shown_sql() says, for a kind of viewer: the viewer's id is the
-    parameter "me", bound to `me` when given (else given at execution)."""
-    clause = model.status == CommentStatus.APPROVED
-    if moderator:
-        clause = or_(clause, model.status == CommentStatus.PENDING)
-    if signed_in:
-        viewer_id = bindparam("me", value=me) if me is not None else bindparam("me")
-        own = and_(model.status.in_(permissions.OWN_HELD), model.author_id == viewer_id)
-        clause = or_(clause, own)
-    return clause
-
-
 @functools.cache
 def _roots_statement(sort: str, moderator: bool, signed_in: bool, paged: bool):
     """Top-level comments a viewer sees (or tombstones over replies they see), in
     sort order, after a cursor when paged: parameters thread, me, limit, rank, at, after."""
-    visible = or_(
-        _shown_clause(Comment, moderator, signed_in),
-        exists().where(_REPLY.root_id == Comment.id, _shown_clause(_REPLY, moderator, signed_in)),
-    )
+    visible = visibility.root_visible_clause(moderator, signed_in)
     roots = select(Comment.id, Comment.rank, Comment.created_at).where(
         Comment.thread_id == bindparam("thread"), Comment.parent_id.is_(None), visible
     )
@@ -504,36 +489,25 @@ def load_trees(viewer, root_ids: list[int], replies_shown: int | None = None) ->
         .where(or_(Comment.id.in_(root_ids), Comment.root_id.in_(root_ids)))
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    nodes = {c.id: Node(c) for c in comments}
-    for comment in comments:
-        if comment.parent_id is not None and comment.parent_id in nodes:
-            nodes[comment.parent_id].replies.append(nodes[comment.id])
-    keep = _prune(viewer, nodes, root_ids)
-    return [nodes[i] for i in root_ids if i in nodes and keep[i]]
+    return hang_trees(viewer, {c.id: Node(c) for c in comments}, root_ids)
 
 
-def _prune(viewer, nodes: dict[int, Node], root_ids: list[int]) -> dict[int, bool]:
-    """Drop the replies this viewer may not see from the trees under root_ids,
-    bottom-up: a hidden comment stays as a tombstone while any reply under it
-    is shown.  Sets each node's tombstone flag and its replies' "replying to"
-    cue; returns whether each node in the trees stays."""
-    order, stack = [], [nodes[i] for i in root_ids if i in nodes]
-    while stack:  # parents before their replies, without recursion
-        node = stack.pop()
-        order.append(node)
-        stack.extend(node.replies)
-    # Replies first, so every node knows whether any of its replies survived
-    # (the walk, not the stored depth, decides: imported depths can be wrong).
-    keep = {}
-    for node in reversed(order):
-        node.replies = [reply for reply in node.replies if keep[reply.comment.id]]
-        shown = _shown(viewer, node.comment)
-        node.tombstone = not shown
-        keep[node.comment.id] = shown or bool(node.replies)
-        if shown and node.comment.author is not None:
-            for reply in node.replies:
-                reply.parent_author = node.comment.author.username
-    return keep
+def hang_trees(viewer, nodes: dict[int, Node], root_ids: list[int]) -> list[Node]:
+    """The trees under root_ids (in that order) from loaded nodes (in reading
+    order): each hung under its parent, marked a tombstone where this viewer may
+    not see it, pruned (visibility.prune), each reply given its "replying to" cue."""
+    for node in nodes.values():
+        node.tombstone = not is_shown(viewer, node.comment)
+        parent = nodes.get(node.comment.parent_id)
+        if parent is not None:
+            parent.replies.append(node)
+    trees = visibility.prune([nodes[i] for i in root_ids if i in nodes])
+    for tree in trees:
+        for node in (tree, *descendants(tree)):
+            if not node.tombstone and node.comment.author is not None:
+                for reply in node.replies:
+                    reply.parent_author = node.comment.author.username
+    return trees
 
 
 def _collapsed_trees(viewer, root_ids: list[int], shown_max: int) -> list[Node]:
@@ -560,7 +534,7 @@ def _collapsed_trees(viewer, root_ids: list[int], shown_max: int) -> list[Node]:
             func.count().over(partition_by=reply.root_id).label("total"),
             func.max(reply.id).over(partition_by=reply.root_id).label("latest"),
         )
-        .where(reply.root_id.in_(root_ids), _shown_sql(viewer, reply))
+        .where(reply.root_id.in_(root_ids), visibility.shown_sql(viewer, reply))
         .cte("ranked")
         .prefix_with("MATERIALIZED", dialect="postgresql")  # see the planner note
     )
@@ -598,24 +572,14 @@ def _collapsed_trees(viewer, root_ids: list[int], shown_max: int) -> list[Node]:
     nodes = {
         i: node
         for i, node in nodes.items()
-        if i in first_ids or node.comment.parent_id is None or not _shown(viewer, node.comment)
+        if i in first_ids or node.comment.parent_id is None or not is_shown(viewer, node.comment)
     }
-    for node in nodes.values():
-        parent = nodes.get(node.comment.parent_id)
-        if parent is not None:
-            parent.replies.append(node)
-    keep = _prune(viewer, nodes, root_ids)
-
-    trees = []
-    for root_id in root_ids:
-        node = nodes.get(root_id)
-        if node is None or not keep[root_id]:
-            continue
-        total, node.latest, last = windows.get(root_id, (0, None, None))
+    trees = hang_trees(viewer, nodes, root_ids)
+    for node in trees:
+        total, node.latest, last = windows.get(node.comment.id, (0, None, None))
         if total > shown_max:
             node.more = total - shown_max
             node.more_cursor = encode_cursor(REPLY_CURSOR, 0, last.created_at, last.id)
-        trees.append(node)
     return trees
 
 
@@ -631,7 +595,7 @@ def visible_root(viewer, thread: Thread, comment_id) -> Comment:
                 Comment.id == comment_id,
                 Comment.thread_id == thread.id,
                 Comment.parent_id.is_(None),
-                _root_visible(viewer),
+                visibility.root_visible(viewer),
             )
         ).first()
     if root is None:
@@ -665,7 +629,7 @@ def replies_after(
     cursor (odd imported data) is left out, as a hidden one would be.
     """
     reply = aliased(Comment)
-    later = [reply.root_id == root.id, _shown_sql(viewer, reply)]
+    later = [reply.root_id == root.id, visibility.shown_sql(viewer, reply)]
     if position is not None:
         _, created_at, comment_id = position
         later.append(
@@ -726,7 +690,7 @@ def replies_after(
             if parent is None:
                 path = []
                 break
-            if parent.id not in in_chunk and _shown(viewer, parent):
+            if parent.id not in in_chunk and is_shown(viewer, parent):
                 if not on_the_page(parent):
                     path = []  # its shown parent comes later: see the docstring
                 break
@@ -737,9 +701,9 @@ def replies_after(
                 continue
             parent = loaded.get(item.parent_id)
             cue = None
-            if parent is not None and parent.author is not None and _shown(viewer, parent):
+            if parent is not None and parent.author is not None and is_shown(viewer, parent):
                 cue = parent.author.username
-            nodes.append(Node(item, tombstone=not _shown(viewer, item), parent_author=cue))
+            nodes.append(Node(item, tombstone=not is_shown(viewer, item), parent_author=cue))
             placed.add(item.id)
 
     more = next((r for _, r in rows if r is not None), 0) - len(brought)
@@ -747,7 +711,7 @@ def replies_after(
     if more > 0:
         last = brought[-1]
         next_cursor = encode_cursor(REPLY_CURSOR, 0, last.created_at, last.id)
-    root_node = Node(root, tombstone=not _shown(viewer, root))
+    root_node = Node(root, tombstone=not is_shown(viewer, root))
     return Replies(root=root_node, nodes=nodes, more=more, next_cursor=next_cursor)
 
 
@@ -760,7 +724,7 @@ def _hidden_above(viewer, parent_ids):
     def hidden(model):
         # CASE, not NOT(...): the test of one's own comments is NULL for a
         # comment without an author, and NOT NULL would lose it.
-        return case((_shown_sql(viewer, model), 1), else_=0) == 0
+        return case((visibility.shown_sql(viewer, model), 1), else_=0) == 0
 
     start, step = aliased(Comment), aliased(Comment)
     above = (
@@ -783,39 +747,6 @@ def descendants(node: Node) -> list[Node]:
         found.append(current)
         stack.extend(reversed(current.replies))
     return found
-
-
-def is_shown(viewer, comment: Comment) -> bool:
-    """Whether this viewer sees the comment in its thread (not as a tombstone)."""
-    return _shown(viewer, comment)
-
-
-def _shown(viewer, comment: Comment) -> bool:
-    """In a thread: approved comments; held ones to moderators; the author's own."""
-    if comment.status == CommentStatus.APPROVED:
-        return True
-    if permissions.is_author(viewer, comment):
-        return comment.status in permissions.OWN_HELD
-    return comment.status == CommentStatus.PENDING and permissions.is_moderator(viewer)
-
-
-def _shown_sql(viewer, model):
-    """The SQL twin of _shown(): keep the two in step."""
-    signed_in = permissions.is_signed_in(viewer)
-    me = viewer.id if signed_in else None
-    return _shown_clause(model, permissions.is_moderator(viewer), signed_in, me)
-
-
-# Made once: building an alias costs more than the query it serves.
-_REPLY = aliased(Comment)
-
-
-def _root_visible(viewer):
-    """SQL for: a top-level comment this viewer sees, or a tombstone over shown replies."""
-    return or_(
-        _shown_sql(viewer, Comment),
-        exists().where(_REPLY.root_id == Comment.id, _shown_sql(viewer, _REPLY)),
-    )
 
 
 def _after(sort: str, position: tuple):

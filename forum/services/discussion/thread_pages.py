@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from forum import permissions
 from forum.errors import NotFound
 from forum.extensions import cache, db
-from forum.models import Comment, CommentStatus, ModerationMode, Thread, ThreadStatus, User
-from forum.services.discussion import threads
+from forum.models import Comment, ModerationMode, Thread, ThreadStatus, User
+from forum.services.discussion import threads, visibility
 from forum.services.discussion.comments import page_root_ids
 
 log = logging.getLogger(__name__)
@@ -143,42 +143,17 @@ def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | N
     # Through the connection: plain rows, without the ORM's per-row bookkeeping.
     rows = db.session.connection().execute(_TREE, {"roots": root_ids, "under": root_ids}).all()
     nodes = {row[0]: RowNode(row) for row in rows}
-    shown = _shown_test(viewer)
+    shown = visibility.shown_row_test(viewer)
     hidden = False
     for node in nodes.values():
-        if not shown(node.row):
+        if not shown(node.row[4], node.row[3]):
             node.tombstone = hidden = True
         parent = nodes.get(node.row[1])
         if parent is not None:
             parent.replies.append(node)
-    if not hidden:  # the usual page: nothing to prune
-        return RowPage([nodes[i] for i in root_ids if i in nodes], next_cursor)
-
-    keep = {}
-    # Deepest first, so every node knows whether any of its replies survived.
-    for node in sorted(nodes.values(), key=lambda n: -n.row[2]):
-        if node.replies:
-            node.replies = [reply for reply in node.replies if keep[reply.row[0]]]
-        keep[node.row[0]] = not node.tombstone or bool(node.replies)
-    return RowPage([nodes[i] for i in root_ids if i in nodes and keep[i]], next_cursor)
-
-
-def _shown_test(viewer) -> Callable:
-    """comments._shown() over a row: approved; held ones to moderators; one's own."""
-    approved, pending = CommentStatus.APPROVED.value, CommentStatus.PENDING.value
-    own_held = {status.value for status in permissions.OWN_HELD}
-    moderator = permissions.is_moderator(viewer)
-    me = viewer.id if permissions.is_signed_in(viewer) else None
-
-    def shown(row) -> bool:
-        status = row[4]
-        if status == approved:
-            return True
-        if me is not None and row[3] == me:
-            return status in own_held
-        return moderator and status == pending
-
-    return shown
+    roots = [nodes[i] for i in root_ids if i in nodes]
+    # The usual page hides nothing: then there is nothing to prune.
+    return RowPage(visibility.prune(roots) if hidden else roots, next_cursor)
 
 
 # -- the cache ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.services import idempotency
 from forum.services.accounts import accounts, recovery, sso
-from forum.services.discussion import comments, thread_pages, threads
+from forum.services.discussion import comments, thread_pages, threads, visibility
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
@@ -169,7 +169,7 @@ def create_comment(key):
             if not isinstance(parent_id, int) or isinstance(parent_id, bool):
                 raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
             parent = comments.comment_by_id_or_none(parent_id)
-            if parent is None or not permissions.can_view(author, parent):
+            if parent is None or not visibility.can_view(author, parent):
                 raise ValidationError(fields={"parent_id": "There is no comment with that id."})
         return comments.post_comment(
             author,
