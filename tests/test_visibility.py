@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, Role, Thread, User, utcnow
-from forum.services.discussion import comments, thread_pages, threads, visibility
+from forum.services.discussion import comments, thread_pages, threads, trees, visibility
 from forum.services.moderation import bans
 
 A, P, S, R, D = (
@@ -128,11 +128,9 @@ def test_every_form_agrees_with_the_table(world):
             # A lone top-level comment: visible exactly when shown.
             "top-level SQL": _ids_where(visibility.root_visible(viewer)) & everything,
             # The readers built on the rules: hidden comments without replies are left out.
-            "article trees": {
-                n.comment.id for n in comments.load_trees(viewer, sorted(everything))
-            },
+            "article trees": {n.comment.id for n in trees.load_trees(viewer, sorted(everything))},
             "article trees, replies collapsed": {
-                n.comment.id for n in comments.load_trees(viewer, sorted(everything), 3)
+                n.comment.id for n in trees.load_trees(viewer, sorted(everything), 3)
             },
             "API page": {
                 n.row[0] for n in thread_pages.load_page(thread, viewer, "oldest", 50, None).roots

@@ -23,7 +23,7 @@ from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_error
 from forum.models import CommentStatus
 from forum.services import idempotency
 from forum.services.discussion import comments, threads, visibility, votes
-from forum.services.discussion.comments import Node
+from forum.services.discussion.trees import Node
 from forum.services.moderation import flags
 from forum.views.params import parse_id
 

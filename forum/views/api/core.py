@@ -11,7 +11,7 @@ from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.services import idempotency
 from forum.services.accounts import accounts, recovery, sso
-from forum.services.discussion import comments, thread_pages, threads, visibility
+from forum.services.discussion import comments, cursors, thread_pages, threads, visibility
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
@@ -110,7 +110,7 @@ def list_comments(key):
     account gets bytes cached under that version (see forum.services.discussion.thread_pages).
     """
     thread = thread_pages.thread_head(key)
-    sort, limit, position = comments.parse_page_args(
+    sort, limit, position = cursors.parse_page_args(
         request.args.get("sort"),
         request.args.get("limit"),
         request.args.get("cursor"),
