@@ -21,9 +21,8 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import idempotency
-from forum.services.discussion import comments, threads, visibility, votes
-from forum.services.discussion.trees import Node
+from forum.services import idempotency, posting
+from forum.services.discussion import comments, threads, trees, votes
 from forum.services.moderation import flags
 from forum.views.params import parse_id
 
@@ -53,27 +52,22 @@ def create(slug):
     if not form.validate_on_submit():
         abort(400)
     author = current_user._get_current_object()
-    parent = None
-
-    def post():
-        nonlocal parent
-        if form.parent_id.data:
-            parent = comments.comment_by_id_or_none(parse_id(form.parent_id.data))
-            if parent is None or not visibility.can_view(author, parent):
-                raise ValidationError(fields={"parent_id": "That comment is no longer there."})
-        return comments.post_comment(
+    raw_parent = form.parent_id.data
+    parent_id = parse_id(raw_parent) if raw_parent else None
+    try:
+        if raw_parent and parent_id is None:
+            raise ValidationError(fields={"parent_id": posting.NO_PARENT})
+        # Pages from before the field existed send no key: they post as before.
+        once = idempotency.check_key(request.form.get("idempotency_key") or None)
+        comment, is_new = posting.post_comment(
             author,
             article.thread,
             form.body.data,
-            parent=parent,
+            parent_id,
+            once,
             theory_title=(form.theory_title.data or "").strip() or None,
             spoiler=bool(form.spoiler.data),
         )
-
-    try:
-        # Pages from before the field existed send no key: they post as before.
-        once = idempotency.check_key(request.form.get("idempotency_key") or None)
-        comment, is_new = idempotency.post_once(author, once, post)
     except ForumError as error:
         db.session.rollback()
         if _is_fragment():
@@ -82,6 +76,7 @@ def create(slug):
             ), error.status
         if isinstance(error, ValidationError):
             show_errors(form, error)
+        parent = _parent_for_form(author, parent_id)
         return render_template(
             "comments/reply.html", form=form, parent=parent, article=article, error=error
         ), error.status
@@ -89,9 +84,7 @@ def create(slug):
     pending = comment.status == CommentStatus.PENDING
     if _is_fragment():
         # A repeat of a form already posted answers 200 with the first comment.
-        parent = comment.parent
-        cue = parent.author.username if parent and parent.author else None
-        node = Node(comment, parent_author=cue)
+        node = trees.lone_node(comment)
         page = render_template("comments/posted.html", node=node, thread=comment.thread)
         headers = {"X-Forum-Comment-Count": str(comment.thread.comment_count)}
         if not is_new:
@@ -104,6 +97,14 @@ def create(slug):
     else:
         flash("Your comment is up.")
     return redirect(_permalink(comment))
+
+
+def _parent_for_form(author, parent_id):
+    """The comment a failed reply answers, to quote above the form again."""
+    try:
+        return posting.find_parent(author, parent_id)
+    except ValidationError:
+        return None
 
 
 @bp.get("/comments/<int:comment_id>")
