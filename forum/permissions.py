@@ -67,16 +67,9 @@ def can_reply(user, comment: Comment) -> bool:
     return can_post(user, comment.thread) and comment.status == CommentStatus.APPROVED
 
 
-# What an author still sees of their own comment that readers do not: held ones
-# (spam looks like pending to its author) and removed ones, with the reason.
-OWN_HELD = (CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED)
-
-
-def can_view(user, comment: Comment) -> bool:
-    """Readers see approved comments; authors also their own held or removed ones."""
-    if comment.status == CommentStatus.APPROVED or is_moderator(user):
-        return True
-    return comment.status in OWN_HELD and is_author(user, comment)
+# Who may see which comment (opening it by id, or in its thread) is
+# forum.services.discussion.visibility: one rule in one place, in each of the
+# forms (Python, SQL, row) its readers need.
 
 
 def can_edit(user, comment: Comment, now: datetime, window_minutes: int) -> bool:

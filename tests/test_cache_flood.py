@@ -14,7 +14,7 @@ import pytest
 
 from forum import create_app
 from forum.extensions import db
-from forum.services.discussion import comments, threads
+from forum.services.discussion import cursors, threads
 from tests.conftest import TEST_REDIS, _test_config, empty_redis
 
 CACHE_URL = f"{TEST_REDIS}/12"
@@ -47,7 +47,7 @@ def test_made_up_cursors_and_tabs_make_no_page_copies(copies):
     baseline = page_copies(store)
     assert baseline == 2
     for n in range(40):
-        forged = comments.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), n + 1)
+        forged = cursors.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), n + 1)
         # A cursor that does not decode: to the first page's own address.
         bad = client.get(f"/articles/flood?cursor=junk{n}")
         assert bad.status_code == 302 and bad.headers["Location"] == "/articles/flood"
@@ -68,7 +68,7 @@ def test_the_api_shares_first_pages_only(copies):
     assert client.get(f"{path}?limit=1000").status_code == 200
     baseline = page_copies(store)
     assert baseline == 2
-    forged = comments.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), 1)
+    forged = cursors.encode_cursor("oldest", 0, datetime(2020, 1, 1, tzinfo=UTC), 1)
     for n in range(1, 41):
         assert client.get(f"{path}?limit={n + 200}").status_code == 200
         assert client.get(f"{path}?cursor=junk{n}").status_code == 422

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from forum.models import CommentStatus
-from forum.services.discussion import comments
+from forum.services.discussion import cursors
 from tests.conftest import count_statements, token_for
 
 # The same conversations as the article pages' tests, built the same way.
@@ -122,7 +122,7 @@ def test_chunks_continue_in_order_rendered_for_the_frame(embed_app, host, writer
     assert first["html"].lstrip().startswith('<li class="comment-item">')
     assert f'href="{HOST}/tv/{KEY}#c{first["id"]}"' in first["html"]  # the publisher's page
     assert all('name="csrf_token"' not in i["html"] for a in answers for i in a["items"])
-    position = comments.parse_replies_cursor(answers[0]["next"].split("after=")[1])
+    position = cursors.parse_replies_cursor(answers[0]["next"].split("after=")[1])
     assert position[2] == replies[SHOWN + 49]
 
 
@@ -228,7 +228,7 @@ def test_bad_cursors_unknown_keys_and_others_conversations(embed_app, host, make
     refused = host.get(base.format(KEY, root) + "?after=nonsense")
     assert refused.status_code == 422
     assert "cursor is not valid" in refused.json["error"]["fields"]["after"]  # the frame says why
-    wrong_kind = comments.encode_cursor("oldest", 0, T0, replies[3])
+    wrong_kind = cursors.encode_cursor("oldest", 0, T0, replies[3])
     assert host.get(base.format(KEY, root) + f"?after={wrong_kind}").status_code == 422
     assert host.get(base.format("no-such-key", root)).status_code == 404
     assert host.get(base.format("bad key!", root)).status_code == 404

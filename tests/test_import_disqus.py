@@ -17,7 +17,7 @@ from forum.models import Comment, CommentStatus, ImportRecord, Thread, ThreadSta
 from forum.ops.imports import disqus, guests, items, loader
 from forum.ops.imports.disqus import message_to_markdown
 from forum.services.accounts import accounts
-from forum.services.discussion import comments, threads
+from forum.services.discussion import comments, threads, trees
 
 HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -145,7 +145,7 @@ def test_threads_comments_nesting_and_dates(ctx, write):
     assert by_external(5).thread_id == other.id
 
     # The reading code sees the same trees as for comments posted here.
-    page = comments.load_page(story, None, "oldest", 10, None)
+    page = trees.load_page(story, None, "oldest", 10, None)
     assert [node.comment.id for node in page.roots] == [top.id, second.id]
     assert page.roots[0].replies[0].replies[0].comment.id == deeper.id
 
@@ -531,7 +531,7 @@ def test_skipped_items_are_reported_with_reasons(app, runner, write):
         assert story.comment_count == 4 == approved_count(story)  # 1, 5, 6, 7
         assert db.session.scalar(select(Thread).where(Thread.key == "gone")) is None
         # Readers see the tombstone holding its reply, as for a comment deleted here.
-        page = comments.load_page(story, None, "oldest", 10, None)
+        page = trees.load_page(story, None, "oldest", 10, None)
         holder = next(node for node in page.roots if node.comment.id == tombstone.id)
         assert holder.tombstone and holder.replies[0].comment.id == answer.id
 

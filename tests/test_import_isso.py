@@ -18,7 +18,7 @@ from forum.models import Comment, CommentStatus, ImportRecord, Thread, User
 from forum.ops.imports import isso as isso_source
 from forum.ops.imports import loader
 from forum.services.accounts import accounts
-from forum.services.discussion import comments, threads
+from forum.services.discussion import threads, trees
 
 # The tables as Isso creates them (isso/db/threads.py and isso/db/comments.py).
 SCHEMA = """
@@ -143,7 +143,7 @@ def test_threads_comments_nesting_dates_and_votes(ctx, isso):
     assert second.edited_at == datetime(2020, 1, 1, 12, 1, 30, tzinfo=UTC)
     assert (first.upvotes, first.downvotes, first.score) == (5, 1, 4)
     assert first.rank > 0  # "top" sorts old likes too
-    page = comments.load_page(thread, None, "oldest", 10, None)
+    page = trees.load_page(thread, None, "oldest", 10, None)
     assert page.roots[0].replies[0].comment.id == second.id
 
 

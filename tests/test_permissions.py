@@ -7,6 +7,7 @@ from flask_login import AnonymousUserMixin
 
 from forum import permissions
 from forum.models import Comment, CommentStatus, Role, Thread, ThreadStatus, User, utcnow
+from forum.services.discussion import visibility
 
 ANON = AnonymousUserMixin()
 
@@ -46,7 +47,7 @@ def comment(status=CommentStatus.APPROVED, author=READER, age=timedelta(minutes=
     ],
 )
 def test_can_view(who, status, visible):
-    assert permissions.can_view(who, comment(status)) is visible
+    assert visibility.can_view(who, comment(status)) is visible
 
 
 @pytest.mark.parametrize(

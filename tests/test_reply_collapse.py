@@ -13,12 +13,12 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, User, utcnow
-from forum.services.discussion import comments, threads
+from forum.services.discussion import comments, cursors, threads, trees
 from tests.conftest import AuthActions, count_statements
 
 T0 = utcnow() - timedelta(days=3)
 SHOWN = 10  # FORUM_REPLIES_SHOWN's default
-CHUNK = comments.REPLIES_CHUNK
+CHUNK = trees.REPLIES_CHUNK
 
 
 def conversation(app, slug, replies, author_id, *, statuses=None, root_status=None):
@@ -123,7 +123,7 @@ def test_chunks_continue_in_order_after_the_last_reply_shown(client, thread300):
     assert f'id="c{first["id"]}"' in first["html"] and "Reply number 10" in first["html"]
     assert first["html"].lstrip().startswith('<li class="comment-item">')
     # the cursor is a keyset position: (created_at, id) of the chunk's last reply
-    position = comments.parse_replies_cursor(answers[0]["next"].split("after=")[1])
+    position = cursors.parse_replies_cursor(answers[0]["next"].split("after=")[1])
     assert position[2] == replies[SHOWN + 49]
 
 
@@ -301,7 +301,7 @@ def test_only_conversations_this_reader_may_see(app, make, reader, client, threa
     assert client.get(base.format("long", 10**12)).status_code == 404
     assert client.get(base.format("long", root) + "?after=nonsense").status_code == 422
     assert client.get(f"/articles/long/comments/{root}/replies?after=x").status_code == 422
-    wrong_kind = comments.encode_cursor("oldest", 0, T0, replies[3])
+    wrong_kind = cursors.encode_cursor("oldest", 0, T0, replies[3])
     assert client.get(base.format("long", root) + f"?after={wrong_kind}").status_code == 422
     held = dict.fromkeys(range(3), CommentStatus.SPAM)
     spam = conversation(app, "other", 3, reader.id, statuses=held, root_status=CommentStatus.SPAM)

@@ -13,7 +13,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import Article, CommentStatus, Thread, User, utcnow
 from forum.services.accounts import people
-from forum.services.discussion import comments, threads
+from forum.services.discussion import threads, trees
 from forum.views.api.serializers import comment_json
 from tests.conftest import (
     PASSWORD,
@@ -155,7 +155,7 @@ def test_the_page_says_exactly_what_the_comment_serializer_says(app, make, reade
         with app.test_request_context("/"):
             viewer = db.session.get(User, viewer_id) if viewer_id else AnonymousUserMixin()
             thread = threads.thread_by_key("mixed")
-            page = comments.load_page(thread, viewer, "oldest", 50, None)
+            page = trees.load_page(thread, viewer, "oldest", 50, None)
 
             def expected(node, viewer=viewer):
                 replies = [expected(r) for r in node.replies]

@@ -21,17 +21,13 @@ from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
 from forum.models import CommentStatus
-from forum.services import idempotency
-from forum.services.discussion import comments, threads, votes
-from forum.services.discussion.comments import Node
+from forum.services import idempotency, posting
+from forum.services.discussion import comments, threads, trees, votes
 from forum.services.moderation import flags
+from forum.views.negotiation import acting_user, error_sentence, is_fragment
 from forum.views.params import parse_id
 
 bp = Blueprint("comments", __name__)
-
-
-def _is_fragment() -> bool:
-    return request.headers.get("X-Forum-Fragment") == "1"
 
 
 def _permalink(comment) -> str:
@@ -52,46 +48,40 @@ def create(slug):
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    author = current_user._get_current_object()
-    parent = None
-
-    def post():
-        nonlocal parent
-        if form.parent_id.data:
-            parent = comments.comment_by_id_or_none(parse_id(form.parent_id.data))
-            if parent is None or not permissions.can_view(author, parent):
-                raise ValidationError(fields={"parent_id": "That comment is no longer there."})
-        return comments.post_comment(
+    author = acting_user()
+    raw_parent = form.parent_id.data
+    parent_id = parse_id(raw_parent) if raw_parent else None
+    try:
+        if raw_parent and parent_id is None:
+            raise ValidationError(fields={"parent_id": posting.NO_PARENT})
+        # Pages from before the field existed send no key: they post as before.
+        once = idempotency.check_key(request.form.get("idempotency_key") or None)
+        comment, is_new = posting.post_comment(
             author,
             article.thread,
             form.body.data,
-            parent=parent,
+            parent_id,
+            once,
             theory_title=(form.theory_title.data or "").strip() or None,
             spoiler=bool(form.spoiler.data),
         )
-
-    try:
-        # Pages from before the field existed send no key: they post as before.
-        once = idempotency.check_key(request.form.get("idempotency_key") or None)
-        comment, is_new = idempotency.post_once(author, once, post)
     except ForumError as error:
         db.session.rollback()
-        if _is_fragment():
+        if is_fragment():
             return jsonify(
-                {"error": {"code": error.code, "message": _sentence(error)}}
+                {"error": {"code": error.code, "message": error_sentence(error)}}
             ), error.status
         if isinstance(error, ValidationError):
             show_errors(form, error)
+        parent = _parent_for_form(author, parent_id)
         return render_template(
             "comments/reply.html", form=form, parent=parent, article=article, error=error
         ), error.status
     db.session.commit()
     pending = comment.status == CommentStatus.PENDING
-    if _is_fragment():
+    if is_fragment():
         # A repeat of a form already posted answers 200 with the first comment.
-        parent = comment.parent
-        cue = parent.author.username if parent and parent.author else None
-        node = Node(comment, parent_author=cue)
+        node = trees.lone_node(comment)
         page = render_template("comments/posted.html", node=node, thread=comment.thread)
         headers = {"X-Forum-Comment-Count": str(comment.thread.comment_count)}
         if not is_new:
@@ -104,6 +94,14 @@ def create(slug):
     else:
         flash("Your comment is up.")
     return redirect(_permalink(comment))
+
+
+def _parent_for_form(author, parent_id):
+    """The comment a failed reply answers, to quote above the form again."""
+    try:
+        return posting.find_parent(author, parent_id)
+    except ValidationError:
+        return None
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -136,7 +134,7 @@ def edit(comment_id):
     status = 200
     if form.validate_on_submit():
         try:
-            comments.edit_comment(current_user._get_current_object(), comment, form.body.data)
+            comments.edit_comment(acting_user(), comment, form.body.data)
         except ValidationError as error:
             db.session.rollback()
             show_errors(form, error)
@@ -159,7 +157,7 @@ def delete(comment_id):
     form = ConfirmForm()
     if form.validate_on_submit():
         slug = comment.thread.key
-        comments.delete_comment(current_user._get_current_object(), comment)
+        comments.delete_comment(acting_user(), comment)
         db.session.commit()
         flash("The comment was deleted.")
         return redirect(url_for("pages.article", slug=slug, comment=comment.id) + f"#c{comment.id}")
@@ -175,9 +173,7 @@ def flag(comment_id):
     status = 200
     if form.validate_on_submit():
         try:
-            flags.flag(
-                current_user._get_current_object(), comment, form.reason.data, form.note.data
-            )
+            flags.flag(acting_user(), comment, form.reason.data, form.note.data)
         except ForumError as error:
             db.session.rollback()
             if error.status != 422:
@@ -203,12 +199,8 @@ def vote(comment_id):
         abort(400)
     comment = comments.visible_comment(current_user, comment_id)
     value = {"1": 1, "-1": -1, "0": 0}.get(request.form.get("value", ""), "invalid")
-    tally = votes.vote(current_user._get_current_object(), comment, value)
+    tally = votes.vote(acting_user(), comment, value)
     db.session.commit()
-    if _is_fragment():
+    if is_fragment():
         return jsonify({"score": tally.score, "my_vote": tally.my_vote})
     return redirect(_permalink(comment))
-
-
-def _sentence(error: ForumError) -> str:
-    return " ".join(error.fields.values()) if error.fields else error.message

@@ -30,7 +30,7 @@ from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, 
 from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
 from forum.services.accounts import accounts
-from forum.services.discussion import comments, sites, threads
+from forum.services.discussion import comments, cursors, sites, threads, trees, visibility
 from forum.views import reading
 from forum.views.api.serializers import user_json
 from forum.views.params import parse_id
@@ -225,18 +225,18 @@ def _page(thread, focus_raw, cursor=None):
     a 20,000-reply conversation must not fill the frame.  A linked comment's
     conversation comes whole, so the comment the link names is there."""
     try:
-        sort, limit, position = comments.parse_page_args(
+        sort, limit, position = cursors.parse_page_args(
             request.args.get("sort"), None, cursor, current_app.config["FORUM_PAGE_SIZE"]
         )
     except ValidationError:
         sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
     focus = comments.comment_by_id_or_none(parse_id(focus_raw))
     if focus is not None and focus.thread_id == thread.id:
-        roots = comments.load_trees(current_user, [focus.root_id or focus.id])
+        roots = trees.load_trees(current_user, [focus.root_id or focus.id])
         if roots:
-            return sort, comments.Page(roots=roots, next_cursor=None), True
+            return sort, trees.Page(roots=roots, next_cursor=None), True
     shown = current_app.config["FORUM_REPLIES_SHOWN"]
-    return sort, comments.load_page(thread, current_user, sort, limit, position, shown), False
+    return sort, trees.load_page(thread, current_user, sort, limit, position, shown), False
 
 
 def _render_context(thread, page) -> dict:
@@ -285,10 +285,9 @@ def _posted(thread, raw) -> dict | None:
     comment = comments.comment_by_id_or_none(parse_id(raw))
     if comment is None or comment.thread_id != thread.id:
         return None
-    if comment.parent_id is None or not comments.is_shown(current_user, comment):
+    if comment.parent_id is None or not visibility.is_shown(current_user, comment):
         return None
-    above = comment.parent.author
-    node = comments.Node(comment, parent_author=above.username if above is not None else None)
+    node = trees.lone_node(comment)
     seen_as = {**as_this_reader_sees(None, [node]), **_frame_context(thread)}
     return reading.placed_item(node, thread, seen_as)
 

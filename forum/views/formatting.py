@@ -8,7 +8,8 @@ from markupsafe import Markup
 from forum.markup import highlight, spoiler_free_text
 from forum.models import utcnow
 from forum.services.discussion import spoilers
-from forum.services.discussion.comments import BODY_MAX, descendants
+from forum.services.discussion.comments import BODY_MAX
+from forum.services.discussion.trees import descendants
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
 MAX_NESTING = 6

@@ -18,7 +18,15 @@ from flask_login import current_user
 
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm, Lazy
-from forum.services.discussion import comments, theories, thread_pages, threads
+from forum.services.discussion import (
+    comments,
+    cursors,
+    theories,
+    thread_pages,
+    threads,
+    trees,
+    visibility,
+)
 from forum.services.notify import notifications
 from forum.views import reading
 from forum.views.params import parse_id
@@ -39,14 +47,14 @@ def article(slug):
     version (see forum.services.discussion.thread_pages) and the minute, since times on it
     read "3 minutes ago"."""
     article = threads.article_by_slug(slug)
-    sort = request.args.get("sort") or comments.SORTS[0]
+    sort = request.args.get("sort") or cursors.SORTS[0]
     tab = request.args.get("tab") or TABS[0]
     cursor = request.args.get("cursor")
-    if cursor and sort in comments.SORTS and comments.decode_cursor(cursor, sort) is None:
+    if cursor and sort in cursors.SORTS and cursors.decode_cursor(cursor, sort) is None:
         # A stale or hand-edited link: the first page, at its own address.
         kept = {name: request.args[name] for name in SHARED_ARGS if name in request.args}
         return redirect(url_for("pages.article", slug=slug, **kept))
-    if not _shared_page(article) or sort not in comments.SORTS or tab not in TABS:
+    if not _shared_page(article) or sort not in cursors.SORTS or tab not in TABS:
         return _article_page(article)
     # Parsed, known values only: a made-up argument never makes a new copy.
     key = thread_pages.page_key(article.thread, "page", sort, tab, int(time.time() // 60))
@@ -80,7 +88,7 @@ def _article_page(article):
     thread = article.thread
     status = 200
     try:
-        sort, limit, position = comments.parse_page_args(
+        sort, limit, position = cursors.parse_page_args(
             request.args.get("sort"),
             None,
             request.args.get("cursor"),
@@ -89,7 +97,7 @@ def _article_page(article):
     except ValidationError:
         # A stale or hand-edited link: show the first page rather than an error.
         sort, limit, position = "oldest", current_app.config["FORUM_PAGE_SIZE"], None
-        status = 400 if request.args.get("sort") not in (None, *comments.SORTS) else 200
+        status = 400 if request.args.get("sort") not in (None, *cursors.SORTS) else 200
     shown = current_app.config["FORUM_REPLIES_SHOWN"]
     target = _target(request.args.get("comment"), thread)
     page = None
@@ -100,7 +108,7 @@ def _article_page(article):
     if tab not in TABS:
         tab, status = TABS[0], 400
     if page is None:
-        page = comments.load_page(thread, current_user, sort, limit, position, shown)
+        page = trees.load_page(thread, current_user, sort, limit, position, shown)
     theory_list = theories.for_thread(thread, sort) if tab == "theories" else []
     return render_template(
         "articles/show.html",
@@ -128,14 +136,14 @@ def more_comments(slug):
     """The next page of top-level comments as an HTML fragment (for "Load more")."""
     article = threads.article_by_slug(slug)
     thread = article.thread
-    sort, limit, position = comments.parse_page_args(
+    sort, limit, position = cursors.parse_page_args(
         request.args.get("sort"),
         None,
         request.args.get("cursor"),
         current_app.config["FORUM_PAGE_SIZE"],
     )
     shown = current_app.config["FORUM_REPLIES_SHOWN"]
-    page = comments.load_page(thread, current_user, sort, limit, position, shown)
+    page = trees.load_page(thread, current_user, sort, limit, position, shown)
     return render_template(
         "comments/page.html",
         thread=thread,
@@ -158,7 +166,7 @@ def updates(slug):
     if tag in request.if_none_match:
         return "", 304, {"ETag": f'"{tag}"', "Cache-Control": "no-cache"}
     after = parse_id(request.args.get("after")) or 0
-    nodes = comments.newer_than(thread, current_user, after, _since(request.args.get("since")))
+    nodes = trees.newer_than(thread, current_user, after, _since(request.args.get("since")))
     seen_as = as_this_reader_sees(article, nodes)
     # root_id: a reply under a conversation whose replies the page has collapsed
     # waits behind its "N more replies" instead (static/js/thread.js).
@@ -176,9 +184,9 @@ def replies(slug, comment_id):
     with its "replying to" cue: where "N more replies" leads without JavaScript."""
     article = threads.article_by_slug(slug)
     thread = article.thread
-    position = comments.parse_replies_cursor(request.args.get("after"))
-    root = comments.visible_root(current_user, thread, comment_id)
-    chunk = comments.replies_after(current_user, root, position)
+    position = cursors.parse_replies_cursor(request.args.get("after"))
+    root = trees.visible_root(current_user, thread, comment_id)
+    chunk = trees.replies_after(current_user, root, position)
     shown = [node for node in chunk.nodes if not node.tombstone]
     return render_template(
         "comments/replies.html",
@@ -237,14 +245,14 @@ def _target(raw, thread):
     return comment
 
 
-def _conversation(target, shown: int) -> comments.Page | None:
+def _conversation(target, shown: int) -> trees.Page | None:
     """The conversation around target, its replies collapsed like the page's
     unless target is a reply the collapsed view leaves out: then all of it, so
     the comment a link names is on the page."""
     root_id = target.root_id or target.id
-    roots = comments.load_trees(current_user, [root_id], shown)
-    if roots and target.root_id is not None and comments.is_shown(current_user, target):
-        loaded = {node.comment.id for node in comments.descendants(roots[0])}
+    roots = trees.load_trees(current_user, [root_id], shown)
+    if roots and target.root_id is not None and visibility.is_shown(current_user, target):
+        loaded = {node.comment.id for node in trees.descendants(roots[0])}
         if target.id not in loaded:
-            roots = comments.load_trees(current_user, [root_id])
-    return comments.Page(roots=roots, next_cursor=None) if roots else None
+            roots = trees.load_trees(current_user, [root_id])
+    return trees.Page(roots=roots, next_cursor=None) if roots else None

@@ -6,13 +6,13 @@ from flask_login import current_user
 
 from forum.models import utcnow
 from forum.services.accounts import people
-from forum.services.discussion import comments, votes
+from forum.services.discussion import cursors, trees, votes
 
 
 def as_this_reader_sees(article, nodes) -> dict:
     """Their votes on these comments, whom they muted, and whether the spoiler
     window covers them (`article` is None for a thread embedded elsewhere)."""
-    shown = [n.comment.id for node in nodes for n in (node, *comments.descendants(node))]
+    shown = [n.comment.id for node in nodes for n in (node, *trees.descendants(node))]
     return {
         "my_votes": votes.my_votes(current_user, shown),
         "muted": people.muted_ids(current_user),
@@ -39,9 +39,9 @@ def more_replies(thread, article, comment_id, after, links, **context) -> dict:
     frame's embed=True and permalink_base).  Raises ValidationError for a bad
     cursor and NotFound for a conversation this reader may not see.
     """
-    position = comments.parse_replies_cursor(after)
-    root = comments.visible_root(current_user, thread, comment_id)
-    chunk = comments.replies_after(current_user, root, position)
+    position = cursors.parse_replies_cursor(after)
+    root = trees.visible_root(current_user, thread, comment_id)
+    chunk = trees.replies_after(current_user, root, position)
     seen_as = {**as_this_reader_sees(article, chunk.nodes), **context}
     payload = {
         "items": [placed_item(node, thread, seen_as) for node in chunk.nodes],

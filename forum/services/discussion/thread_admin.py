@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.markup import normalize
 from forum.models import Comment, CommentStatus, Follow, Thread
 from forum.services.audit import audit
-from forum.services.discussion.comments import decode_cursor, encode_cursor
+from forum.services.discussion.cursors import decode_cursor, encode_cursor
 
 TITLE_MAX = 300
 URL_MAX = 2000

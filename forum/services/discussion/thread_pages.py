@@ -24,9 +24,8 @@ from sqlalchemy.orm import aliased
 from forum import permissions
 from forum.errors import NotFound
 from forum.extensions import cache, db
-from forum.models import Comment, CommentStatus, ModerationMode, Thread, ThreadStatus, User
-from forum.services.discussion import threads
-from forum.services.discussion.comments import page_root_ids
+from forum.models import Comment, ModerationMode, Thread, ThreadStatus, User
+from forum.services.discussion import threads, trees, visibility
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +116,7 @@ def thread_head(key) -> ThreadHead:
 
 
 class RowNode:
-    """A comment row placed in its tree (the row-tuple twin of comments.Node);
+    """A comment row placed in its tree (the row-tuple twin of trees.Node);
     statuses are their strings ("approved"), times aware UTC datetimes."""
 
     __slots__ = ("row", "tombstone", "replies")
@@ -136,49 +135,20 @@ class RowPage:
 
 def load_page(thread: Thread, viewer, sort: str, limit: int, position: tuple | None) -> RowPage:
     """One page of top-level comments, each with its whole reply tree, pruned to
-    what this viewer may see exactly as comments.load_trees() prunes it."""
-    root_ids, next_cursor = page_root_ids(thread, viewer, sort, limit, position)
+    what this viewer may see exactly as trees.load_trees() prunes it."""
+    root_ids, next_cursor = trees.page_root_ids(thread, viewer, sort, limit, position)
     if not root_ids:
         return RowPage([], next_cursor)
     # Through the connection: plain rows, without the ORM's per-row bookkeeping.
     rows = db.session.connection().execute(_TREE, {"roots": root_ids, "under": root_ids}).all()
-    nodes = {row[0]: RowNode(row) for row in rows}
-    shown = _shown_test(viewer)
-    hidden = False
-    for node in nodes.values():
-        if not shown(node.row):
-            node.tombstone = hidden = True
-        parent = nodes.get(node.row[1])
-        if parent is not None:
-            parent.replies.append(node)
-    if not hidden:  # the usual page: nothing to prune
-        return RowPage([nodes[i] for i in root_ids if i in nodes], next_cursor)
-
-    keep = {}
-    # Deepest first, so every node knows whether any of its replies survived.
-    for node in sorted(nodes.values(), key=lambda n: -n.row[2]):
-        if node.replies:
-            node.replies = [reply for reply in node.replies if keep[reply.row[0]]]
-        keep[node.row[0]] = not node.tombstone or bool(node.replies)
-    return RowPage([nodes[i] for i in root_ids if i in nodes and keep[i]], next_cursor)
-
-
-def _shown_test(viewer) -> Callable:
-    """comments._shown() over a row: approved; held ones to moderators; one's own."""
-    approved, pending = CommentStatus.APPROVED.value, CommentStatus.PENDING.value
-    own_held = {status.value for status in permissions.OWN_HELD}
-    moderator = permissions.is_moderator(viewer)
-    me = viewer.id if permissions.is_signed_in(viewer) else None
-
-    def shown(row) -> bool:
-        status = row[4]
-        if status == approved:
-            return True
-        if me is not None and row[3] == me:
-            return status in own_held
-        return moderator and status == pending
-
-    return shown
+    shown = visibility.shown_row_test(viewer)
+    roots = trees.assemble(
+        {row[0]: RowNode(row) for row in rows},
+        lambda node: node.row[1],
+        lambda node: shown(node.row[4], node.row[3]),
+        root_ids,
+    )
+    return RowPage(roots, next_cursor)
 
 
 # -- the cache ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from forum.models import (
     User,
     UserNote,
 )
-from forum.services.discussion.comments import decode_cursor, encode_cursor
+from forum.services.discussion.cursors import decode_cursor, encode_cursor
 
 QUEUES = ("pending", "reported", "spam", "rejected")
 

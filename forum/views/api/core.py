@@ -9,9 +9,9 @@ from flask_wtf.csrf import generate_csrf
 from forum import links, permissions
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
-from forum.services import idempotency
+from forum.services import idempotency, posting
 from forum.services.accounts import accounts, recovery, sso
-from forum.services.discussion import comments, thread_pages, threads
+from forum.services.discussion import comments, cursors, thread_pages, threads
 from forum.views.api.base import body, bp, created, no_content
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
@@ -110,7 +110,7 @@ def list_comments(key):
     account gets bytes cached under that version (see forum.services.discussion.thread_pages).
     """
     thread = thread_pages.thread_head(key)
-    sort, limit, position = comments.parse_page_args(
+    sort, limit, position = cursors.parse_page_args(
         request.args.get("sort"),
         request.args.get("limit"),
         request.args.get("cursor"),
@@ -161,26 +161,18 @@ def create_comment(key):
     once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
     thread = threads.thread_shown_by_key(key)
     author = current_user._get_current_object()
-
-    def post():
-        parent = None
-        if data.get("parent_id") is not None:
-            parent_id = data["parent_id"]
-            if not isinstance(parent_id, int) or isinstance(parent_id, bool):
-                raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
-            parent = comments.comment_by_id_or_none(parent_id)
-            if parent is None or not permissions.can_view(author, parent):
-                raise ValidationError(fields={"parent_id": "There is no comment with that id."})
-        return comments.post_comment(
-            author,
-            thread,
-            data.get("body"),
-            parent=parent,
-            theory_title=data.get("theory_title"),
-            spoiler=data.get("spoiler", False),
-        )
-
-    comment, is_new = idempotency.post_once(author, once, post)
+    parent_id = data.get("parent_id")
+    if parent_id is not None and (not isinstance(parent_id, int) or isinstance(parent_id, bool)):
+        raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
+    comment, is_new = posting.post_comment(
+        author,
+        thread,
+        data.get("body"),
+        parent_id,
+        once,
+        theory_title=data.get("theory_title"),
+        spoiler=data.get("spoiler", False),
+    )
     # Shaped before the commit, which would expire what it reads (three more queries).
     payload = {"comment": comment_json(comment, comment.thread.key, author)}
     db.session.commit()
