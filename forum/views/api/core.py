@@ -12,7 +12,8 @@ from forum.extensions import db, limiter, posting_per_account, posting_per_addre
 from forum.services import idempotency
 from forum.services.accounts import accounts, recovery, sso
 from forum.services.discussion import comments, thread_pages, threads
-from forum.views.api.base import body, bp, created, no_content
+from forum.views.api import schemas
+from forum.views.api.base import body, bp, created, no_content, read
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
     comment_json,
@@ -35,7 +36,7 @@ def get_session():
 @bp.post("/session")
 @limiter.limit("20 per minute")
 def create_session():
-    data = body()
+    data = read(schemas.Credentials)
     user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized("Wrong username or password.")
@@ -59,6 +60,7 @@ def delete_session():
 @limiter.limit("20 per minute")
 def create_token():
     data = body()
+    data = schemas.check(schemas.SsoExchange if "sso" in data else schemas.Credentials, data)
     if "sso" in data:
         # A publisher's signed token (see forum.services.accounts.sso); "site" is the origin
         # of the page the embed is on. Refusals are 422 with fields.sso or .site.
@@ -87,7 +89,7 @@ def delete_current_token():
 @bp.post("/users")
 @limiter.limit("10 per hour")
 def create_user():
-    data = body()
+    data = read(schemas.Registration)
     user = accounts.register(data.get("username"), data.get("email"), data.get("password"))
     recovery.send_verification(user)
     db.session.commit()
@@ -156,7 +158,7 @@ SHARED_LIMITS = (10, 20, 25, 50, 100, 200, 500, 1000)
 def create_comment(key):
     """201 and the new comment; 200 and the same comment again for a repeated
     Idempotency-Key (with Idempotent-Replayed: true)."""
-    data = body()
+    data = read(schemas.NewComment)
     permissions.require_signed_in(current_user)
     once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
     thread = threads.thread_shown_by_key(key)
@@ -199,7 +201,7 @@ def get_comment(comment_id):
 @posting_per_account
 @posting_per_address
 def edit_comment(comment_id):
-    data = body()
+    data = read(schemas.CommentEdit)
     permissions.require_signed_in(current_user)
     comment = comments.visible_comment(current_user, comment_id)
     comments.edit_comment(current_user._get_current_object(), comment, data.get("body"))

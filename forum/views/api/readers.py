@@ -12,7 +12,8 @@ from forum.models import is_id
 from forum.services.accounts import accounts, people
 from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
-from forum.views.api.base import body, bp, no_content
+from forum.views.api import schemas
+from forum.views.api.base import bp, no_content, read
 from forum.views.api.serializers import comment_json, user_json
 from forum.views.formatting import iso
 from forum.views.params import parse_id
@@ -84,7 +85,7 @@ def list_notifications():
 
 @bp.post("/notifications/read")
 def read_notifications():
-    data = body()
+    data = read(schemas.ReadNotifications)
     user = _reader()
     ids = data.get("ids")
     if ids is not None and (
