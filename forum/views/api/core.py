@@ -16,6 +16,7 @@ from forum.views.api import schemas
 from forum.views.api.base import body, bp, created, no_content, read
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
+    acting_json,
     comment_json,
     iso,
     page_bytes,
@@ -194,7 +195,7 @@ def create_comment(key):
 @bp.get("/comments/<int:comment_id>")
 def get_comment(comment_id):
     comment = comments.visible_comment(current_user, comment_id)
-    return {"comment": comment_json(comment, comment.thread.key, current_user)}
+    return {"comment": acting_json(comment, current_user)}
 
 
 @bp.patch("/comments/<int:comment_id>")

@@ -15,7 +15,7 @@ from forum.services.discussion import comments, threads, votes
 from forum.services.moderation import bans, controls, decisions, flags, queues
 from forum.views.api import schemas
 from forum.views.api.base import bp, created, no_content, read
-from forum.views.api.serializers import comment_json, iso, thread_json, user_json
+from forum.views.api.serializers import acting_json, iso, thread_json, user_json
 
 
 def _moderator():
@@ -94,7 +94,7 @@ def act(comment_id):
         seen_revision=data.get("revision"),
     )
     db.session.commit()
-    return {"comment": comment_json(comment, comment.thread.key, user)}
+    return {"comment": acting_json(comment, user)}
 
 
 @bp.post("/moderation/users/<username>/ban")
@@ -211,7 +211,7 @@ def history():
 
 def queue_item_json(item: queues.QueueItem, viewer) -> dict:
     comment = item.comment
-    data = comment_json(comment, comment.thread.key, viewer)
+    data = acting_json(comment, viewer)
     data["flags"] = [
         {
             "reason": report.reason.value,

@@ -68,12 +68,20 @@ def comment_json(
     }
     if not hidden and permissions.is_author(viewer, comment):
         data["body"] = comment.body
-    moderates = permissions.can_moderate(viewer)
-    if comment.moderation_reason and (moderates or permissions.is_author(viewer, comment)):
+    if comment.moderation_reason and (
+        permissions.is_author(viewer, comment) or permissions.can_moderate(viewer)
+    ):
         data["moderation_reason"] = comment.moderation_reason
-    if moderates:
-        # What a moderator sends back when acting, so a decision taken on a
-        # comment that changed since it was read is refused (409) instead.
+    return data
+
+
+def acting_json(comment: Comment, viewer) -> schemas.Comment:
+    """comment_json() for the answers a moderator acts from (the queue, one
+    comment, a decision): with the revision to send back when acting, so a
+    decision on a comment that changed since it was read is refused (409).
+    Pages of a thread leave it out, and agree with comment_json() exactly."""
+    data = comment_json(comment, comment.thread.key, viewer)
+    if permissions.can_moderate(viewer):
         data["revision"] = comment.revision
     return data
 

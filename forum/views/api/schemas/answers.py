@@ -101,8 +101,9 @@ class Comment(TypedDict):
         Annotated[
             int,
             Field(
-                description="to moderators: send it back as revision when acting, and the "
-                "action is refused (409 conflict) if the comment changed since"
+                description="to moderators, in the queue, GET /comments/{id} and moderation "
+                "answers: send it back as revision when acting, and the action is refused "
+                "(409 conflict) if the comment changed since"
             ),
         ]
     ]
