@@ -110,6 +110,14 @@ def test_wrong_types_and_values_name_their_field(client, people, make):
     assert client.get("/api/v1/threads/a-story").json["comment_count"] == 1
 
 
+def test_a_body_of_many_unknown_fields_gets_a_short_answer(client, people):
+    body = {f"field_{n}": n for n in range(5000)}
+    response = client.post("/api/v1/notifications/read", json=body, headers=bearer(client, "alice"))
+    assert response.status_code == 422
+    assert len(response.json["error"]["fields"]) == 20
+    assert len(response.data) < 2000
+
+
 # -- enums: one definition, accepted and documented -------------------------------------
 
 

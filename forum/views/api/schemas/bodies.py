@@ -145,10 +145,17 @@ def check(model: type[Request], data: dict) -> dict:
         return model.model_validate(data).model_dump(exclude_unset=True)
     except Invalid as error:
         fields: dict[str, str] = {}
-        for problem in error.errors():
+        for problem in error.errors(include_url=False, include_input=False):
             name = str(problem["loc"][0])[:60] if problem["loc"] else "body"
             fields.setdefault(name, model.wrong_type.get(name) or _why(problem))
+            if len(fields) == FIELDS_NAMED:
+                break
         raise ValidationError(fields=fields) from None
+
+
+# A body of a hundred thousand made-up keys gets an answer of this many, not a
+# hundred thousand.
+FIELDS_NAMED = 20
 
 
 _WHY = {
