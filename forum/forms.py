@@ -17,6 +17,7 @@ from wtforms import (
 )
 
 from forum.errors import ValidationError
+from forum.models import FlagReason
 
 
 class RegisterForm(FlaskForm):
@@ -55,16 +56,20 @@ class EditForm(FlaskForm):
     body = TextAreaField("Your comment")
 
 
+# Every reason needs its label: a new FlagReason without one fails at import.
+FLAG_REASON_LABELS = {
+    FlagReason.SPAM: "Spam or advertising",
+    FlagReason.ABUSE: "Abusive or hateful",
+    FlagReason.OFF_TOPIC: "Off topic",
+    FlagReason.SPOILER: "An unmarked spoiler",
+    FlagReason.OTHER: "Something else",
+}
+
+
 class FlagForm(FlaskForm):
     reason = RadioField(
         "Why should a moderator look at it?",
-        choices=[
-            SelectChoice("spam", "Spam or advertising"),
-            SelectChoice("abuse", "Abusive or hateful"),
-            SelectChoice("off_topic", "Off topic"),
-            SelectChoice("spoiler", "An unmarked spoiler"),
-            SelectChoice("other", "Something else"),
-        ],
+        choices=[SelectChoice(reason.value, FLAG_REASON_LABELS[reason]) for reason in FlagReason],
         validate_choice=False,  # the service says what is wrong, in one place
     )
     note = TextAreaField("Anything the moderators should know? (optional)")

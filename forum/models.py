@@ -100,6 +100,22 @@ class FlagReason(enum.StrEnum):
     OTHER = "other"
 
 
+class ModerationAction(enum.StrEnum):
+    """What a moderator can do to a comment (services.moderation.decisions)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    RESTORE = "restore"
+    FEATURE = "feature"
+    UNFEATURE = "unfeature"
+    MARK_SPOILER = "mark_spoiler"
+    UNMARK_SPOILER = "unmark_spoiler"
+    CONFIRM_THEORY = "confirm_theory"
+    DEBUNK_THEORY = "debunk_theory"
+    REOPEN_THEORY = "reopen_theory"
+
+
 class NotificationKind(enum.StrEnum):
     REPLY = "reply"  # someone replied to your comment
     THREAD_REPLY = "thread_reply"  # a new comment in a thread you follow

@@ -285,3 +285,17 @@ def test_moderation_responses_match_the_spec(app, client, spec, make, article):
         "/moderation/history",
         client.get("/api/v1/moderation/history", headers=token["mona"]),
     )
+
+
+def test_every_documented_body_refuses_other_fields(spec):
+    """The request schemas are the ones the endpoints validate against
+    (forum.views.api.schemas), and they admit no field they do not name."""
+    schemas = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            for choice in schema.get("oneOf", [schema]):
+                named = schemas[choice["$ref"].rsplit("/", 1)[1]]
+                assert named["additionalProperties"] is False, (method, path)

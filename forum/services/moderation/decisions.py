@@ -17,6 +17,7 @@ from forum.markup import normalize
 from forum.models import (
     Comment,
     CommentStatus,
+    ModerationAction,
     TheoryStatus,
     Thread,
     User,
@@ -26,10 +27,14 @@ from forum.services.audit import audit
 from forum.services.discussion.comments import change_status
 from forum.services.notify import notifications
 
-ACTIONS = (
-    "approve", "reject", "spam", "restore", "feature", "unfeature", "mark_spoiler",
-    "unmark_spoiler", "confirm_theory", "debunk_theory", "reopen_theory",
-)  # fmt: skip
+ACTIONS = tuple(ModerationAction)
+# The actions that decide whether a comment is shown.
+_DECIDING = (
+    ModerationAction.APPROVE,
+    ModerationAction.REJECT,
+    ModerationAction.SPAM,
+    ModerationAction.RESTORE,
+)
 REASON_MAX = 500
 
 
@@ -67,6 +72,7 @@ def act(
     permissions.require(permissions.can_moderate(actor))
     if not isinstance(action, str) or action not in ACTIONS:
         raise ValidationError(fields={"action": f"Use one of: {', '.join(ACTIONS)}."})
+    action = ModerationAction(action)
     reason = short_text(reason, "reason")
     note = short_text(note, "note")
     link = _link(link)
@@ -85,29 +91,29 @@ def act(
         db.session.no_autoflush,  # one UPDATE of the comment, at the flush below
     ):
         _APPLY[action](comment, reason=reason, note=note, link=link)
-        if action in ("approve", "reject", "spam", "restore"):
+        if action in _DECIDING:
             comment.moderated_at = now
             comment.moderated_by_id = actor.id
-            comment.moderation_reason = reason if action == "reject" else None
+            comment.moderation_reason = reason if action == ModerationAction.REJECT else None
         elif action.endswith("_theory"):
             comment.theory_settled_at = now  # for "recently confirmed"
-        audit(actor, action, comment, reason or note, before, _state(comment))
+        audit(actor, action.value, comment, reason or note, before, _state(comment))
         db.session.flush()
     _announce(comment, action, first_publication)
     return comment
 
 
-def _announce(comment: Comment, action: str, first_publication: bool) -> None:
+def _announce(comment: Comment, action: ModerationAction, first_publication: bool) -> None:
     """Tell the author the outcome, and the thread about words shown for the first time."""
-    if action in ("approve", "restore") and first_publication:
+    if action in (ModerationAction.APPROVE, ModerationAction.RESTORE) and first_publication:
         notifications.comment_decided(comment, approved=True)
         notifications.comment_published(comment)
-    elif action in ("reject", "spam"):
+    elif action in (ModerationAction.REJECT, ModerationAction.SPAM):
         notifications.withdraw(comment)  # nobody hears about words no longer shown
-        if action == "reject":
+        if action == ModerationAction.REJECT:
             notifications.comment_decided(comment, approved=False)
-    elif action in ("confirm_theory", "debunk_theory"):
-        notifications.theory_settled(comment, confirmed=action == "confirm_theory")
+    elif action in (ModerationAction.CONFIRM_THEORY, ModerationAction.DEBUNK_THEORY):
+        notifications.theory_settled(comment, confirmed=action == ModerationAction.CONFIRM_THEORY)
 
 
 @contextmanager
@@ -181,18 +187,19 @@ def _theory(status: TheoryStatus):
     return settle
 
 
+# One entry per ModerationAction (tests/test_api_schemas.py checks none is missing).
 _APPLY = {
-    "approve": _approve,
-    "reject": _remove_as(CommentStatus.REJECTED),
-    "spam": _remove_as(CommentStatus.SPAM),
-    "restore": _restore,
-    "feature": _toggle("featured", True, needs_approved=True),
-    "unfeature": _toggle("featured", False),
-    "mark_spoiler": _toggle("spoiler", True),
-    "unmark_spoiler": _toggle("spoiler", False),
-    "confirm_theory": _theory(TheoryStatus.CONFIRMED),
-    "debunk_theory": _theory(TheoryStatus.DEBUNKED),
-    "reopen_theory": _theory(TheoryStatus.OPEN),
+    ModerationAction.APPROVE: _approve,
+    ModerationAction.REJECT: _remove_as(CommentStatus.REJECTED),
+    ModerationAction.SPAM: _remove_as(CommentStatus.SPAM),
+    ModerationAction.RESTORE: _restore,
+    ModerationAction.FEATURE: _toggle("featured", True, needs_approved=True),
+    ModerationAction.UNFEATURE: _toggle("featured", False),
+    ModerationAction.MARK_SPOILER: _toggle("spoiler", True),
+    ModerationAction.UNMARK_SPOILER: _toggle("spoiler", False),
+    ModerationAction.CONFIRM_THEORY: _theory(TheoryStatus.CONFIRMED),
+    ModerationAction.DEBUNK_THEORY: _theory(TheoryStatus.DEBUNKED),
+    ModerationAction.REOPEN_THEORY: _theory(TheoryStatus.OPEN),
 }
 
 

@@ -37,7 +37,7 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
         raise permissions.Forbidden("You cannot report your own comment.")
     permissions.require(permissions.can_flag(user, comment), "This comment cannot be reported.")
     if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
-        raise ValidationError(fields={"reason": "Use spam, abuse, off_topic, spoiler or other."})
+        raise ValidationError(fields={"reason": f"Use one of: {', '.join(FlagReason)}."})
     note = short_text(note, "note")
     existing = db.session.scalar(
         select(Flag.id).where(Flag.comment_id == comment.id, Flag.user_id == user.id)

@@ -10,6 +10,7 @@ from forum.errors import Unauthorized, ValidationError
 from forum.extensions import csrf
 from forum.services.accounts import accounts
 from forum.services.discussion import sites
+from forum.views.api import schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only for cookie-authenticated requests
@@ -73,6 +74,12 @@ def body() -> dict:
     if not isinstance(data, dict):
         raise ValidationError("Send a JSON object as the request body.")
     return data
+
+
+def read(model: type[schemas.Request]) -> dict:
+    """The request's JSON object checked against its schema: the fields sent,
+    nothing else.  Raises ValidationError naming unknown or ill-typed fields."""
+    return schemas.check(model, body())
 
 
 def created(payload: dict):

@@ -12,9 +12,11 @@ from forum.extensions import db, limiter, posting_per_account, posting_per_addre
 from forum.services import idempotency, posting
 from forum.services.accounts import accounts, recovery, sso
 from forum.services.discussion import comments, cursors, thread_pages, threads
-from forum.views.api.base import body, bp, created, no_content
+from forum.views.api import schemas
+from forum.views.api.base import body, bp, created, no_content, read
 from forum.views.api.openapi import document
 from forum.views.api.serializers import (
+    acting_json,
     comment_json,
     iso,
     page_bytes,
@@ -22,6 +24,7 @@ from forum.views.api.serializers import (
     thread_json,
     user_json,
 )
+from forum.views.negotiation import acting_user
 
 # -- sessions, tokens, users --------------------------------------------------
 
@@ -35,7 +38,7 @@ def get_session():
 @bp.post("/session")
 @limiter.limit("20 per minute")
 def create_session():
-    data = body()
+    data = read(schemas.Credentials)
     user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized("Wrong username or password.")
@@ -59,6 +62,7 @@ def delete_session():
 @limiter.limit("20 per minute")
 def create_token():
     data = body()
+    data = schemas.check(schemas.SsoExchange if "sso" in data else schemas.Credentials, data)
     if "sso" in data:
         # A publisher's signed token (see forum.services.accounts.sso); "site" is the origin
         # of the page the embed is on. Refusals are 422 with fields.sso or .site.
@@ -87,7 +91,7 @@ def delete_current_token():
 @bp.post("/users")
 @limiter.limit("10 per hour")
 def create_user():
-    data = body()
+    data = read(schemas.Registration)
     user = accounts.register(data.get("username"), data.get("email"), data.get("password"))
     recovery.send_verification(user)
     db.session.commit()
@@ -116,7 +120,7 @@ def list_comments(key):
         request.args.get("cursor"),
         default_limit=50,
     )
-    viewer = current_user._get_current_object()
+    viewer = acting_user()
     tag = f"{thread_pages.thread_stamp(thread)}-{thread_pages.viewer_tag(viewer)}"
     headers = {
         "ETag": f'"{tag}"',
@@ -156,11 +160,11 @@ SHARED_LIMITS = (10, 20, 25, 50, 100, 200, 500, 1000)
 def create_comment(key):
     """201 and the new comment; 200 and the same comment again for a repeated
     Idempotency-Key (with Idempotent-Replayed: true)."""
-    data = body()
+    data = read(schemas.NewComment)
     permissions.require_signed_in(current_user)
     once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
     thread = threads.thread_shown_by_key(key)
-    author = current_user._get_current_object()
+    author = acting_user()
     parent_id = data.get("parent_id")
     if parent_id is not None and (not isinstance(parent_id, int) or isinstance(parent_id, bool)):
         raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
@@ -184,17 +188,17 @@ def create_comment(key):
 @bp.get("/comments/<int:comment_id>")
 def get_comment(comment_id):
     comment = comments.visible_comment(current_user, comment_id)
-    return {"comment": comment_json(comment, comment.thread.key, current_user)}
+    return {"comment": acting_json(comment, current_user)}
 
 
 @bp.patch("/comments/<int:comment_id>")
 @posting_per_account
 @posting_per_address
 def edit_comment(comment_id):
-    data = body()
+    data = read(schemas.CommentEdit)
     permissions.require_signed_in(current_user)
     comment = comments.visible_comment(current_user, comment_id)
-    comments.edit_comment(current_user._get_current_object(), comment, data.get("body"))
+    comments.edit_comment(acting_user(), comment, data.get("body"))
     db.session.commit()
     return {"comment": comment_json(comment, comment.thread.key, current_user)}
 
@@ -203,7 +207,7 @@ def edit_comment(comment_id):
 def delete_comment(comment_id):
     permissions.require_signed_in(current_user)
     comment = comments.visible_comment(current_user, comment_id)
-    comments.delete_comment(current_user._get_current_object(), comment)
+    comments.delete_comment(acting_user(), comment)
     db.session.commit()
     return no_content()
 

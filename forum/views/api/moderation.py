@@ -13,8 +13,10 @@ from forum.extensions import db, limiter
 from forum.services import settings
 from forum.services.discussion import comments, threads, votes
 from forum.services.moderation import bans, controls, decisions, flags, queues
-from forum.views.api.base import body, bp, created, no_content
-from forum.views.api.serializers import comment_json, iso, thread_json, user_json
+from forum.views.api import schemas
+from forum.views.api.base import bp, created, no_content, read
+from forum.views.api.serializers import acting_json, iso, thread_json, user_json
+from forum.views.negotiation import acting_user
 
 
 def _moderator():
@@ -33,13 +35,13 @@ def _admin():
 
 def _actor():
     permissions.require_signed_in(current_user)
-    return current_user._get_current_object()
+    return acting_user()
 
 
 @bp.post("/comments/<int:comment_id>/flags")
 @limiter.limit("30 per hour")
 def flag_comment(comment_id):
-    data = body()
+    data = read(schemas.FlagRequest)
     user = _actor()
     comment = comments.visible_comment(user, comment_id)
     report = flags.flag(user, comment, data.get("reason"), data.get("note"))
@@ -58,7 +60,7 @@ def flag_comment(comment_id):
 @bp.post("/comments/<int:comment_id>/votes")
 @limiter.limit("120 per minute")
 def vote_on_comment(comment_id):
-    data = body()
+    data = read(schemas.VoteRequest)
     user = _actor()
     comment = comments.visible_comment(user, comment_id)
     tally = votes.vote(user, comment, data.get("value"))
@@ -80,7 +82,7 @@ def queue(name):
 
 @bp.post("/moderation/comments/<int:comment_id>")
 def act(comment_id):
-    data = body()
+    data = read(schemas.ModerationRequest)
     user = _moderator()
     comment = comments.comment_by_id(comment_id)
     decisions.act(
@@ -90,23 +92,15 @@ def act(comment_id):
         reason=data.get("reason"),
         note=data.get("note"),
         link=data.get("link"),
-        seen_revision=_revision(data.get("revision")),
+        seen_revision=data.get("revision"),
     )
     db.session.commit()
-    return {"comment": comment_json(comment, comment.thread.key, user)}
-
-
-def _revision(raw):
-    if raw is None:
-        return None
-    if not isinstance(raw, int) or isinstance(raw, bool):
-        raise ValidationError(fields={"revision": "Use the comment's revision number."})
-    return raw
+    return {"comment": acting_json(comment, user)}
 
 
 @bp.post("/moderation/users/<username>/ban")
 def ban(username):
-    data = body()
+    data = read(schemas.BanRequest)
     actor = _moderator()
     target = bans.user_by_name(username)
     bans.ban(actor, target, data.get("reason"), _time(data.get("until"), "until"))
@@ -149,7 +143,7 @@ def user_record(username):
 
 @bp.post("/moderation/users/<username>/notes")
 def add_note(username):
-    data = body()
+    data = read(schemas.NoteRequest)
     actor = _moderator()
     target = bans.user_by_name(username)
     note = bans.add_note(actor, target, data.get("body"))
@@ -161,7 +155,7 @@ def add_note(username):
 
 @bp.patch("/moderation/threads/<key>")
 def update_thread(key):
-    data = body()
+    data = read(schemas.ThreadChange)
     actor = _moderator()
     thread = threads.thread_by_key(key)
     window = controls.UNCHANGED
@@ -180,7 +174,7 @@ def get_settings():
 
 @bp.patch("/moderation/settings")
 def update_settings():
-    data = body()
+    data = read(schemas.SettingsChange)
     actor = _admin()
     controls.change_settings(actor, settings.as_form(data))
     db.session.commit()
@@ -218,7 +212,7 @@ def history():
 
 def queue_item_json(item: queues.QueueItem, viewer) -> dict:
     comment = item.comment
-    data = comment_json(comment, comment.thread.key, viewer)
+    data = acting_json(comment, viewer)
     data["flags"] = [
         {
             "reason": report.reason.value,

@@ -12,15 +12,17 @@ from forum.models import is_id
 from forum.services.accounts import accounts, people
 from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
-from forum.views.api.base import body, bp, no_content
+from forum.views.api import schemas
+from forum.views.api.base import bp, no_content, read
 from forum.views.api.serializers import comment_json, user_json
 from forum.views.formatting import iso
+from forum.views.negotiation import acting_user
 from forum.views.params import parse_id
 
 
 def _reader():
     permissions.require_signed_in(current_user)
-    return current_user._get_current_object()
+    return acting_user()
 
 
 @bp.get("/users/<username>")
@@ -84,7 +86,7 @@ def list_notifications():
 
 @bp.post("/notifications/read")
 def read_notifications():
-    data = body()
+    data = read(schemas.ReadNotifications)
     user = _reader()
     ids = data.get("ids")
     if ids is not None and (

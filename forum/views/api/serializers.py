@@ -1,4 +1,5 @@
-"""Model objects -> the JSON shapes of CONTRACT.md section 3."""
+"""Model objects -> the JSON shapes of CONTRACT.md section 3, described in
+forum.views.api.schemas."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from forum import links, permissions
 from forum.models import Comment, CommentStatus, Thread, User
 from forum.services.discussion.thread_pages import RowNode
 from forum.services.discussion.threads import moderation_mode
+from forum.views.api import schemas
 from forum.views.formatting import iso
 
 
-def user_json(user: User, viewer=None) -> dict:
+def user_json(user: User, viewer=None) -> schemas.User:
     data = {
         "username": user.username,
         "display_name": user.display_name,
@@ -23,7 +25,7 @@ def user_json(user: User, viewer=None) -> dict:
     return data
 
 
-def thread_json(thread: Thread) -> dict:
+def thread_json(thread: Thread) -> schemas.Thread:
     url = thread.url
     if url is None and thread.article_id is not None:
         url = links.external("pages.article", slug=thread.key)
@@ -39,7 +41,7 @@ def thread_json(thread: Thread) -> dict:
 
 def comment_json(
     comment: Comment, thread_key: str, viewer, tombstone: bool = False, replies=()
-) -> dict:
+) -> schemas.Comment:
     hidden = tombstone or comment.status == CommentStatus.DELETED
     author = comment.author
     data = {
@@ -73,6 +75,17 @@ def comment_json(
     return data
 
 
+def acting_json(comment: Comment, viewer) -> schemas.Comment:
+    """comment_json() for the answers a moderator acts from (the queue, one
+    comment, a decision): with the revision to send back when acting, so a
+    decision on a comment that changed since it was read is refused (409).
+    Pages of a thread leave it out, and agree with comment_json() exactly."""
+    data = comment_json(comment, comment.thread.key, viewer)
+    if permissions.can_moderate(viewer):
+        data["revision"] = comment.revision
+    return data
+
+
 def _status_for(comment: Comment, viewer) -> str:
     # Spam is not announced to its author: to them it is waiting like any held comment.
     if comment.status == CommentStatus.SPAM and not permissions.can_moderate(viewer):
@@ -80,7 +93,7 @@ def _status_for(comment: Comment, viewer) -> str:
     return comment.status.value
 
 
-def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[dict]:
+def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[schemas.Comment]:
     """comment_json() for a page read as rows (forum.services.discussion.thread_pages): the
     same shape and the same rules, without an ORM object per comment.
 

@@ -1,0 +1,175 @@
+"""The API's request bodies, as pydantic models the endpoints validate every
+JSON body against (forum.views.api.base.read): wrong types, values outside an
+enum and fields a request does not have are a 422 validation_error naming the
+field.  The rules about content (lengths, banned words, who may act) stay in
+the services, which the HTML pages share; the numbers the document shows for
+them are read from there."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    create_model,
+)
+from pydantic import ValidationError as Invalid
+
+from forum.errors import ValidationError
+from forum.models import FlagReason, ModerationAction, ModerationMode, ThreadStatus
+from forum.services import settings
+from forum.services.accounts import accounts
+from forum.services.discussion import comments
+from forum.views.api.schemas.answers import setting_type
+
+
+class Request(BaseModel):
+    """A JSON body: only these fields, of these types (no coercion of "1" to 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # What to say about a field sent with the wrong type, where the service's
+    # own words say it better than "Write it as text."
+    wrong_type: ClassVar[dict[str, str]] = {}
+
+
+Text = StrictStr | None
+
+
+class Credentials(Request):
+    # Missing ones are wrong credentials (401, as the contract says), not a malformed body.
+    username: Text = None
+    password: Text = None
+
+
+class SsoExchange(Request):
+    sso: StrictStr = Field(
+        description="HS256 JWT signed with the site's secret: exp (at most an hour ahead), "
+        "sub, jti (used once); optional username, name, email, iat, nbf, aud (the origin)"
+    )
+    site: StrictStr | None = Field(
+        None,
+        description="origin of the page the embed is on; if absent, the token header's kid, "
+        "or the only site set up for single sign-on",
+    )
+    wrong_type = {"site": "Give the page's origin, like https://news.example."}
+
+
+class Registration(Request):
+    # The rules themselves are the account service's (accounts.register).
+    username: StrictStr = Field(json_schema_extra={"pattern": f"^{accounts.USERNAME.pattern}$"})
+    email: StrictStr = Field(json_schema_extra={"format": "email"})
+    password: StrictStr = Field(
+        json_schema_extra={"minLength": accounts.PASSWORD_MIN, "maxLength": accounts.PASSWORD_MAX}
+    )
+
+
+class NewComment(Request):
+    body: StrictStr = Field(json_schema_extra={"minLength": 1, "maxLength": comments.BODY_MAX})
+    parent_id: StrictInt | None = None
+    theory_title: StrictStr | None = Field(
+        None,
+        json_schema_extra={
+            "minLength": comments.THEORY_TITLE[0],
+            "maxLength": comments.THEORY_TITLE[1],
+        },
+    )
+    spoiler: StrictBool = False
+
+
+class CommentEdit(Request):
+    body: StrictStr
+
+
+class VoteRequest(Request):
+    value: StrictInt = Field(ge=-1, le=1, json_schema_extra={"enum": [1, -1, 0]})
+
+
+class FlagRequest(Request):
+    reason: FlagReason
+    note: Text = None
+
+
+class ModerationRequest(Request):
+    action: ModerationAction
+    reason: Text = Field(None, description="shown to the author")
+    note: Text = None
+    link: Text = Field(None, json_schema_extra={"format": "uri"})
+    revision: StrictInt | None = Field(
+        None,
+        description="the comment's revision as last read; 409 conflict if it changed since",
+    )
+
+
+class BanRequest(Request):
+    until: Text = Field(None, json_schema_extra={"format": "date-time"})
+    reason: StrictStr
+
+
+class NoteRequest(Request):
+    body: StrictStr
+
+
+# "default": the site's setting (FORUM_MODERATION).
+ThreadModeration = Literal[(*(mode.value for mode in ModerationMode), "default")]
+
+
+class ThreadChange(Request):
+    status: ThreadStatus | None = None
+    moderation: ThreadModeration | None = None
+    spoiler_until: Text = Field(
+        None,
+        json_schema_extra={"format": "date-time"},
+        description="until then replies and theories start collapsed",
+    )
+
+
+class ReadNotifications(Request):
+    ids: list[StrictInt] | None = Field(None, max_length=1000)
+
+
+SettingsChange = create_model(
+    "SettingsChange",
+    __base__=Request,
+    **{field.key: (setting_type(field, answer=False) | None, None) for field in settings.FIELDS},
+)
+
+
+def check(model: type[Request], data: dict) -> dict:
+    """The fields sent, validated against model; raises ValidationError naming
+    each field that is unknown, missing or of the wrong type or value."""
+    try:
+        return model.model_validate(data).model_dump(exclude_unset=True)
+    except Invalid as error:
+        fields: dict[str, str] = {}
+        for problem in error.errors(include_url=False, include_input=False):
+            name = str(problem["loc"][0])[:60] if problem["loc"] else "body"
+            fields.setdefault(name, model.wrong_type.get(name) or _why(problem))
+            if len(fields) == FIELDS_NAMED:
+                break
+        raise ValidationError(fields=fields) from None
+
+
+# A body of a hundred thousand made-up keys gets an answer of this many, not a
+# hundred thousand.
+FIELDS_NAMED = 20
+
+
+_WHY = {
+    "extra_forbidden": "There is no such field in this request.",
+    "missing": "This is required.",
+    "string_type": "Write it as text.",
+    "int_type": "Use a whole number.",
+    "bool_type": "Use true or false.",
+    "list_type": "Send a list.",
+}
+
+
+def _why(problem: dict) -> str:
+    if problem["type"] in ("enum", "literal_error"):
+        return f"Use one of: {problem['ctx']['expected']}."
+    return _WHY.get(problem["type"], problem["msg"] + ".")
