@@ -1,0 +1,65 @@
+"""Tables and enums.  Models hold data and tiny derived properties, never queries.
+
+One module per domain; every name is importable from forum.models as before."""
+
+from forum.models.accounts import ApiToken, Mute, SsoIdentity, SsoTokenUse, User, UserSession
+from forum.models.columns import (
+    MAX_INT,
+    PERMANENT,
+    UTCDateTime,
+    is_id,
+    render_migration_item,
+    utcnow,
+)
+from forum.models.discussion import Article, Comment, EmbedSite, Follow, Thread, Vote
+from forum.models.enums import (
+    CommentStatus,
+    FlagReason,
+    ModerationAction,
+    ModerationMode,
+    NotificationKind,
+    Role,
+    TheoryStatus,
+    ThreadStatus,
+)
+from forum.models.moderation import AuditEntry, Flag, Setting, UserNote
+from forum.models.notify import Notification, OutboxMessage
+from forum.models.records import IdempotencyKey, ImportRecord, RateCounter
+
+__all__ = [
+    "ApiToken",
+    "Article",
+    "AuditEntry",
+    "Comment",
+    "CommentStatus",
+    "EmbedSite",
+    "Flag",
+    "FlagReason",
+    "Follow",
+    "IdempotencyKey",
+    "ImportRecord",
+    "MAX_INT",
+    "ModerationAction",
+    "ModerationMode",
+    "Mute",
+    "Notification",
+    "NotificationKind",
+    "OutboxMessage",
+    "PERMANENT",
+    "RateCounter",
+    "Role",
+    "Setting",
+    "SsoIdentity",
+    "SsoTokenUse",
+    "TheoryStatus",
+    "Thread",
+    "ThreadStatus",
+    "UTCDateTime",
+    "User",
+    "UserNote",
+    "UserSession",
+    "Vote",
+    "is_id",
+    "render_migration_item",
+    "utcnow",
+]
