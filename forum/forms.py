@@ -4,6 +4,7 @@ on these forms by show_errors()."""
 
 from uuid import uuid4
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -82,6 +83,12 @@ class ProfileForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token (delete, log out)."""
+
+
+def require_confirmed() -> None:
+    """A button with no fields of its own still carries a valid CSRF token: 400 if not."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

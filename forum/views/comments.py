@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from forum import permissions
 from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter, posting_per_account, posting_per_address
-from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, show_errors
+from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, require_confirmed, show_errors
 from forum.models import CommentStatus
 from forum.services import idempotency, posting
 from forum.services.discussion import comments, threads, trees, votes
@@ -195,8 +195,7 @@ def flag(comment_id):
 @login_required
 def vote(comment_id):
     """Up, down or take back; thread.js sends X-Forum-Fragment and gets JSON."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmed()
     comment = comments.visible_comment(current_user, comment_id)
     value = {"1": 1, "-1": -1, "0": 0}.get(request.form.get("value", ""), "invalid")
     tally = votes.vote(acting_user(), comment, value)

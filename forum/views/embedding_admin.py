@@ -8,13 +8,13 @@ never flashed (the session cookie is signed, not encrypted), logged, or shown ag
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum import addresses, permissions
 from forum.errors import ForumError, NotFound, ValidationError
 from forum.extensions import db
-from forum.forms import ConfirmForm
+from forum.forms import ConfirmForm, require_confirmed
 from forum.services.discussion import sites, thread_admin, threads
 from forum.services.moderation import queues
 from forum.views.negotiation import acting_user, error_sentence
@@ -26,11 +26,6 @@ bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
 @login_required
 def admins_only():
     permissions.require(permissions.can_manage_embedding(current_user), "Admins only.")
-
-
-def _check_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 # -- sites ------------------------------------------------------------------------------------
@@ -56,7 +51,7 @@ def _render_sites(status: int = 200, errors=None, values=None, secret=None):
 
 @bp.post("/origins")
 def add_origin():
-    _check_form()
+    require_confirmed()
     raw = request.form.get("origin", "")
     try:
         site = sites.set_allowed(acting_user(), raw, True)
@@ -70,7 +65,7 @@ def add_origin():
 
 @bp.post("/origins/allowed")
 def set_allowed():
-    _check_form()
+    require_confirmed()
     allowed = request.form.get("allowed") == "1"
     try:
         site = sites.set_allowed(acting_user(), request.form.get("origin"), allowed)
@@ -89,7 +84,7 @@ def set_allowed():
 
 @bp.post("/origins/secret")
 def generate_secret():
-    _check_form()
+    require_confirmed()
     origin = request.form.get("origin")
     try:
         secret = sites.new_sso_secret(acting_user(), origin)
@@ -104,7 +99,7 @@ def generate_secret():
 
 @bp.post("/origins/secret/delete")
 def remove_secret():
-    _check_form()
+    require_confirmed()
     try:
         sites.remove_sso_secret(acting_user(), request.form.get("origin"))
     except ForumError as error:
@@ -173,7 +168,7 @@ def _render_thread(thread, status: int = 200, errors=None, values=None):
 
 @bp.post("/threads/<key>/rename")
 def rename(key):
-    _check_form()
+    require_confirmed()
     thread = threads.thread_by_key(key)
     title, url = request.form.get("title"), request.form.get("url")
     try:
@@ -188,7 +183,7 @@ def rename(key):
 
 @bp.post("/threads/<key>/merge")
 def merge(key):
-    _check_form()
+    require_confirmed()
     source = threads.thread_by_key(key)
     into = (request.form.get("into") or "").strip()
     try:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     jsonify,
     redirect,
@@ -24,7 +23,7 @@ from forum import permissions
 from forum.addresses import local_path
 from forum.errors import Conflict, ForumError, ValidationError
 from forum.extensions import db
-from forum.forms import ConfirmForm
+from forum.forms import ConfirmForm, require_confirmed
 from forum.services import settings
 from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
@@ -45,11 +44,6 @@ QUEUE_TITLES = {
 @login_required
 def moderators_only():
     permissions.require(permissions.can_moderate(current_user), "Moderators only.")
-
-
-def _check_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 @bp.get("/")
@@ -88,7 +82,7 @@ def history():
 @bp.post("/comments/<int:comment_id>")
 def act(comment_id):
     """One decision; the moderator's view of the comment travels along as seen_status."""
-    _check_form()
+    require_confirmed()
     comment = comments.comment_by_id(comment_id)
     action = request.form.get("action")
     try:
@@ -121,7 +115,7 @@ def act(comment_id):
 @bp.post("/bulk")
 def bulk():
     """Approve or reject the ticked comments; each one is its own decision."""
-    _check_form()
+    require_confirmed()
     action = request.form.get("bulk_action")
     if action not in ("approve", "reject", "spam"):
         flash("Choose what to do with the selected comments.")
@@ -171,7 +165,7 @@ def user(username):
 
 @bp.post("/users/<username>/ban")
 def ban(username):
-    _check_form()
+    require_confirmed()
     target = bans.user_by_name(username)
     try:
         until = _date(request.form.get("until"))
@@ -189,7 +183,7 @@ def ban(username):
 
 @bp.post("/users/<username>/unban")
 def unban(username):
-    _check_form()
+    require_confirmed()
     target = bans.user_by_name(username)
     try:
         bans.unban(acting_user(), target, request.form.get("reason"))
@@ -204,7 +198,7 @@ def unban(username):
 
 @bp.post("/users/<username>/notes")
 def add_note(username):
-    _check_form()
+    require_confirmed()
     target = bans.user_by_name(username)
     try:
         bans.add_note(acting_user(), target, request.form.get("body"))
@@ -222,7 +216,7 @@ def add_note(username):
 
 @bp.post("/threads/<key>")
 def update_thread(key):
-    _check_form()
+    require_confirmed()
     thread = threads.thread_by_key(key)
     try:
         window = controls.UNCHANGED
@@ -250,7 +244,7 @@ def edit_settings():
     permissions.require(permissions.can_administer(current_user), "Admins only.")
     errors, values, status = {}, settings.current(), 200
     if request.method == "POST":
-        _check_form()
+        require_confirmed()
         try:
             changed = controls.change_settings(acting_user(), request.form)
         except ValidationError as error:

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     jsonify,
     redirect,
@@ -17,7 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from forum.errors import ValidationError
-from forum.forms import CommentForm, ConfirmForm, Lazy
+from forum.forms import CommentForm, ConfirmForm, Lazy, require_confirmed
 from forum.services.discussion import (
     comments,
     cursors,
@@ -220,8 +219,7 @@ def more_replies(slug, comment_id):
 @bp.post("/articles/<slug>/spoilers")
 def show_spoilers(slug):
     """A reader opts in to this article's spoilers (kept in their session)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_confirmed()
     article = threads.article_by_slug(slug)
     allowed = [i for i in session.get("spoilers_ok", []) if isinstance(i, int)][-49:]
     session["spoilers_ok"] = [*allowed, article.id]

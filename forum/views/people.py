@@ -3,13 +3,13 @@ site-wide theories page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.addresses import local_path
 from forum.errors import NotFound, ValidationError
 from forum.extensions import db, limiter
-from forum.forms import ConfirmForm, ProfileForm, show_errors
+from forum.forms import ConfirmForm, ProfileForm, require_confirmed, show_errors
 from forum.services.accounts import accounts, people
 from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
@@ -17,11 +17,6 @@ from forum.views.negotiation import acting_user
 from forum.views.params import parse_id
 
 bp = Blueprint("people", __name__)
-
-
-def _check_form() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 def _user(username):
@@ -84,7 +79,7 @@ def inbox():
 @bp.post("/notifications/read")
 @login_required
 def mark_read():
-    _check_form()
+    require_confirmed()
     notifications.mark_read(acting_user())
     db.session.commit()
     flash("All caught up.")
@@ -94,7 +89,7 @@ def mark_read():
 @bp.post("/articles/<slug>/follow")
 @login_required
 def follow(slug):
-    _check_form()
+    require_confirmed()
     thread = threads.article_by_slug(slug).thread
     if request.form.get("follow") == "0":
         notifications.unfollow(acting_user(), thread)
@@ -109,7 +104,7 @@ def follow(slug):
 @bp.post("/users/<username>/mute")
 @login_required
 def mute(username):
-    _check_form()
+    require_confirmed()
     user = _user(username)
     if request.form.get("mute") == "0":
         people.unmute(acting_user(), user)
