@@ -87,39 +87,33 @@ def error_response(error: ForumError, headers: dict[str, str] | None = None):
     return response, error.status, headers
 
 
-# The page for a database in trouble stands alone: the site's layout asks the
-# database who is signed in, which would fail again.
-_UNAVAILABLE_PAGE = """<!doctype html>
+# Pages that stand alone, without the site's layout: the layout asks the database
+# who is signed in (which would fail again when it is in trouble), and builds URLs
+# (which cannot be built for a host name the forum does not answer by).
+_STANDALONE_PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="color-scheme" content="light dark">
-  <title>{title} · forum</title>
-  <link rel="stylesheet" href="{stylesheet}">
+  <title>{title} · forum</title>{stylesheet}
 </head>
 <body>
   <main id="main" class="wrap">
     <h1>{title}</h1>
-    <p>{message}</p>
-    <p><a href="{again}">{again_label}</a></p>
+    <p>{message}</p>{more}
   </main>
 </body>
 </html>
 """
 
 
-_UNTRUSTED_HOST_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="color-scheme" content="light dark">
-  <title>Unknown host name · forum</title>
-</head>
-<body><main><h1>Unknown host name</h1><p>{message}</p></main></body>
-</html>
-"""
+def standalone_page(title: str, message: str, stylesheet: str = "", more: str = "") -> str:
+    """The page, every value escaped here; `more` is a link (href, label) or nothing."""
+    link = f'\n  <link rel="stylesheet" href="{escape(stylesheet)}">' if stylesheet else ""
+    return _STANDALONE_PAGE.format(
+        title=escape(title), message=escape(message), stylesheet=link, more=more
+    )
 
 
 def unavailable_response(error: Unavailable):
@@ -129,12 +123,13 @@ def unavailable_response(error: Unavailable):
         body = {"error": {"code": error.code, "message": error.message}}
         return jsonify(body), error.status, headers
     retry_here = request.method in ("GET", "HEAD")
-    page = _UNAVAILABLE_PAGE.format(
-        title="Storage full" if isinstance(error, StorageFull) else "Back in a moment",
-        message=escape(error.message),
-        stylesheet=escape(url_for("static", filename="css/forum.css")),
-        again=escape(request.full_path.rstrip("?") if retry_here else "/"),
-        again_label="Try again" if retry_here else "Back to the front page",
+    again = escape(request.full_path.rstrip("?") if retry_here else "/")
+    label = "Try again" if retry_here else "Back to the front page"
+    page = standalone_page(
+        "Storage full" if isinstance(error, StorageFull) else "Back in a moment",
+        error.message,
+        stylesheet=url_for("static", filename="css/forum.css"),
+        more=f'\n    <p><a href="{again}">{label}</a></p>',
     )
     return page, error.status, headers
 
@@ -194,7 +189,7 @@ def init_app(app: Flask) -> None:
         )
         if wants_json():
             return jsonify({"error": {"code": "bad_request", "message": message}}), 400
-        page = _UNTRUSTED_HOST_PAGE.format(message=escape(message))
+        page = standalone_page("Unknown host name", message)
         return page, 400, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
