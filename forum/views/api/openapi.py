@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 
-tests/test_openapi.py keeps it true: every route is documented, every
+tests/views/test_openapi.py keeps it true: every route is documented, every
 documented operation exists, and real responses validate against it.
 """
 

@@ -34,26 +34,22 @@ run with -rP to see them).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import browser_support
 import pytest
-from browser_support import PASSWORD, Site, make_app, require_browser_tools, serve
+from browser_support import PASSWORD, Site, make_app, serve
+from playwright.sync_api import Page
 
-require_browser_tools()
+from forum.extensions import db
+from forum.markup import COMMENT_TAGS, normalize
+from forum.models import Role
+from forum.services.accounts import accounts, people
+from forum.services.accounts.people import BIO_MAX, NAME_MAX
+from forum.services.discussion import comments, threads
+from forum.services.discussion.comments import THEORY_TITLE
+from forum.services.notify import notifications
+from tests.conftest import TEST_DATA
 
-from playwright.sync_api import Page  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.markup import COMMENT_TAGS, normalize  # noqa: E402
-from forum.models import Role  # noqa: E402
-from forum.services.accounts import accounts, people  # noqa: E402
-from forum.services.accounts.people import BIO_MAX, NAME_MAX  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.discussion.comments import THEORY_TITLE  # noqa: E402
-from forum.services.notify import notifications  # noqa: E402
-
-CORPUS = json.loads((Path(__file__).parent / "data" / "xss_vectors.json").read_text("utf-8"))
+CORPUS = json.loads((TEST_DATA / "xss_vectors.json").read_text("utf-8"))
 ORIGIN = "https://publisher.example"
 ARTICLE = "hostile-corpus"
 EMBEDDED = "embedded-corpus"
@@ -65,9 +61,6 @@ EMBEDDED_TITLE = next(i["vector"] for i in CORPUS if i["vector"].startswith("</t
 FIRST_OF_EACH = {item["category"]: index for index, item in reversed(list(enumerate(CORPUS)))}
 SAMPLE = sorted(FIRST_OF_EACH.values())
 
-browser = browser_support.browser
-open_context = browser_support.open_context
-state_of = browser_support.state_of
 
 WATCH = """(() => {
   const hits = [];
