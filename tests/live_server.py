@@ -154,7 +154,11 @@ class Gunicorn:
             )
 
     def __enter__(self) -> Gunicorn:
-        self.wait_until_serving()
+        try:
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ raises
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
