@@ -24,6 +24,10 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 HERE = Path(__file__).resolve().parent
 EXPECT_TIMEOUT_MS = 5_000
 CONTEXT_TIMEOUT_MS = 5_000  # each context's default for clicks, fills and waits
+# Loading a page is a ceiling, not an assertion: with two workers each driving
+# Chromium against its own server on a busy 2-core machine, a page of the
+# reply-collapse module once took over 5 s to load.
+NAVIGATION_TIMEOUT_MS = 15_000
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -60,6 +64,7 @@ def open_context(browser):
     def opener(**kwargs):
         context = browser.new_context(**kwargs)
         context.set_default_timeout(CONTEXT_TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
         return context
 
