@@ -5,6 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := forum
+# The tests run in parallel (pytest-xdist): TEST_WORKERS processes, the machine's
+# cores but at least 2 (the browser tests wait on Chromium more than they compute)
+# and at most 3.  --dist loadfile keeps each test file in one worker: files that
+# use a fixed Redis database number must not run against themselves (tests/conftest.py).
+# PYTEST_ARGS="-n 0" runs serially.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 2 ? 2 : (n > 3 ? 3 : n) )))
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: help run test test-postgres lint fmt bench clean
 
@@ -26,12 +33,13 @@ run: $(BIN)/flask ## install, migrate, load the demo and serve on http://$(HOST)
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev ## run the whole test suite (SQLite; FORUM_TEST_DATABASE_URL picks another database)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test: $(VENV)/.dev ## run the whole test suite in parallel (SQLite; FORUM_TEST_DATABASE_URL picks another database)
+	$(BIN)/python -m pytest -q $(PARALLEL) $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.dev ## the suite against the local PostgreSQL
+# Each worker gets a database of its own on that server: test_gw0, test_gw1, ...
+test-postgres: $(VENV)/.dev ## the suite but the browser tests against the local PostgreSQL
 	FORUM_TEST_DATABASE_URL=$${FORUM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+		$(BIN)/python -m pytest -q $(PARALLEL) -m "not browser" $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ comment is when it is written.  Prints the median and the slowest time for each,
 wall clock and this process's CPU time (on a busy machine the wall clock also
 counts other processes' turns), and exits 1 if the worst median (wall clock)
 passes the ceiling.  The counted, deterministic version of these limits is
-tests/test_markup_cost.py.
+tests/unit/test_markup_cost.py.
 
 Run: .venv/bin/python bench/hostile_markdown.py [--repeat 40] [--ceiling-ms 30]
 """

@@ -2,6 +2,38 @@
 
 FORUM_TEST_DATABASE_URL picks the database (default: a fresh SQLite file).  The
 schema is created once per run; each test starts from empty tables.
+
+Layout, by what a file tests (no __init__.py anywhere: every test file's name is
+unique in the tree, and shared helpers are imported as tests.conftest,
+tests.live_server or, in tests/browser/, browser_support):
+    unit/                 pure functions: markup, spoilers, permission tables
+    services/<domain>/    discussion, moderation, accounts, notify, ops (backup,
+                          imports, demo, migrations): the verbs, through the
+                          services, the CLI or the pages that front them
+    views/                pages, the JSON API, embedding, feeds, CSRF, hosts, caching
+    serving/              real servers and databases: gunicorn, faults, concurrency,
+                          limits shared between workers and hosts, SQLite's traps
+    browser/              Chromium through Playwright (its own conftest.py)
+
+Parallel runs (pytest-xdist, `-n 2 --dist loadfile`, as `make test` does): every
+worker has a database of its own.  On SQLite that is a file under the worker's
+own tmp_path_factory directory; on PostgreSQL, FORUM_TEST_DATABASE_URL's database
+with the worker's id appended (test -> test_gw0, test_gw1), created on the same
+server when missing and kept for the next run (the session empties it first).
+pytest_configure() below points FORUM_TEST_DATABASE_URL at it in the worker, so
+everything that reads the variable (tests/live_server.py's scratch databases,
+the fault tests' superuser, the migration tests' schema) stays on the worker's
+own database.  Scratch databases get random names, so workers never share one.
+
+Redis: the tests that need one use TEST_REDIS (FORUM_TEST_REDIS, default
+127.0.0.1:6379) with a fixed database number each, and each number belongs to one
+test file, so that --dist loadfile (one file, one worker) never runs two users of
+a number at once.  Keep it so when adding one:
+    11  test_cache_flood.py (rate limits)     12  test_cache_flood.py (cache)
+    13  test_thread_cache.py                  14  test_two_servers.py
+    15  test_shared_limits.py
+Two runs of the suite at once on one machine need two Redis servers (or
+FORUM_TEST_REDIS pointing at another).
 """
 
 from __future__ import annotations
@@ -9,10 +41,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from forum import create_app
 from forum.extensions import db
@@ -21,10 +56,41 @@ from forum.services.accounts import accounts
 from forum.services.discussion import comments, threads, votes
 
 PASSWORD = "correct horse battery"
-# The Redis server the tests of shared limits and caches use (databases 11 to 15):
-# FORUM_TEST_REDIS picks another, so that two runs on one machine stay apart.
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+TEST_DATA = ROOT / "tests" / "data"  # files the tests read (the XSS corpus)
+# The Redis server the tests of shared limits and caches use (databases 11 to 15,
+# one file each: see the module's docstring): FORUM_TEST_REDIS picks another, so
+# that two runs on one machine stay apart.
 TEST_REDIS = os.environ.get("FORUM_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
 _serial = itertools.count(1)
+
+
+def pytest_configure(config) -> None:
+    """In a pytest-xdist worker on PostgreSQL: the worker's own database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("FORUM_TEST_DATABASE_URL", "")
+    if worker and url.startswith("postgresql"):
+        os.environ["FORUM_TEST_DATABASE_URL"] = worker_database(url, worker)
+
+
+def worker_database(url: str, worker: str) -> str:
+    """The URL of url's database with _<worker> appended, created if missing."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    # Made from the suite's own database: it exists, and the user may create others.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not found:
+                # Another run may make it at the same moment: then it is there.
+                with contextlib.suppress(ProgrammingError):
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def database_url(tmp_path_factory) -> str:

@@ -154,13 +154,20 @@ class Gunicorn:
             )
 
     def __enter__(self) -> Gunicorn:
-        self.wait_until_serving()
+        try:
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ raises
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def wait_until_serving(self, timeout: float = 20) -> None:
+    # A ceiling, not a wait: a server usually answers in a second or two, but with
+    # the suite in parallel workers on a busy 2-core machine, booting two servers of
+    # two workers each has taken over 20 s.
+    def wait_until_serving(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

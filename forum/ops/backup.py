@@ -83,7 +83,7 @@ VERSION = 1
 BATCH = 1000  # rows per INSERT and per fetch
 ROW_MAX = 64 * 2**20  # characters of JSON one row may take; past it the file is damaged
 
-# Never in a backup, with the reason (tests/test_backup.py fails for a table of
+# Never in a backup, with the reason (tests/services/ops/test_backup.py fails for a table of
 # the models that is neither backed up nor here).
 EXCLUDED = {
     "outbox": "queued and sent notification emails: a delivery queue, not content (every "

@@ -14,7 +14,7 @@ Two rules, deliberately different:
 The thread rule has three forms, side by side below: a predicate over a
 Comment, an SQL clause over the Comment model or an alias of it, and a test
 over a page's row (status as its stored string, author id).
-tests/test_visibility.py runs them all over every status and kind of viewer
+tests/services/discussion/test_visibility.py runs them all over every status and kind of viewer
 against a real database and requires them to agree.  A ban changes nothing
 here: banned readers still read.
 """

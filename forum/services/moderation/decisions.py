@@ -187,7 +187,7 @@ def _theory(status: TheoryStatus):
     return settle
 
 
-# One entry per ModerationAction (tests/test_api_schemas.py checks none is missing).
+# One entry per ModerationAction (tests/views/test_api_schemas.py checks none is missing).
 _APPLY = {
     ModerationAction.APPROVE: _approve,
     ModerationAction.REJECT: _remove_as(CommentStatus.REJECTED),

@@ -2,7 +2,7 @@
 
 The schemas are generated from forum.views.api.schemas, the models the
 endpoints validate their bodies against; this module adds the operations.
-tests/test_openapi.py keeps it true: every route is documented, every
+tests/views/test_openapi.py keeps it true: every route is documented, every
 documented operation exists, and real responses validate against it.
 """
 

@@ -1,6 +1,6 @@
 """The API's answers, as TypedDicts: the serializers (forum.views.api.serializers)
 build plain dicts of these shapes on the hot path and orjson dumps them; the
-document is generated from these, and tests/test_openapi.py validates real
+document is generated from these, and tests/views/test_openapi.py validates real
 answers against it.  Enums come from forum.models."""
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ from forum.markup import (
 )
 from forum.markup.allowlist import sanitizer
 from forum.services.discussion.comments import BODY_MAX
-from tests.test_markup_properties import (
+from tests.unit.test_markup_properties import (
     ARTICLE_ALLOWED,
     COMMENT_ALLOWED,
     assert_bleach_agrees,

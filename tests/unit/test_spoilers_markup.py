@@ -11,7 +11,7 @@ import pytest
 from forum import markup
 from forum.markup import COMMENT_TAGS, normalize, render_article, render_comment, without_spoilers
 from forum.markup.allowlist import sanitizer
-from tests.test_markup_properties import assert_bleach_agrees
+from tests.unit.test_markup_properties import assert_bleach_agrees
 
 REL = 'rel="nofollow ugc noopener"'
 OPEN = '<span class="spoiler" tabindex="0"><span class="spoiler-text">'

@@ -1,28 +1,22 @@
 """thread.js and idempotency keys in Chromium: each comment posted from the same
 box, and each inline reply box, gets its own key; a form sent again with a key
 already used shows the comment it made instead of a second one.
-(Scaffolding: tests/browser_support.py.)"""
+(Scaffolding: tests/browser/browser_support.py.)"""
 
 from __future__ import annotations
 
 import browser_support
 import pytest
-from browser_support import Site, Watched, log_in, make_app, require_browser_tools, serve
+from browser_support import Site, Watched, log_in, make_app, serve
+from playwright.sync_api import expect
+from sqlalchemy import select
 
-require_browser_tools()
-
-from playwright.sync_api import expect  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Comment  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
+from forum.extensions import db
+from forum.models import Comment
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 SLUG = "keys-in-the-browser"
-browser = browser_support.browser
-open_context = browser_support.open_context
-expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")

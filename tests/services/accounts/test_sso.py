@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 import pytest
@@ -28,11 +27,10 @@ from forum.models import Role, SsoIdentity, SsoTokenUse, User, utcnow
 from forum.services.accounts import accounts
 from forum.services.discussion import sites
 from forum.services.moderation import bans
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
 
 NEWS = "https://news.example"
 TWO = "https://two.example"
-ROOT = Path(__file__).resolve().parent.parent
 OMIT = object()
 
 

@@ -16,7 +16,7 @@ from forum.services.discussion import cursors
 from tests.conftest import count_statements, token_for
 
 # The same conversations as the article pages' tests, built the same way.
-from tests.test_reply_collapse import T0, article_ids, conversation
+from tests.views.test_reply_collapse import T0, article_ids, conversation
 
 HOST = "https://news.example"
 KEY = "ep-1"

@@ -8,7 +8,7 @@ one embedded thread per vector titled with it.  The browser then loads the pages
 where that text lands: the article (all of it on one page: FORUM_PAGE_SIZE), its
 theories tab, the site's theories, the embedded thread (whose script swaps the
 comments in by innerHTML), the profiles of one reader of each kind of vector
-(tests/test_xss_corpus.py reads every profile), and the admins' list of
+(tests/views/test_xss_corpus.py reads every profile), and the admins' list of
 embedded threads, which shows every title.
 
 How execution is seen: an init script, run in every frame before the page's own
@@ -34,26 +34,22 @@ run with -rP to see them).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import browser_support
 import pytest
-from browser_support import PASSWORD, Site, make_app, require_browser_tools, serve
+from browser_support import PASSWORD, Site, make_app, serve
+from playwright.sync_api import Page
 
-require_browser_tools()
+from forum.extensions import db
+from forum.markup import COMMENT_TAGS, normalize
+from forum.models import Role
+from forum.services.accounts import accounts, people
+from forum.services.accounts.people import BIO_MAX, NAME_MAX
+from forum.services.discussion import comments, threads
+from forum.services.discussion.comments import THEORY_TITLE
+from forum.services.notify import notifications
+from tests.conftest import TEST_DATA
 
-from playwright.sync_api import Page  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.markup import COMMENT_TAGS, normalize  # noqa: E402
-from forum.models import Role  # noqa: E402
-from forum.services.accounts import accounts, people  # noqa: E402
-from forum.services.accounts.people import BIO_MAX, NAME_MAX  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.discussion.comments import THEORY_TITLE  # noqa: E402
-from forum.services.notify import notifications  # noqa: E402
-
-CORPUS = json.loads((Path(__file__).parent / "data" / "xss_vectors.json").read_text("utf-8"))
+CORPUS = json.loads((TEST_DATA / "xss_vectors.json").read_text("utf-8"))
 ORIGIN = "https://publisher.example"
 ARTICLE = "hostile-corpus"
 EMBEDDED = "embedded-corpus"
@@ -65,9 +61,6 @@ EMBEDDED_TITLE = next(i["vector"] for i in CORPUS if i["vector"].startswith("</t
 FIRST_OF_EACH = {item["category"]: index for index, item in reversed(list(enumerate(CORPUS)))}
 SAMPLE = sorted(FIRST_OF_EACH.values())
 
-browser = browser_support.browser
-open_context = browser_support.open_context
-state_of = browser_support.state_of
 
 WATCH = """(() => {
   const hits = [];

@@ -4,14 +4,13 @@ thread, which share static/js/comment-dom.js: in both the reply box is labelled
 passes axe while open; both send keys of one form, a version 4 UUID, as the
 server's own forms do, with or without crypto.randomUUID (a forum served over
 plain http has none).  Screenshots of the open boxes land in test-artifacts/.
-(Scaffolding: tests/browser_support.py.)"""
+(Scaffolding: tests/browser/browser_support.py and conftest.py.)"""
 
 from __future__ import annotations
 
 import json
 import re
 
-import browser_support
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -23,27 +22,19 @@ from browser_support import (
     inject_axe,
     log_in,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import Page, Request, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, Request, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.discussion.comments import BODY_MAX  # noqa: E402
+from forum.extensions import db
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
+from forum.services.discussion.comments import BODY_MAX
 
 ARTICLE = "reply-boxes"
 EMBEDDED = "reply-boxes-embedded"
 PUBLISHER = "http://localhost:9"  # allowed to frame the thread; never contacted
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-
-browser = browser_support.browser
-open_context = browser_support.open_context
-expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")

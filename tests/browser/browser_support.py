@@ -1,12 +1,13 @@
-"""Scaffolding shared by the browser test modules (tests/test_browser*.py).
+"""Helpers shared by the browser test modules (tests/browser/test_*.py).
 
-Each module calls require_browser_tools() at import, before it imports
-Playwright: without Chromium, axe-core or the playwright package the module is
-skipped, except under CI=true, where that is an error.  It then runs its app
-under werkzeug's threaded WSGI server on 127.0.0.1 (CSRF on, as in production)
-with serve(), and imports the fixtures it uses from here (browser, open_context
-and, for modules that sign in by username, state_of and as_user).  Its seed data
-and its own fixtures stay in the module.
+tests/browser/conftest.py checks the tools first (require_browser_tools(): without
+Chromium, axe-core or the playwright package the directory is skipped, except
+under CI=true, where that is an error) and holds the fixtures (browser,
+open_context, state_of, as_user).  Each module runs its app under werkzeug's
+threaded WSGI server on 127.0.0.1 (CSRF on, as in production; a port the kernel
+picks, so parallel workers never meet) with make_app() and serve(), and imports
+the helpers it uses from here.  Its seed data and its own fixtures stay in the
+module.
 
 Not collected by pytest: the name does not start with test_.  Nothing here
 imports Playwright at module level, so importing it is safe without it.
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from playwright.sync_api import Page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -58,7 +59,8 @@ def _missing() -> list[str]:
 
 
 def require_browser_tools() -> None:
-    """Skip the calling module without the tools; under CI=true, fail instead."""
+    """Skip the calling module (or conftest: its directory) without the tools;
+    under CI=true, fail instead."""
     missing = _missing()
     if missing:
         reason = "browser tests need " + ", ".join(missing)
@@ -89,13 +91,16 @@ class Site:
 def make_app(directory: Path, **config: Any) -> Flask:
     """The app on a fresh SQLite database in directory, its tables created.
 
-    CSRF stays on; rate limits are off.  config adds to (or overrides) that.
+    CSRF stays on; rate limits are off; password hashing is cheap (these tests
+    are about pages, not Argon2's cost).  config adds to (or overrides) that.
     """
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'forum.sqlite'}",
             "SECRET_KEY": "x",
             "FORUM_RATELIMIT": "off",
+            "FORUM_ARGON2_TIME_COST": 1,
+            "FORUM_ARGON2_MEMORY_KIB": 1024,
             "TESTING": True,
             **config,
         }
@@ -125,35 +130,7 @@ def serve(app: Flask) -> Iterator[str]:
             db.engine.dispose()
 
 
-# -- the browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_context(browser):
-    """new_context() whose contexts are closed after the test."""
-    contexts = []
-
-    def opener(**kwargs):
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context
-
-    yield opener
-    for context in contexts:
-        context.close()
+# -- signing in ------------------------------------------------------------------------
 
 
 def submit_login(
@@ -174,22 +151,6 @@ def log_in(page: Page, site: Site, username: str, next_path: str | None = None) 
     expect(page.locator(".whoami")).to_be_visible()
 
 
-@pytest.fixture(scope="module")
-def state_of(browser, site):
-    """username -> cookies of that account, signed in once through the login form."""
-    states: dict[str, dict] = {}
-
-    def state(username: str) -> dict:
-        if username not in states:
-            context = browser.new_context()
-            log_in(context.new_page(), site, username)
-            states[username] = context.storage_state()
-            context.close()
-        return states[username]
-
-    return state
-
-
 class Watched:
     """A page and every script error or console error it reports."""
 
@@ -207,18 +168,6 @@ class Watched:
         """No errors, apart from those matching the regular expression expected."""
         errors = [e for e in self.errors if not (expected and re.search(expected, e))]
         assert not errors, "the page reported errors:\n" + "\n".join(errors)
-
-
-@pytest.fixture
-def as_user(open_context, state_of):
-    """A watched page signed in as username (None: an anonymous visitor)."""
-
-    def opener(username: str | None, **kwargs) -> Watched:
-        if username:
-            kwargs["storage_state"] = state_of(username)
-        return Watched(open_context(**kwargs).new_page())
-
-    return opener
 
 
 # -- accessibility -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Moderation as moderators and readers use it: real Chromium, real server, real forms.
 
-The same set-up as tests/test_browser.py, from tests/browser_support.py
+The same set-up as tests/browser/test_browser.py, from tests/browser/browser_support.py
 (werkzeug's threaded server on 127.0.0.1 with CSRF on, Debian's /usr/bin/chromium
 through Playwright, axe-core from npm; skipped without them, except under
 CI=true, where that is an error), with its own seed: a pre-moderated discussion
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-import browser_support
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -26,20 +25,16 @@ from browser_support import (
     inject_axe,
     log_in,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import Page, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Comment, Role  # noqa: E402
-from forum.ops import demo  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.moderation import bans, controls, decisions, flags  # noqa: E402
+from forum.extensions import db
+from forum.models import Comment, Role
+from forum.ops import demo
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
+from forum.services.moderation import bans, controls, decisions, flags
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 QUEUE = "held-for-review"  # pre-moderated: every reader's comment waits
@@ -51,14 +46,6 @@ ADMIN = "ada"
 GENERIC_PENDING = 8  # the first items of the queue, for the keyboard test
 SUSPECT = "zeppelin"
 CURRENT = re.compile(r"\bcurrent\b")
-
-expect.set_options(timeout=5_000)
-
-# The shared fixtures, registered in this module under their own names.
-browser = browser_support.browser
-open_context = browser_support.open_context
-state_of = browser_support.state_of
-as_user = browser_support.as_user
 
 
 # -- the site ------------------------------------------------------------------------

@@ -4,13 +4,12 @@ Concealed until the button is pressed (mouse, Enter, Space) and absent from the
 accessibility tree until then; revealed by a click or Tab without JavaScript;
 enhanced when a comment arrives later; open in the moderation queue; no serious
 axe findings, in either colour scheme, concealed or revealed.  The server and
-browser come from tests/browser_support.py, as for tests/test_browser.py.
+browser come from tests/browser/browser_support.py, as for tests/browser/test_browser.py.
 Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
 
-import browser_support
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -18,21 +17,17 @@ from browser_support import (
     Site,
     inject_axe,
     make_app,
-    require_browser_tools,
     serious_violations,
     serve,
     submit_login,
 )
+from playwright.sync_api import Page, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Role  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.moderation import controls  # noqa: E402
+from forum.extensions import db
+from forum.models import Role
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
+from forum.services.moderation import controls
 
 ARTICLE = "spoilers-ahead"
 HELD = "spoilers-held"  # pre-moderated: the comment waits in the queue
@@ -41,12 +36,6 @@ BODY = (
     "Source: ||the [tide tables](https://example.org/tides) say so||."
 )
 FIRST, SECOND = "the keeper lit it", "tide tables"
-
-expect.set_options(timeout=5_000)
-
-# The shared fixtures, registered in this module under their own names.
-browser = browser_support.browser
-open_context = browser_support.open_context
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ a reader's text could have put there (see page_problems).
 
 The corpus is posted in batches (one request per vector, checks after), and each
 batch test reports every failing vector at once, by id.  The pure sanitizer check
-is parametrized per vector.  tests/test_browser_xss.py loads the same corpus in
+is parametrized per vector.  tests/browser/test_browser_xss.py loads the same corpus in
 Chromium.
 """
 
@@ -25,7 +25,6 @@ import os
 import re
 import unicodedata
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape as xml_escape
@@ -47,9 +46,9 @@ from forum.services.discussion import comments, threads
 from forum.services.discussion.comments import THEORY_TITLE
 from forum.services.moderation import controls
 from forum.services.moderation.decisions import REASON_MAX
-from tests.conftest import PASSWORD, AuthActions, token_for
+from tests.conftest import PASSWORD, TEST_DATA, AuthActions, token_for
 
-CORPUS_FILE = Path(__file__).parent / "data" / "xss_vectors.json"
+CORPUS_FILE = TEST_DATA / "xss_vectors.json"
 CORPUS: list[dict] = json.loads(CORPUS_FILE.read_text(encoding="utf-8"))
 IDS = [item["id"] for item in CORPUS]
 

@@ -2,14 +2,13 @@
 (the secret shown once), rename and merge embedded threads, by keyboard-free
 plain forms; axe on every state of the pages, light and dark.
 
-Set-up from tests/browser_support.py (werkzeug's server, CSRF on, Debian's
+Set-up from tests/browser/browser_support.py (werkzeug's server, CSRF on, Debian's
 Chromium through Playwright, axe-core from npm; skipped without them, except
 under CI=true).
 """
 
 from __future__ import annotations
 
-import browser_support
 import pytest
 from browser_support import (
     PASSWORD,
@@ -19,27 +18,17 @@ from browser_support import (
     axe_report,
     inject_axe,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import Page, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Role, Thread  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments  # noqa: E402
+from forum.extensions import db
+from forum.models import Role, Thread
+from forum.services.accounts import accounts
+from forum.services.discussion import comments
 
 NEWS = "https://news.example"
 ADMIN = "ada"
-
-expect.set_options(timeout=5_000)
-
-browser = browser_support.browser
-open_context = browser_support.open_context
-state_of = browser_support.state_of
 
 
 @pytest.fixture(scope="module")

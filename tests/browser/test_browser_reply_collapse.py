@@ -1,5 +1,5 @@
 """A long conversation collapsed behind "N more replies", as a reader meets it:
-real Chromium, real server (tests/browser_support.py).
+real Chromium, real server (tests/browser/browser_support.py).
 
 The replies load in place with a click or from the keyboard, focus moves to the
 first new reply and the live region says what came; without JavaScript the same
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import browser_support
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -23,27 +22,18 @@ from browser_support import (
     axe_report,
     inject_axe,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import expect
 
-require_browser_tools()
-
-from playwright.sync_api import expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import CommentStatus, utcnow  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
+from forum.extensions import db
+from forum.models import CommentStatus, utcnow
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 SLUG = "a-long-conversation"
 REPLIES = 70  # one deleted: 69 shown, 10 on the page, then 50 and 9
 DELETED = 30  # beyond the first ten, with replies: it arrives as a tombstone
-
-expect.set_options(timeout=5_000)
-
-browser = browser_support.browser
-open_context = browser_support.open_context
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ Runs the app under werkzeug's threaded WSGI server on 127.0.0.1 (CSRF on, as in
 production) and drives Debian's /usr/bin/chromium through Playwright.  axe-core
 comes from npm (`npm ci` at the repository root).  Without Chromium or axe-core
 the module is skipped, except under CI=true, where that is an error.  The
-scaffolding for all of that lives in tests/browser_support.py.
+scaffolding for all of that lives in tests/browser/browser_support.py.
 
 Screenshots of the article page land in test-artifacts/ for a person to look at.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import re
 
-import browser_support
 import pytest
 from browser_support import (
     ARTIFACTS,
@@ -24,21 +23,17 @@ from browser_support import (
     axe_report,
     inject_axe,
     make_app,
-    require_browser_tools,
     serious_violations,
     serve,
     submit_login,
 )
+from playwright.sync_api import Page, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Comment  # noqa: E402
-from forum.ops import demo  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
+from forum.extensions import db
+from forum.models import Comment
+from forum.ops import demo
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, threads
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 LONG = "a-long-discussion"
@@ -47,12 +42,6 @@ PAGE_SIZE = 5
 LONG_COMMENTS = 12
 READER = ("lena", "lena@example.org", "correct horse battery")
 _serial = itertools.count(1)
-
-expect.set_options(timeout=5_000)
-
-# The shared fixtures, registered in this module under their own names.
-browser = browser_support.browser
-open_context = browser_support.open_context
 
 
 # -- the site ------------------------------------------------------------------------

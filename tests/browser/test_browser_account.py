@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import browser_support
 import pytest
 from browser_support import (
     PASSWORD,
@@ -15,23 +14,15 @@ from browser_support import (
     inject_axe,
     log_in,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-require_browser_tools()
+from forum.extensions import db
+from forum.models import OutboxMessage
+from forum.services.accounts import accounts
 
-from playwright.sync_api import expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import OutboxMessage  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-
-expect.set_options(timeout=5_000)
-
-browser = browser_support.browser
-open_context = browser_support.open_context
 NEW_PASSWORD = "the tide came in twice"
 
 

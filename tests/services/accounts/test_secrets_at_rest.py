@@ -27,8 +27,8 @@ from forum.services.discussion import sites
 from forum.services.notify import outbox, transports
 from forum.services.notify.messages import OutboxEmail
 from tests.conftest import AuthActions, _empty_tables
-from tests.test_rules import Hook, configure, post
-from tests.test_sso import NEWS, exchange, refused, sign
+from tests.services.accounts.test_sso import NEWS, exchange, refused, sign
+from tests.services.moderation.test_rules import Hook, configure, post
 
 OTHER_KEY = "another secret key"
 PLAIN = "p" * 43  # as long as the secrets the forum makes

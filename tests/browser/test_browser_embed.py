@@ -17,7 +17,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import browser_support
 import jwt
 import pytest
 from browser_support import (
@@ -30,26 +29,20 @@ from browser_support import (
     axe_report,
     inject_axe,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-require_browser_tools()
+from forum.extensions import db
+from forum.models import ApiToken, Comment, CommentStatus, Thread, utcnow
+from forum.services.accounts import accounts
+from forum.services.discussion import comments, sites, threads
 
-from playwright.sync_api import Page, expect  # noqa: E402
+EXPECT_TIMEOUT_MS = 8_000  # expect()'s wait here (tests/browser/conftest.py)
 
-from forum.extensions import db  # noqa: E402
-from forum.models import ApiToken, Comment, CommentStatus, Thread, utcnow  # noqa: E402
-from forum.services.accounts import accounts  # noqa: E402
-from forum.services.discussion import comments, sites, threads  # noqa: E402
-
-expect.set_options(timeout=8_000)
-
-browser = browser_support.browser
-open_context = browser_support.open_context
 
 KEY = "finale-first-look"
 # A page long enough that the discussion starts below the fold.

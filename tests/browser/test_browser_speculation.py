@@ -1,7 +1,7 @@
 """Speculation as readers use it: theories, votes, spoilers, live updates, follows,
 mutes, notifications and profiles.  Real Chromium, real server, real forms.
 
-The same set-up as tests/test_browser.py, from tests/browser_support.py
+The same set-up as tests/browser/test_browser.py, from tests/browser/browser_support.py
 (werkzeug's threaded server on 127.0.0.1 with CSRF on, Debian's /usr/bin/chromium
 through Playwright, axe-core from npm; skipped without them, except under
 CI=true, where that is an error), with its own seed: the demo site, a few
@@ -27,21 +27,17 @@ from browser_support import (
     axe_report,
     inject_axe,
     make_app,
-    require_browser_tools,
     serve,
 )
+from playwright.sync_api import Page, expect
 
-require_browser_tools()
-
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from forum.extensions import db  # noqa: E402
-from forum.models import Comment, NotificationKind, Role, utcnow  # noqa: E402
-from forum.ops import demo  # noqa: E402
-from forum.services.accounts import accounts, people  # noqa: E402
-from forum.services.discussion import comments, threads  # noqa: E402
-from forum.services.moderation import decisions  # noqa: E402
-from forum.services.notify import messages  # noqa: E402
+from forum.extensions import db
+from forum.models import Comment, NotificationKind, Role, utcnow
+from forum.ops import demo
+from forum.services.accounts import accounts, people
+from forum.services.discussion import comments, threads
+from forum.services.moderation import decisions
+from forum.services.notify import messages
 
 LANTERN = "the-lantern-coast-season-two-first-look"
 WELCOME = "welcome-to-the-forum"
@@ -59,14 +55,6 @@ READERS = {
     "eve": "Eve Strand",  # has muted carol from the start
 }
 MODERATOR = "mona"
-
-expect.set_options(timeout=5_000)
-
-# The shared fixtures, registered in this module under their own names.
-browser = browser_support.browser
-open_context = browser_support.open_context
-state_of = browser_support.state_of
-as_user = browser_support.as_user
 
 
 # -- the site ------------------------------------------------------------------------
