@@ -61,7 +61,7 @@ TEST_DATA = ROOT / "tests" / "data"  # files the tests read (the XSS corpus)
 # The Redis server the tests of shared limits and caches use (databases 11 to 15,
 # one file each: see the module's docstring): FORUM_TEST_REDIS picks another, so
 # that two runs on one machine stay apart.
-TEST_REDIS = os.environ.get("FORUM_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
+TEST_REDIS = (os.environ.get("FORUM_TEST_REDIS") or "redis://127.0.0.1:6379").rstrip("/")
 _serial = itertools.count(1)
 
 
