@@ -17,7 +17,7 @@ from forum.extensions import db
 from forum.forms import ConfirmForm, require_confirmed
 from forum.services.discussion import sites, thread_admin, threads
 from forum.services.moderation import queues
-from forum.views.negotiation import acting_user, error_sentence
+from forum.views.negotiation import acting_user, error_sentence, flash_outcome
 
 bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
 
@@ -67,18 +67,10 @@ def add_origin():
 def set_allowed():
     require_confirmed()
     allowed = request.form.get("allowed") == "1"
-    try:
-        site = sites.set_allowed(acting_user(), request.form.get("origin"), allowed)
-    except ForumError as error:
-        db.session.rollback()
-        flash(error_sentence(error))
-    else:
-        db.session.commit()
-        flash(
-            f"{site.origin} may embed discussions."
-            if allowed
-            else f"{site.origin} may no longer embed discussions."
-        )
+    flash_outcome(
+        lambda: sites.set_allowed(acting_user(), request.form.get("origin"), allowed),
+        lambda site: f"{site.origin} may {'' if allowed else 'no longer '}embed discussions.",
+    )
     return redirect(url_for("embedding_admin.sites_page"))
 
 
@@ -100,16 +92,11 @@ def generate_secret():
 @bp.post("/origins/secret/delete")
 def remove_secret():
     require_confirmed()
-    try:
-        sites.remove_sso_secret(acting_user(), request.form.get("origin"))
-    except ForumError as error:
-        db.session.rollback()
-        flash(error_sentence(error))
-    else:
-        db.session.commit()
-        flash(
-            f"Single sign-on is off for {addresses.normalize_origin(request.form.get('origin'))}."
-        )
+    origin = request.form.get("origin")
+    flash_outcome(
+        lambda: sites.remove_sso_secret(acting_user(), origin),
+        f"Single sign-on is off for {addresses.normalize_origin(origin)}.",
+    )
     return redirect(url_for("embedding_admin.sites_page"))
 
 

@@ -21,13 +21,13 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.addresses import local_path
-from forum.errors import Conflict, ForumError, ValidationError
+from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm, require_confirmed
 from forum.services import settings
 from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
-from forum.views.negotiation import acting_user, error_sentence, wants_json
+from forum.views.negotiation import acting_user, error_sentence, flash_outcome, wants_json
 from forum.views.params import parse_id
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -167,17 +167,18 @@ def user(username):
 def ban(username):
     require_confirmed()
     target = bans.user_by_name(username)
-    try:
+
+    def ban_until():
         until = _date(request.form.get("until"))
         bans.ban(acting_user(), target, request.form.get("reason"), until)
-    except ForumError as error:
-        db.session.rollback()
-        flash(error_sentence(error))
-    else:
-        db.session.commit()
-        flash(
+        return until
+
+    flash_outcome(
+        ban_until,
+        lambda until: (
             f"{target.username} is banned {'until ' + str(until.date()) if until else 'for good'}."
-        )
+        ),
+    )
     return redirect(url_for("moderation.user", username=target.username))
 
 
@@ -185,14 +186,10 @@ def ban(username):
 def unban(username):
     require_confirmed()
     target = bans.user_by_name(username)
-    try:
-        bans.unban(acting_user(), target, request.form.get("reason"))
-    except ForumError as error:
-        db.session.rollback()
-        flash(error.message)
-    else:
-        db.session.commit()
-        flash(f"{target.username} may post again.")
+    flash_outcome(
+        lambda: bans.unban(acting_user(), target, request.form.get("reason")),
+        f"{target.username} may post again.",
+    )
     return redirect(url_for("moderation.user", username=target.username))
 
 
@@ -200,14 +197,11 @@ def unban(username):
 def add_note(username):
     require_confirmed()
     target = bans.user_by_name(username)
-    try:
-        bans.add_note(acting_user(), target, request.form.get("body"))
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error_sentence(error))
-    else:
-        db.session.commit()
-        flash("Note added.")
+    flash_outcome(
+        lambda: bans.add_note(acting_user(), target, request.form.get("body")),
+        "Note added.",
+        refused=ValidationError,
+    )
     return redirect(url_for("moderation.user", username=target.username) + "#notes")
 
 
@@ -218,7 +212,8 @@ def add_note(username):
 def update_thread(key):
     require_confirmed()
     thread = threads.thread_by_key(key)
-    try:
+
+    def update():
         window = controls.UNCHANGED
         if "spoiler_until" in request.form:
             window = _moment(request.form["spoiler_until"])
@@ -229,13 +224,15 @@ def update_thread(key):
             request.form.get("moderation") or None,
             window,
         )
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error_sentence(error))
-    else:
-        db.session.commit()
-        mode = threads.moderation_mode(thread).value
-        flash(f"Discussion settings saved: {thread.status.value}, {mode}-moderated.")
+
+    flash_outcome(
+        update,
+        lambda _: (
+            f"Discussion settings saved: {thread.status.value}, "
+            f"{threads.moderation_mode(thread).value}-moderated."
+        ),
+        refused=ValidationError,
+    )
     return redirect(local_path(request.form.get("next"), url_for("moderation.index")))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, flash, jsonify, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -57,6 +57,21 @@ def acting_user():
 def error_sentence(error: ForumError) -> str:
     """What a page says about a refused form: each field's message, or the error's."""
     return " ".join(error.fields.values()) if error.fields else error.message
+
+
+def flash_outcome(change, done, refused: type[ForumError] = ForumError) -> bool:
+    """A page's one change, said in a flash: commit and flash `done` (a message, or a
+    function of what the change returned), or roll back and flash why it was refused.
+    Errors other than `refused` go on to the error page."""
+    try:
+        result = change()
+    except refused as error:
+        db.session.rollback()
+        flash(error_sentence(error))
+        return False
+    db.session.commit()
+    flash(done(result) if callable(done) else done)
+    return True
 
 
 # Werkzeug's status codes -> our machine codes, for errors raised outside services.
