@@ -24,7 +24,7 @@ from forum.models import CommentStatus
 from forum.services import idempotency, posting
 from forum.services.discussion import comments, threads, trees, votes
 from forum.services.moderation import flags
-from forum.views.negotiation import acting_user, error_sentence, is_fragment
+from forum.views.negotiation import acting_user, error_sentence, is_fragment, save_form
 from forum.views.params import parse_id
 
 bp = Blueprint("comments", __name__)
@@ -133,16 +133,10 @@ def edit(comment_id):
     form = EditForm(body=comment.body)
     status = 200
     if form.validate_on_submit():
-        try:
-            comments.edit_comment(acting_user(), comment, form.body.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_errors(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash("Your comment was updated.")
+        done = "Your comment was updated."
+        if save_form(form, done, comments.edit_comment, acting_user(), comment, form.body.data):
             return redirect(_permalink(comment))
+        status = 422
     else:
         # Refuse the page itself when editing is no longer possible.
         comments.require_editable(current_user, comment)
@@ -172,18 +166,11 @@ def flag(comment_id):
     form = FlagForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            flags.flag(acting_user(), comment, form.reason.data, form.note.data)
-        except ForumError as error:
-            db.session.rollback()
-            if error.status != 422:
-                raise
-            show_errors(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash("Thank you. A moderator will look at it.")
+        done = "Thank you. A moderator will look at it."
+        reason, note = form.reason.data, form.note.data
+        if save_form(form, done, flags.flag, acting_user(), comment, reason, note):
             return redirect(_permalink(comment))
+        status = 422
     elif not permissions.can_flag(current_user, comment):
         permissions.require_not_banned(current_user)
         permissions.require(False, "This comment cannot be reported.")

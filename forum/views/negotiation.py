@@ -23,10 +23,12 @@ from forum.errors import (
     ForumError,
     StorageFull,
     Unavailable,
+    ValidationError,
     database_trouble,
     unavailable_error,
 )
 from forum.extensions import db
+from forum.forms import show_errors
 
 FRAGMENT_HEADER = "X-Forum-Fragment"
 
@@ -57,6 +59,20 @@ def acting_user():
 def error_sentence(error: ForumError) -> str:
     """What a page says about a refused form: each field's message, or the error's."""
     return " ".join(error.fields.values()) if error.fields else error.message
+
+
+def save_form(form, done: str, change, *args) -> bool:
+    """A valid form's change, change(*args): commit and flash `done`, or roll back and
+    show the refusal beside the form's fields (the caller answers the form again, 422)."""
+    try:
+        change(*args)
+    except ValidationError as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return False
+    db.session.commit()
+    flash(done)
+    return True
 
 
 def flash_outcome(change, done, refused: type[ForumError] = ForumError) -> bool:

@@ -7,13 +7,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.addresses import local_path
-from forum.errors import NotFound, ValidationError
+from forum.errors import NotFound
 from forum.extensions import db, limiter
-from forum.forms import ConfirmForm, ProfileForm, require_confirmed, show_errors
+from forum.forms import ConfirmForm, ProfileForm, require_confirmed
 from forum.services.accounts import accounts, people
 from forum.services.discussion import theories, threads
 from forum.services.notify import notifications
-from forum.views.negotiation import acting_user
+from forum.views.negotiation import acting_user, save_form
 from forum.views.params import parse_id
 
 bp = Blueprint("people", __name__)
@@ -51,16 +51,12 @@ def edit_profile():
     )
     status = 200
     if form.validate_on_submit():
-        try:
-            people.update_profile(acting_user(), form.display_name.data, form.bio.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_errors(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            flash("Your profile is saved.")
+        name, bio = form.display_name.data, form.bio.data
+        if save_form(
+            form, "Your profile is saved.", people.update_profile, acting_user(), name, bio
+        ):
             return redirect(url_for("people.profile", username=current_user.username))
+        status = 422
     return render_template("people/edit.html", form=form), status
 
 
