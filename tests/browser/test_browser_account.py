@@ -30,8 +30,6 @@ NEW_PASSWORD = "the tide came in twice"
 def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-account"),
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_MAIL_WORKER="off",
     )
     with app.app_context():

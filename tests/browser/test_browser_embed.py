@@ -125,8 +125,6 @@ def forum(tmp_path_factory, publisher, stranger):
         tmp_path_factory.mktemp("browser-embed"),
         FORUM_EMBED_ORIGINS=publisher.origin,
         FORUM_EMBED_POLL_SECONDS=1,
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )
     with app.app_context():

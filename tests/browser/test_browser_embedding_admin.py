@@ -35,8 +35,6 @@ ADMIN = "ada"
 def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-embedding-admin"),
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_EMBED_ORIGINS=NEWS,
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )

@@ -56,8 +56,6 @@ def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-moderation"),
         # Cheap hashing: a dozen log-ins through the real form.
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         # New accounts post freely unless a test says otherwise.
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )

@@ -40,8 +40,6 @@ DELETED = 30  # beyond the first ten, with replies: it arrives as a tombstone
 def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-reply-collapse"),
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
     )
     with app.app_context():
         ids = _seed()

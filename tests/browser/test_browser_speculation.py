@@ -74,8 +74,6 @@ def site(tmp_path_factory):
         tmp_path_factory.mktemp("browser-speculation"),
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
         # Cheap hashing: log-ins through the real form and API tokens.
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
     )
     with app.app_context():
         ids, unsubscribe = _seed()

@@ -42,8 +42,6 @@ FIRST, SECOND = "the keeper lit it", "tide tables"
 def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-spoilers"),
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_SETTINGS_DEFAULTS={"new_account_comments": 10_000},
     )
     with app.app_context():

@@ -168,8 +168,6 @@ AUDIT = """(allowed) => {
 def site(tmp_path_factory):
     app = make_app(
         tmp_path_factory.mktemp("browser-xss"),
-        FORUM_ARGON2_TIME_COST=1,
-        FORUM_ARGON2_MEMORY_KIB=1024,
         FORUM_PAGE_SIZE=1000,
         FORUM_EMBED_ORIGINS=ORIGIN,
         FORUM_EMBED_POLL_SECONDS=0,
