@@ -142,7 +142,8 @@ def load(app: Flask, overrides=None) -> None:
         app.config[key] = int(app.config[key])
     mode = str(app.config["FORUM_MODERATION"]).lower()
     if mode not in {m.value for m in ModerationMode}:
-        raise ValueError(f"FORUM_MODERATION must be pre, post or trusted, not {mode!r}")
+        choices = ", ".join(m.value for m in ModerationMode)
+        raise ValueError(f"FORUM_MODERATION must be one of {choices}, not {mode!r}")
     app.config["FORUM_MODERATION"] = mode
     verification = str(app.config["FORUM_EMAIL_VERIFICATION"]).lower()
     if verification not in ("required", "optional"):

@@ -31,10 +31,12 @@ def update_thread(
     if status is not None and (
         not isinstance(status, str) or status not in {s.value for s in ThreadStatus}
     ):
-        fields["status"] = "Use open or closed."
-    modes = {m.value for m in ModerationMode} | {"default"}
-    if moderation is not None and (not isinstance(moderation, str) or moderation not in modes):
-        fields["moderation"] = "Use pre, post, trusted, or default for the site's setting."
+        fields["status"] = f"Use {' or '.join(s.value for s in ThreadStatus)}."
+    modes = [m.value for m in ModerationMode]
+    if moderation is not None and (
+        not isinstance(moderation, str) or moderation not in [*modes, "default"]
+    ):
+        fields["moderation"] = f"Use {', '.join(modes)}, or default for the site's setting."
     if spoiler_until is not UNCHANGED and thread.article is None:
         fields["spoiler_until"] = "Only a thread under one of this site's articles has one."
     if fields:
