@@ -60,6 +60,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    # One Limiter serves every app the process makes (the tests make many). Its
+    # "storage is down, count in memory" state belongs to the app whose storage
+    # failed: a new app starts on its own storage, or the first hits of a window
+    # would land in the stand-in and be forgotten when a health check switched back.
+    limiter._storage_dead = False  # Flask-Limiter keeps it private; no public reset
     cache.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)

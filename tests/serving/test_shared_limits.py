@@ -11,8 +11,10 @@ import os
 
 import pytest
 import redis
+from sqlalchemy import func, select
 
 from forum.extensions import db
+from forum.models import RateCounter
 from forum.services.accounts import accounts
 from forum.services.discussion import threads
 from tests.conftest import PASSWORD, TEST_REDIS
@@ -87,3 +89,20 @@ def test_limits_hold_in_memory_while_redis_is_down(app_with, caplog):
     ]
     assert statuses == [401] * 5 + [429]
     assert "falling back to in-memory storage" in caplog.text
+
+
+def test_a_new_app_counts_in_its_own_storage_after_another_apps_went_down(app_with):
+    # One Limiter serves every app a process makes. When one app's Redis is down,
+    # the limiter counts in memory; an app made afterwards (here on the database)
+    # must count in its own storage from its first request, not in that stand-in
+    # until a later health check switches over mid-window (and forgets the count).
+    down = app_with(FORUM_REDIS_URL="redis://127.0.0.1:1/0", FORUM_RATELIMIT="on")
+    assert down.test_client().post("/api/v1/session", json={}).status_code == 401
+    app = app_with(FORUM_RATELIMIT="on")
+    with app.app_context():
+        accounts.register("alice", "alice@example.org", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    assert client.post("/api/v1/session", json={"username": "alice"}).status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RateCounter)) > 0
