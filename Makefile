@@ -37,9 +37,10 @@ test: $(VENV)/.dev ## run the whole test suite in parallel (SQLite; FORUM_TEST_D
 	$(BIN)/python -m pytest -q $(PARALLEL) $(PYTEST_ARGS)
 
 # Each worker gets a database of its own on that server: test_gw0, test_gw1, ...
-test-postgres: $(VENV)/.dev ## the suite but the browser tests against the local PostgreSQL
+# tests/unit/ never touches a database: the SQLite pass runs it once.
+test-postgres: $(VENV)/.dev ## the suite but the browser and unit tests against the local PostgreSQL
 	FORUM_TEST_DATABASE_URL=$${FORUM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q $(PARALLEL) -m "not browser" $(PYTEST_ARGS)
+		$(BIN)/python -m pytest -q $(PARALLEL) -m "not browser" --ignore=tests/unit $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(BIN)/ruff check .
