@@ -19,6 +19,7 @@ from wtforms import (
 
 from forum.errors import ValidationError
 from forum.models import FlagReason
+from forum.services.discussion.comments import THEORY_TITLE
 
 
 class RegisterForm(FlaskForm):
@@ -45,7 +46,9 @@ class CommentForm(FlaskForm):
     parent_id = HiddenField()
     theory_title = StringField(
         "Theory title (optional)",
-        description="Give it a title to post it as a theory: 3 to 120 characters.",
+        description="Give it a title to post it as a theory: "
+        f"{THEORY_TITLE[0]} to {THEORY_TITLE[1]} characters.",
+        render_kw={"maxlength": THEORY_TITLE[1]},
     )
     spoiler = BooleanField("The whole comment is a spoiler")
     # A fresh key per rendered form: sending the form twice posts one comment

@@ -8,7 +8,7 @@ from markupsafe import Markup
 from forum.markup import highlight, spoiler_free_text
 from forum.models import FlagReason, ModerationAction, ModerationMode, utcnow
 from forum.services.discussion import spoilers
-from forum.services.discussion.comments import BODY_MAX
+from forum.services.discussion.comments import BODY_MAX, THEORY_TITLE
 from forum.services.discussion.trees import descendants
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(MAX_NESTING, "MAX_NESTING")
     # Comment boxes' maxlength: the limit the server enforces, never a copy of it.
     app.add_template_global(BODY_MAX, "BODY_MAX")
+    app.add_template_global(THEORY_TITLE, "THEORY_TITLE")
     # The enums, so pages list modes, actions and reasons from the one definition.
     for kind in (FlagReason, ModerationAction, ModerationMode):
         app.add_template_global(kind, kind.__name__)

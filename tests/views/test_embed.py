@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forum import addresses
 from forum.extensions import db
 from forum.models import ApiToken, EmbedSite, Thread
-from forum.services.discussion import sites, threads
+from forum.services.discussion import comments, sites, threads
 from tests.conftest import PASSWORD, allowed_origins, count_statements, token_for
 
 HOST = "https://news.example"
@@ -479,3 +479,8 @@ def test_the_popup_names_only_allowed_sites(embed_app, make, auth, client):
         db.session.commit()
     allowed = client.get("/embed/auth", query_string={"site": HOST})
     assert "Comment on https://news.example" in allowed.text
+
+
+def test_the_theory_title_box_takes_what_the_server_accepts(embed_app, host):
+    longest = comments.THEORY_TITLE[1]
+    assert f'name="theory_title" maxlength="{longest}"' in frame(host).text

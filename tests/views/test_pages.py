@@ -320,3 +320,10 @@ def test_vote_buttons_without_javascript(reader_client, make, article):
     assert reader_client.post(f"/comments/{cid}/vote", data={"value": "7"}).status_code == 422
     own = make.comment(make.get(User, 1), "a-story", "mine")
     assert f'action="/comments/{own}/vote"' not in html(reader_client.get("/articles/a-story"))
+
+
+def test_the_theory_title_box_takes_what_the_server_accepts(reader_client, article):
+    low, high = comment_service.THEORY_TITLE
+    page = html(reader_client.get("/articles/a-story"))
+    assert re.search(rf'<input[^>]*maxlength="{high}"[^>]*name="theory_title"', page)
+    assert f"{low} to {high} characters" in page

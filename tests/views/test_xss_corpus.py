@@ -39,7 +39,7 @@ from forum.markup import ARTICLE_TAGS, COMMENT_TAGS, LINK_REL, PROTOCOLS, normal
 from forum.models import Comment, ImportRecord, Role, User
 from forum.ops.imports import guests
 from forum.ops.imports.disqus import message_to_markdown
-from forum.ops.imports.loader import URL_MAX
+from forum.ops.imports.thread_store import URL_MAX
 from forum.services.accounts import accounts
 from forum.services.accounts.people import BIO_MAX, NAME_MAX
 from forum.services.discussion import comments, threads

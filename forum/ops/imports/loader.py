@@ -29,7 +29,6 @@ name nobody can sign in as.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -39,21 +38,23 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from forum.addresses import origin_of, web_address
 from forum.extensions import db
 from forum.markup import normalize, render_comment
-from forum.models import Comment, CommentStatus, ImportRecord, Thread, ThreadStatus, utcnow
+from forum.models import Comment, CommentStatus, Thread, utcnow
 from forum.ops.imports import guests
 from forum.ops.imports.items import ImportReport, Item, PostItem, ThreadItem
+from forum.ops.imports.thread_store import (
+    ThreadStore,
+    compact_id,
+    external_id_stored,
+)
 from forum.services.discussion.comments import DEPTH_MAX
 from forum.services.discussion.votes import wilson_rank
 
-BATCH = 1000  # comments per transaction
-BATCH_CHARS = 2_000_000  # ... or fewer, when they are long
+BATCH = 1000  # threads or comments per transaction
+BATCH_CHARS = 2_000_000  # ... or fewer comments, when they are long
 # Longer than anything Disqus or Isso accept; what is longer is not a comment.
 BODY_LIMIT = 50_000
-URL_MAX = 2000
-TITLE_MAX = 300
 
 # Why an item was not imported, or imported differently.
 DELETED = "deleted in {label}, no replies"
@@ -61,37 +62,11 @@ EMPTY = "empty message, no replies"
 TOO_LONG = f"longer than {BODY_LIMIT:,} characters"
 NO_DATE = "no readable date"
 NO_THREAD = "its thread is missing from the archive"
-IN_SKIPPED_THREAD = "in a skipped thread ({reason})"
-THREAD_REMOVED = "its thread was removed here after an earlier import"
 ORPHAN = "reply to a comment missing from the archive: imported as top-level"
 PARENT_SKIPPED = "reply to a skipped comment: imported as top-level"
 PARENT_REMOVED = "reply to a comment removed here since an earlier import: imported as top-level"
 OTHER_THREAD = "reply to a comment in another thread: imported as top-level"
 TOO_DEEP = f"reply nested deeper than {DEPTH_MAX}: attached one level up"
-
-
-def _external(external_id: str) -> str:
-    """How an external id is stored: as it is, or hashed if it is too long for the column."""
-    if len(external_id) <= 255:
-        return external_id
-    return "sha256:" + hashlib.sha256(external_id.encode("utf-8", "replace")).hexdigest()
-
-
-def _compact(external_id: str) -> int | str:
-    # Most ids are numbers, and an int costs half of a str in the sets we keep
-    # ("007" stays a str, or it would be taken for "7").
-    digits = external_id.isascii() and external_id.isdigit() and len(external_id) < 19
-    if digits and (external_id == "0" or not external_id.startswith("0")):
-        return int(external_id)
-    return _external(external_id)
-
-
-def clean_url(url: str | None) -> str | None:
-    """An absolute http(s) address that fits the column, or None."""
-    if not url:
-        return None
-    url = web_address(url.strip(), URL_MAX)
-    return url if origin_of(url) else None
 
 
 # -- running ---------------------------------------------------------------------------
@@ -141,11 +116,12 @@ def run(
     return _Run(source, label, items, on_batch, progress).run()
 
 
-class _Run:
+class _Run(ThreadStore):
     def __init__(self, source, label, items, on_batch, progress):
         self.source, self.label, self.items = source, label, items
         self.on_batch, self.progress = on_batch, progress
         self.report = ImportReport(source=source)
+        self.batch = BATCH  # read at each run, so a test may make batches small
         self.has_replies: set = set()
         self.threads_declared: set = set()
         self.threads_used: set = set()
@@ -186,12 +162,12 @@ class _Run:
     def _note(self, items: Iterable[Item]) -> None:
         for item in items:
             if isinstance(item, ThreadItem):
-                self.threads_declared.add(_compact(item.external_id))
+                self.threads_declared.add(compact_id(item.external_id))
             elif item.skip is None:
                 if item.parent_id is not None:
-                    self.has_replies.add(_compact(item.parent_id))
+                    self.has_replies.add(compact_id(item.parent_id))
                 if item.status != CommentStatus.DELETED:
-                    self.threads_used.add(_compact(item.thread_id))
+                    self.threads_used.add(compact_id(item.thread_id))
 
     def _store_pass(self) -> None:
         self.report.passes += 1
@@ -201,102 +177,12 @@ class _Run:
                 if isinstance(item, ThreadItem):
                     if first:
                         self._queue_thread(item)
-                elif first or _compact(item.external_id) in self.deferred:
+                elif first or compact_id(item.external_id) in self.deferred:
                     self.posts.append(item)
                     self.chars += len(item.body)
-                    if len(self.posts) >= BATCH or self.chars >= BATCH_CHARS:
+                    if len(self.posts) >= self.batch or self.chars >= BATCH_CHARS:
                         self._store_posts()
         self._store_posts()
-
-    def _skip(self, reason: str, external_id: str) -> None:
-        self.report.skipped[reason].add(external_id)
-
-    def _records(self, kind: str, external_ids: Iterable[str]) -> dict[str, int]:
-        wanted = list(set(external_ids))
-        found = {}
-        for start in range(0, len(wanted), BATCH):
-            rows = db.session.execute(
-                select(ImportRecord.external_id, ImportRecord.local_id).where(
-                    ImportRecord.source == self.source,
-                    ImportRecord.kind == kind,
-                    ImportRecord.external_id.in_(wanted[start : start + BATCH]),
-                )
-            )
-            found.update({external_id: local_id for external_id, local_id in rows})
-        return found
-
-    def _record(self, kind: str, external_id: str, local_id: int) -> None:
-        db.session.add(
-            ImportRecord(source=self.source, kind=kind, external_id=external_id, local_id=local_id)
-        )
-
-    # -- threads
-
-    def _queue_thread(self, item: ThreadItem) -> None:
-        ext = _compact(item.external_id)
-        if ext in self.thread_map or ext in self.queued:
-            return  # the same thread twice in one archive
-        if ext not in self.threads_used:
-            self.report.threads_empty += 1
-        elif item.skip:
-            self._skip(item.skip, item.external_id)
-            self.thread_map[ext] = IN_SKIPPED_THREAD.format(reason=item.skip)
-        else:
-            self.threads.append(item)
-            self.queued.add(ext)
-            if len(self.threads) >= BATCH:
-                self._store_threads()
-
-    def _store_threads(self) -> None:
-        items, self.threads = self.threads, []
-        self.queued.clear()
-        if not items:
-            return
-        known = self._records("thread", (_external(t.external_id) for t in items))
-        alive = set(db.session.scalars(select(Thread.id).where(Thread.id.in_(set(known.values())))))
-        by_key = {
-            t.key: t
-            for t in db.session.scalars(
-                select(Thread).where(Thread.key.in_({t.key for t in items}))
-            )
-        }
-        new = []
-        for item in items:
-            ext = _external(item.external_id)
-            if ext in known:
-                self.report.threads_existing += 1
-                local = known[ext]
-                self.thread_map[_compact(ext)] = (
-                    _follow_merges(local) if local in alive else THREAD_REMOVED
-                )
-                continue
-            thread = by_key.get(item.key)
-            if thread is None:
-                url = clean_url(item.url)
-                thread = Thread(
-                    key=item.key,
-                    title=_title(item),
-                    url=url,
-                    origin=origin_of(url),
-                    status=ThreadStatus.CLOSED if item.closed else ThreadStatus.OPEN,
-                    created_at=item.created_at or utcnow(),
-                )
-                db.session.add(thread)
-                by_key[item.key] = thread
-                self.report.threads_created += 1
-            else:
-                # An embed's or an article's thread, or one the archive names twice.
-                self.report.threads_existing += 1
-                if thread.url is None and thread.article_id is None:
-                    thread.url = clean_url(item.url)
-                    thread.origin = thread.origin or origin_of(thread.url)
-            new.append((ext, thread))
-        db.session.flush()
-        for ext, thread in new:
-            self._record("thread", ext, thread.id)
-            merged = thread.merged_into_id is not None
-            self.thread_map[_compact(ext)] = _follow_merges(thread.id) if merged else thread.id
-        db.session.flush()
 
     # -- comments
 
@@ -305,14 +191,14 @@ class _Run:
         posts, self.posts, self.chars = self.posts, [], 0
         if not posts:
             return
-        known = self._records("comment", (_external(p.external_id) for p in posts))
+        known = self._records("comment", (external_id_stored(p.external_id) for p in posts))
         ready: list[_Ready] = []
         seen = set()
         for post in posts:
-            ext = _external(post.external_id)
+            ext = external_id_stored(post.external_id)
             if ext in known or ext in seen:
                 self.report.comments_already += 1
-                self.deferred.discard(_compact(ext))
+                self.deferred.discard(compact_id(ext))
                 continue
             seen.add(ext)
             prepared = self._prepare(post, ext)
@@ -326,7 +212,7 @@ class _Run:
 
     def _prepare(self, post: PostItem, ext: str) -> _Ready | None:
         """The comment to store, or None (skipped, with its reason, or deferred)."""
-        compact = _compact(ext)
+        compact = compact_id(ext)
         reason = post.skip
         status = post.status
         body = ""
@@ -344,7 +230,7 @@ class _Run:
             reason = NO_DATE
         thread = None
         if reason is None:
-            thread_ext = _compact(post.thread_id)
+            thread_ext = compact_id(post.thread_id)
             thread = self.thread_map.get(thread_ext)
             if isinstance(thread, str):
                 reason = thread
@@ -366,7 +252,7 @@ class _Run:
             if compact in self.has_replies:
                 self.skipped_parents.add(compact)
             return None
-        parent = _external(post.parent_id) if post.parent_id is not None else None
+        parent = external_id_stored(post.parent_id) if post.parent_id is not None else None
         return _Ready(post, ext, thread, body, status, parent)
 
     def _guests(self, ready: list[_Ready]) -> None:
@@ -426,7 +312,7 @@ class _Run:
             wave = []
             for item, comment in made:
                 self._record("comment", item.ext, comment.id)
-                self.deferred.discard(_compact(item.ext))
+                self.deferred.discard(compact_id(item.ext))
                 counts[comment.thread_id] += comment.status == CommentStatus.APPROVED
                 spot = _Spot(
                     comment.id, comment.thread_id, comment.parent_id, comment.root_id, comment.depth
@@ -442,14 +328,14 @@ class _Run:
     def _promote(self, item: _Ready) -> bool:
         """Whether a reply whose parent is not stored goes in now as top-level;
         if not, it waits for another pass."""
-        parent = _compact(item.parent)
+        parent = compact_id(item.parent)
         if parent in self.skipped_parents:
             self.report.notes[PARENT_SKIPPED].add(item.post.external_id)
             return True
         if self.mode == FORCE or (self.mode == ORPHANS and parent not in self.deferred):
             self.report.notes[ORPHAN].add(item.post.external_id)
             return True
-        self.deferred.add(_compact(item.ext))
+        self.deferred.add(compact_id(item.ext))
         return False
 
     def _comment(self, item: _Ready, parent: _Spot | None) -> Comment:
@@ -504,18 +390,3 @@ def _reading(items: Iterable[Item]) -> Iterator[Iterable[Item]]:
         close = getattr(items, "close", None)
         if close is not None:
             close()
-
-
-def _follow_merges(thread_id: int) -> int:
-    """The thread that now shows this one's comments (an admin may have merged it)."""
-    for _ in range(10):  # merges chain rarely; never loop forever on a bad one
-        target = db.session.scalar(select(Thread.merged_into_id).where(Thread.id == thread_id))
-        if target is None:
-            break
-        thread_id = target
-    return thread_id
-
-
-def _title(item: ThreadItem) -> str:
-    title = normalize(item.title or "")
-    return (title or item.url or item.key)[:TITLE_MAX]
