@@ -405,55 +405,42 @@ def tls_server(smtp_server, tls, **kwargs) -> Collector:
     return handler
 
 
-def test_starttls_with_login(app, reader, smtp_server, tls):
-    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
-    tls.trust()
+# STARTTLS: the server allows AUTH only after it (aiosmtpd's auth_require_tls).
+# smtps: TLS from the first byte, which aiosmtpd does not count as TLS for AUTH.
+TLS_KINDS = {
+    "smtp+starttls": {"require_starttls": True},
+    "smtps": {"auth_require_tls": False},
+}
+
+
+def tls_sender(app, reader, smtp_server, tls, scheme: str) -> tuple[Collector, int]:
+    """A TLS server of that kind, an opted-in reader, one queued message (its id)."""
+    context = "tls_context" if scheme == "smtp+starttls" else "ssl_context"
+    handler = tls_server(smtp_server, tls, **{context: tls.server}, **TLS_KINDS[scheme])
     opt_in(app, reader, REPLY)
-    queue(app, reader, subject="Over STARTTLS")
+    message_id = queue(app, reader, subject=f"Over {scheme}")
     host = urlsplit(handler.url).netloc
-    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+    app.config["FORUM_SMTP_URL"] = f"{scheme}://mailer:p%40ss%20word@{host}"
+    return handler, message_id
+
+
+@pytest.mark.parametrize("scheme", TLS_KINDS)
+def test_tls_with_login(app, reader, smtp_server, tls, scheme):
+    handler, _ = tls_sender(app, reader, smtp_server, tls, scheme)
+    tls.trust()
     assert send(app).sent == 1
-    # The server allows AUTH only after STARTTLS (aiosmtpd's auth_require_tls).
     assert handler.logins == [(b"mailer", b"p@ss word")]
-    assert [m["Subject"] for m in handler.messages] == ["Over STARTTLS"]
+    assert [m["Subject"] for m in handler.messages] == [f"Over {scheme}"]
     assert handler.encrypted == [True]
 
 
-def test_starttls_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
-    handler = tls_server(smtp_server, tls, tls_context=tls.server, require_starttls=True)
-    opt_in(app, reader, REPLY)
-    message_id = queue(app, reader)
-    host = urlsplit(handler.url).netloc
-    app.config["FORUM_SMTP_URL"] = f"smtp+starttls://mailer:p%40ss%20word@{host}"
+@pytest.mark.parametrize("scheme", TLS_KINDS)
+def test_tls_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls, scheme):
+    handler, message_id = tls_sender(app, reader, smtp_server, tls, scheme)
     assert send(app).failed == 1
     message = stored(app, message_id)
     assert "CERTIFICATE_VERIFY_FAILED" in message.last_error and message.sent_at is None
     assert handler.logins == [] and handler.messages == []  # the password never left
-
-
-def test_smtps_with_login(app, reader, smtp_server, tls):
-    # aiosmtpd does not count TLS from the first byte as TLS for AUTH.
-    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
-    tls.trust()
-    opt_in(app, reader, REPLY)
-    queue(app, reader, subject="Over TLS")
-    host = urlsplit(handler.url).netloc
-    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
-    assert send(app).sent == 1
-    assert handler.logins == [(b"mailer", b"p@ss word")]
-    assert [m["Subject"] for m in handler.messages] == ["Over TLS"]
-    assert handler.encrypted == [True]
-
-
-def test_smtps_refuses_a_certificate_nobody_vouches_for(app, reader, smtp_server, tls):
-    handler = tls_server(smtp_server, tls, ssl_context=tls.server, auth_require_tls=False)
-    opt_in(app, reader, REPLY)
-    message_id = queue(app, reader)
-    host = urlsplit(handler.url).netloc
-    app.config["FORUM_SMTP_URL"] = f"smtps://mailer:p%40ss%20word@{host}"
-    assert send(app).failed == 1
-    assert "CERTIFICATE_VERIFY_FAILED" in stored(app, message_id).last_error
-    assert handler.logins == [] and handler.messages == []
 
 
 def test_a_silent_server_times_out(app, reader, silent_port):
