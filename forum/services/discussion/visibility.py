@@ -50,21 +50,22 @@ def can_view(viewer, comment: Comment) -> bool:
 # -- being shown in its thread -----------------------------------------------
 
 
+def _kind(viewer) -> tuple[bool, int | None]:
+    """What the thread rule asks of a viewer: moderator or not, and their id (None
+    when not signed in)."""
+    me = viewer.id if permissions.is_signed_in(viewer) else None
+    return permissions.is_moderator(viewer), me
+
+
 def is_shown(viewer, comment: Comment) -> bool:
     """Whether this viewer sees the comment in its thread (not as a tombstone)."""
-    return _shown(
-        comment.status.value,
-        comment.author_id,
-        permissions.is_moderator(viewer),
-        viewer.id if permissions.is_signed_in(viewer) else None,
-    )
+    return _shown(comment.status.value, comment.author_id, *_kind(viewer))
 
 
 def shown_row_test(viewer) -> Callable[[str, int | None], bool]:
     """is_shown() over a row's (status string, author id), for readers of row
     tuples: the viewer is looked at once, not once per row."""
-    moderator = permissions.is_moderator(viewer)
-    me = viewer.id if permissions.is_signed_in(viewer) else None
+    moderator, me = _kind(viewer)
 
     def shown(status: str, author_id: int | None) -> bool:
         return _shown(status, author_id, moderator, me)
@@ -99,9 +100,8 @@ def shown_clause(model, moderator: bool, signed_in: bool, me: int | None = None)
 
 def shown_sql(viewer, model=Comment):
     """is_shown() in SQL over model (Comment or an alias), for this viewer."""
-    signed_in = permissions.is_signed_in(viewer)
-    me = viewer.id if signed_in else None
-    return shown_clause(model, permissions.is_moderator(viewer), signed_in, me)
+    moderator, me = _kind(viewer)
+    return shown_clause(model, moderator, me is not None, me)
 
 
 # Made once: building an alias costs more than the query it serves.
@@ -121,9 +121,8 @@ def root_visible_clause(moderator: bool, signed_in: bool, me: int | None = None)
 
 def root_visible(viewer):
     """root_visible_clause() for this viewer."""
-    signed_in = permissions.is_signed_in(viewer)
-    me = viewer.id if signed_in else None
-    return root_visible_clause(permissions.is_moderator(viewer), signed_in, me)
+    moderator, me = _kind(viewer)
+    return root_visible_clause(moderator, me is not None, me)
 
 
 # -- tombstones ----------------------------------------------------------------

@@ -165,14 +165,11 @@ def create_comment(key):
     once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
     thread = threads.thread_shown_by_key(key)
     author = acting_user()
-    parent_id = data.get("parent_id")
-    if parent_id is not None and (not isinstance(parent_id, int) or isinstance(parent_id, bool)):
-        raise ValidationError(fields={"parent_id": "Use the id of a comment, a number."})
     comment, is_new = posting.post_comment(
         author,
         thread,
         data.get("body"),
-        parent_id,
+        data.get("parent_id"),  # a whole number or null: schemas.NewComment
         once,
         theory_title=data.get("theory_title"),
         spoiler=data.get("spoiler", False),
