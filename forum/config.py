@@ -41,6 +41,7 @@ ENVIRONMENT = {
     "FORUM_MAIL_INTERVAL": "FORUM_MAIL_INTERVAL",
     "FORUM_CACHE": "FORUM_CACHE",
     "FORUM_DB_POOL_SIZE": "FORUM_DB_POOL_SIZE",
+    "FORUM_GUESTS": "FORUM_GUESTS",
 }
 
 DEFAULTS = {
@@ -103,6 +104,9 @@ DEFAULTS = {
     # it): one per thread that may be in a request at once, plus the mail sender.
     # A burst past it opens up to 10 more, closed again when returned.
     "FORUM_DB_POOL_SIZE": 5,
+    # "on": visitors without an account may post with a name (each site and
+    # thread may still refuse them); their comments wait in Pending by default.
+    "FORUM_GUESTS": "off",
 }
 
 INTEGER_KEYS = (
@@ -119,6 +123,18 @@ INTEGER_KEYS = (
     "FORUM_CACHE_SECONDS",
     "FORUM_DB_POOL_SIZE",
 )
+
+
+def _switch(name: str, value) -> bool:
+    """An on/off setting as a bool; raises ValueError for anything else."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("on", "1", "true", "yes"):
+        return True
+    if text in ("off", "0", "false", "no", ""):
+        return False
+    raise ValueError(f"{name} must be on or off, not {value!r}")
 
 
 def load(app: Flask, overrides=None) -> None:
@@ -151,6 +167,7 @@ def load(app: Flask, overrides=None) -> None:
             f"FORUM_EMAIL_VERIFICATION must be required or optional, not {verification!r}"
         )
     app.config["FORUM_EMAIL_VERIFICATION"] = verification
+    app.config["FORUM_GUESTS"] = _switch("FORUM_GUESTS", app.config["FORUM_GUESTS"])
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or _database_counters(
         app.config["SQLALCHEMY_DATABASE_URI"]

@@ -2,7 +2,16 @@
 
 One module per domain; every name is importable from forum.models as before."""
 
-from forum.models.accounts import ApiToken, Mute, SsoIdentity, SsoTokenUse, User, UserSession
+from forum.models.accounts import (
+    ApiToken,
+    ExternalIdentity,
+    Mute,
+    SpentToken,
+    SsoIdentity,
+    SsoTokenUse,
+    User,
+    UserSession,
+)
 from forum.models.columns import (
     MAX_INT,
     PERMANENT,
@@ -29,6 +38,7 @@ from forum.models.records import IdempotencyKey, ImportRecord, RateCounter
 __all__ = [
     "ApiToken",
     "Article",
+    "ExternalIdentity",
     "AuditEntry",
     "Comment",
     "CommentStatus",
@@ -51,6 +61,7 @@ __all__ = [
     "Setting",
     "SsoIdentity",
     "SsoTokenUse",
+    "SpentToken",
     "TheoryStatus",
     "Thread",
     "ThreadStatus",

@@ -50,6 +50,12 @@ class User(UserMixin, db.Model):
     is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the owner proved the address is theirs (a link we emailed); None: not yet.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the account was deleted (by its owner or an admin): it can no longer
+    # sign in, its comments' text is gone and its name shows as "deleted".
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Short labels a publisher's sign-on vouched for (e.g. "subscriber"), shown
+    # beside the name; set at each sign-on from a site an admin allowed to.
+    badges: Mapped[list] = mapped_column(JSON, default=list)
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
@@ -105,6 +111,40 @@ class SsoIdentity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class ExternalIdentity(db.Model):
+    """An account at an OpenID Connect or OAuth 2 provider (GitHub, Google, an
+    operator's own issuer) that signs in to one of ours. Linked when the reader
+    first signs in through it, never by matching email addresses."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The provider's name in the configuration ("github", "google", "oidc", ...).
+    provider: Mapped[str] = mapped_column(String(40))
+    # The provider's stable id for the person (OIDC `sub`, GitHub's numeric id).
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The address the provider gave at the last sign-in, for the owner's record.
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class SpentToken(db.Model):
+    """A single-use signed link already used (emailed sign-in links, guests'
+    address confirmations), kept until it would have expired anyway."""
+
+    __tablename__ = "spent_tokens"
+    __table_args__ = (UniqueConstraint("purpose", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    jti: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SsoTokenUse(db.Model):

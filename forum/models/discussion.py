@@ -80,6 +80,8 @@ class Thread(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("threads.id", ondelete="SET NULL")
     )
+    # With FORUM_GUESTS=on (and its site allowing them): may guests post here?
+    allow_guests: Mapped[bool] = mapped_column(Boolean, default=True)
 
     article: Mapped[Article | None] = relationship(back_populates="thread")
 
@@ -206,4 +208,8 @@ class EmbedSite(db.Model):
     # it is stored sealed (forum.secretbox; ~150 characters for the 43 we make).
     sso_secret: Mapped[str | None] = mapped_column(String(255))
     sso_secret_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # With FORUM_GUESTS=on: may visitors without an account post on this site's threads?
+    allow_guests: Mapped[bool] = mapped_column(Boolean, default=True)
+    # May the site's sign-on tokens carry a `role` (moderator) and `badges` we honour?
+    sso_roles: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
