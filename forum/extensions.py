@@ -93,6 +93,24 @@ posting_per_account = limiter.shared_limit(POSTING_PER_ACCOUNT, scope="posting",
 posting_per_address = limiter.shared_limit(
     POSTING_PER_ADDRESS, scope="posting-address", key_func=client_address, methods=_WRITES
 )
+# Guests (FORUM_GUESTS=on) have no account to count by: their comments share a
+# smaller budget per client address, on top of the one above.
+GUEST_POSTING = "3 per minute; 20 per hour; 60 per day"
+guest_posting = limiter.shared_limit(
+    GUEST_POSTING,
+    scope="guest-posting",
+    key_func=client_address,
+    methods=["POST"],
+    exempt_when=lambda: _has_account(),
+)
+
+
+def _has_account() -> bool:
+    # A bearer token is checked after the limits are (forum.views.api.base): a
+    # false one is refused there, before anything is posted.
+    if "Authorization" in request.headers:
+        return True
+    return bool(current_user and current_user.is_authenticated)
 
 
 class Counters:

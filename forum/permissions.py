@@ -44,9 +44,10 @@ def must_confirm_email(user) -> bool:
     """Under FORUM_EMAIL_VERIFICATION=required (the one setting read here), a
     reader whose address is not confirmed yet waits before posting. Moderators
     are made by admins; accounts without an address (single sign-on) have
-    nothing to confirm."""
+    nothing to confirm; a guest's address is for replies only."""
     return (
         is_signed_in(user)
+        and not user.is_guest
         and not is_moderator(user)
         and bool(user.email)
         and user.email_verified_at is None

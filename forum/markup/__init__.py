@@ -25,12 +25,14 @@ from forum.markup.text import (
     EXCERPT,
     excerpt,
     highlight,
+    name_key,
     normalize,
     spoiler_free_text,
     without_spoilers,
 )
 
 __all__ = [
+    "name_key",
     "ARTICLE_TAGS",
     "COMMENT_TAGS",
     "EXCERPT",

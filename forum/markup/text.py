@@ -24,6 +24,35 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
+# Look-alikes folded together when names are compared: digits and signs that
+# pass for letters.
+_LOOKALIKE = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "i": "l",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "$": "s",
+        "@": "a",
+        "|": "l",
+        "!": "l",
+    }
+)
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def name_key(name: str) -> str:
+    """What a display name is compared by, so that a guest cannot pass for a
+    reader: accents dropped, case folded, look-alikes merged, only letters and
+    digits kept ("Zoë_Q!" and "zoe q1" both give "zoeql")."""
+    folded = unicodedata.normalize("NFKD", name or "").casefold()
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("", folded.translate(_LOOKALIKE))[:50]
+
+
 _TAG = re.compile(r"(<[^>]*>)")
 
 

@@ -12,10 +12,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
+from forum.markup import name_key
 from forum.models.columns import PERMANENT, UTCDateTime, _enum, utcnow
 from forum.models.enums import Role
 
@@ -34,6 +36,9 @@ class User(UserMixin, db.Model):
     # one address may hold several (a password reset lists them all).
     email_key: Mapped[str | None] = mapped_column(String(254), index=True)
     display_name: Mapped[str] = mapped_column(String(50))
+    # forum.markup.name_key(display_name), kept by the listener below: guests'
+    # names are checked against it so that none passes for a reader.
+    display_key: Mapped[str] = mapped_column(String(50), index=True, default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,6 +71,12 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_display_key(_mapper, _connection, user: User) -> None:
+    user.display_key = name_key(user.display_name)
 
 
 class UserSession(db.Model):

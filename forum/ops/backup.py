@@ -96,6 +96,8 @@ SECRET_TABLES = {
     "user_sessions": "signed-in browsers: everyone signs in again",
     "sso_token_uses": "single-sign-on tokens already used: they matter only while the "
     "sign-on secret, also left out, is in force",
+    "spent_tokens": "single-use links and guests' challenges already used: they matter only "
+    "while the links, signed with the secret key (not in the backup either), still work",
     "idempotency_keys": "keys that answer a client's retried submission: only a signed-in "
     "client retries, and nobody is signed in after the restore",
 }

@@ -25,9 +25,12 @@ def post_comment(
     idempotency_key: str | None = None,
     theory_title=None,
     spoiler=False,
+    guest=None,
 ) -> tuple[Comment, bool]:
     """Post author's comment in thread, as a reply to parent_id if given, once
     per idempotency_key (already checked with idempotency.check_key()).
+    A guest author (forum.services.accounts.guests) comes with its `guest`
+    signals for the rules.
 
     Returns (comment, created): created is False when an earlier request with
     the same key made the comment (this one then posted nothing).  The parent is
@@ -45,6 +48,7 @@ def post_comment(
             parent=find_parent(author, parent_id),
             theory_title=theory_title,
             spoiler=spoiler,
+            guest=guest,
         )
 
     return idempotency.post_once(author, idempotency_key, post)

@@ -59,6 +59,15 @@ FIELDS = [
           low=1, high=1000),
     Field("trusted_after", "Approved comments before an account is trusted", "int", 3,
           "In trusted mode.", high=1000),
+    Field("guest_moderation", "Comments from guests (FORUM_GUESTS=on)", "choice", "pre",
+          "pre: every guest comment waits in Pending. post: published once the automatic "
+          "rules pass; one without the proof of work, or written in seconds, still waits.",
+          choices=("pre", "post")),
+    Field("guest_proof_bits", "Guests' proof of work (bits)", "int", 16,
+          "Work a guest's browser does per comment: each bit doubles it; 16 is a few "
+          "hundred milliseconds.", low=8, high=24),
+    Field("guest_min_seconds", "Guests' least writing time (seconds)", "int", 3,
+          "A guest comment sent sooner after the form was opened waits in Pending.", high=600),
     Field("hook_url", "External moderation hook URL", "text", "",
           "Optional. Each new or edited comment is POSTed here (JSON, signed)."),
     Field("hook_secret", "Hook signing secret", "secret", "",

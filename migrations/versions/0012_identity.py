@@ -1,5 +1,6 @@
 """identity: guests allowed per site and thread, external sign-in identities,
-single-use links, deleted accounts, and badges from publishers' sign-on
+single-use links, deleted accounts, badges from publishers' sign-on, and the
+compared form of display names (users.display_key, filled here for every account)
 
 Revision ID: 0012
 Revises: 0011
@@ -8,6 +9,8 @@ Create Date: 2026-12-08 01:15:25.310134
 """
 from alembic import op
 import sqlalchemy as sa
+
+from forum.markup import name_key
 
 
 # revision identifiers, used by Alembic.
@@ -53,11 +56,22 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('badges', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('display_key', sa.String(length=50), nullable=False, server_default=''))
+        batch_op.create_index(batch_op.f('ix_users_display_key'), ['display_key'], unique=False)
+
+    users = sa.table('users', sa.column('id', sa.Integer), sa.column('display_name', sa.String),
+                     sa.column('display_key', sa.String))
+    connection = op.get_bind()
+    for user_id, display_name in connection.execute(sa.select(users.c.id, users.c.display_name)):
+        connection.execute(users.update().where(users.c.id == user_id)
+                           .values(display_key=name_key(display_name)))
 
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_display_key'))
+        batch_op.drop_column('display_key')
         batch_op.drop_column('badges')
         batch_op.drop_column('deleted_at')
 

@@ -214,6 +214,9 @@ def test_settings_form_validates_saves_and_audits(app, staff):
         "rejection_window": "10",
         "flag_threshold": "4",
         "trusted_after": "3",
+        "guest_moderation": "pre",
+        "guest_proof_bits": "16",
+        "guest_min_seconds": "3",
         "hook_url": "",
         "hook_secret": "",
     }

@@ -63,8 +63,9 @@ def post_comment(
     parent: Comment | None = None,
     theory_title=None,
     spoiler=False,
+    guest=None,
 ) -> Comment:
-    """Add a comment or reply.
+    """Add a comment or reply (`guest`: a guest author's guests.Signals).
 
     Raises Unauthorized, ThreadClosed, or ValidationError (body, parent_id,
     theory_title, spoiler).
@@ -96,7 +97,7 @@ def post_comment(
     if fields:
         raise ValidationError(fields=fields)
 
-    verdict = rules.review(_submission(author, thread, body))
+    verdict = rules.review(_submission(author, thread, body, guest=guest))
     comment = add_comment(
         thread,
         author,
@@ -115,7 +116,9 @@ def post_comment(
     return comment
 
 
-def _submission(author: User, thread: Thread, body: str, comment=None) -> rules.Submission:
+def _submission(
+    author: User, thread: Thread, body: str, comment=None, guest=None
+) -> rules.Submission:
     return rules.Submission(
         author=author,
         thread=thread,
@@ -125,6 +128,7 @@ def _submission(author: User, thread: Thread, body: str, comment=None) -> rules.
         settings=settings.current(),
         now=utcnow(),
         comment=comment,
+        guest=guest,
     )
 
 

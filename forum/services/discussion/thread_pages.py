@@ -55,6 +55,10 @@ COLUMNS = (
     Comment.moderation_reason,
     User.username,
     User.display_name,
+    User.is_guest,
+    type_coerce(User.role, String),
+    User.badges,
+    User.deleted_at,
 )
 
 

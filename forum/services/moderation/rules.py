@@ -47,6 +47,8 @@ class Submission:
     settings: dict
     now: datetime
     comment: Comment | None = None  # the stored comment, when this is an edit
+    # For a guest's comment: the proof of work and the trap field (guests.Signals).
+    guest: object | None = None
     status: CommentStatus = CommentStatus.APPROVED
     reasons: list[dict] = field(default_factory=list)
 
@@ -159,6 +161,28 @@ def new_account_burst(sub: Submission) -> None:
         )
 
 
+def guest_checks(sub: Submission) -> None:
+    """A guest's comment: robots caught by the trap field go to Spam; no valid
+    proof of work, or a form sent within seconds, waits for a moderator; and
+    under guest_moderation "pre" (the default) every guest comment waits."""
+    if not sub.author.is_guest:
+        return
+    signals = sub.guest
+    if signals is not None and signals.trap_filled:
+        sub.hold(CommentStatus.SPAM, "guest_trap", "A field only robots fill was filled in")
+    if signals is None or not signals.proof.valid:
+        problem = signals.proof.problem if signals is not None else "no proof of work was sent"
+        sub.hold(CommentStatus.PENDING, "guest_unproven", f"Guest comment: {problem}")
+    elif signals.proof.seconds < sub.settings["guest_min_seconds"]:
+        sub.hold(
+            CommentStatus.PENDING,
+            "guest_fast",
+            f"Guest comment sent {signals.proof.seconds:.0f} s after the form opened",
+        )
+    if sub.settings["guest_moderation"] == "pre":
+        sub.hold(CommentStatus.PENDING, "guest", "Comments from guests wait for review")
+
+
 def external_hook(sub: Submission) -> None:
     """Ask the newsroom's own service; any failure means it has no opinion."""
     url = sub.settings["hook_url"]
@@ -178,6 +202,8 @@ def external_hook(sub: Submission) -> None:
             "html": sub.html,
             "author": {
                 "username": sub.author.username,
+                "display_name": sub.author.display_name,
+                "guest": sub.author.is_guest,
                 "created_at": sub.author.created_at.isoformat(),
             },
             "thread": {"key": sub.thread.key, "title": sub.thread.title},
@@ -268,6 +294,7 @@ PHASES: list[Phase] = [
     too_many_links,
     rejection_rate,
     new_account_burst,
+    guest_checks,
     external_hook,
     moderation_mode,
 ]

@@ -25,6 +25,9 @@ NO_COOKIE_ENDPOINTS = {"api.create_token", "api.openapi"}
 # cookie it needs the CSRF header like any cookie call; without one, a JSON body,
 # which a page elsewhere cannot send without a CORS preflight (never granted).
 REGISTRATION = "api.create_user"
+# A guest's comment (FORUM_GUESTS=on) is the same: the embed's frame posts it
+# without cookies, so it needs none, and then it must come as JSON.
+COOKIELESS_JSON = {REGISTRATION, "api.create_comment"}
 
 
 @bp.before_request
@@ -41,7 +44,7 @@ def authenticate():
         g._login_user = token.user  # Flask-Login's user for this request only
     elif request.method in UNSAFE:
         cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
-        if request.endpoint == REGISTRATION and not cookie:
+        if request.endpoint in COOKIELESS_JSON and not cookie:
             if not request.is_json:
                 raise UnsupportedMediaType(
                     "Send the body as JSON (Content-Type: application/json)."

@@ -7,10 +7,17 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from forum import links, permissions
-from forum.errors import Unauthorized, ValidationError
-from forum.extensions import db, limiter, posting_per_account, posting_per_address
+from forum.errors import NotFound, Unauthorized, ValidationError
+from forum.extensions import (
+    client_address,
+    db,
+    guest_posting,
+    limiter,
+    posting_per_account,
+    posting_per_address,
+)
 from forum.services import idempotency, posting
-from forum.services.accounts import accounts, recovery, sso
+from forum.services.accounts import accounts, guests, proof, recovery, sso
 from forum.services.discussion import comments, cursors, thread_pages, threads
 from forum.views.api import schemas
 from forum.views.api.base import body, bp, created, no_content, read
@@ -24,6 +31,7 @@ from forum.views.api.serializers import (
     thread_json,
     user_json,
 )
+from forum.views.guesting import guest_arrives
 from forum.views.negotiation import acting_user
 
 # -- sessions, tokens, users --------------------------------------------------
@@ -157,14 +165,25 @@ SHARED_LIMITS = (10, 20, 25, 50, 100, 200, 500, 1000)
 @bp.post("/threads/<key>/comments")
 @posting_per_account
 @posting_per_address
+@guest_posting
 def create_comment(key):
     """201 and the new comment; 200 and the same comment again for a repeated
-    Idempotency-Key (with Idempotent-Replayed: true)."""
+    Idempotency-Key (with Idempotent-Replayed: true). A visitor without an
+    account posts as a guest where guests are welcome (guest_name)."""
     data = read(schemas.NewComment)
-    permissions.require_signed_in(current_user)
     once = idempotency.check_key(request.headers.get("Idempotency-Key"), "Idempotency-Key")
-    thread = threads.thread_shown_by_key(key)
     author = acting_user()
+    if not permissions.is_signed_in(author):
+        thread = threads.thread_shown_by_key(key)
+        author, signals = guest_arrives(
+            thread,
+            data.get("guest_name"),
+            data.get("guest_email"),
+            data.get("guest_proof"),
+            data.get("guest_website"),
+        )
+    else:
+        thread, signals = threads.thread_shown_by_key(key), None
     comment, is_new = posting.post_comment(
         author,
         thread,
@@ -173,6 +192,7 @@ def create_comment(key):
         once,
         theory_title=data.get("theory_title"),
         spoiler=data.get("spoiler", False),
+        guest=signals,
     )
     # Shaped before the commit, which would expire what it reads (three more queries).
     payload = {"comment": comment_json(comment, comment.thread.key, author)}
@@ -180,6 +200,16 @@ def create_comment(key):
     if is_new:
         return created(payload)
     return payload, 200, {"Idempotent-Replayed": "true"}
+
+
+@bp.get("/guest-challenge")
+@limiter.limit("30 per minute; 300 per hour", key_func=client_address)
+def guest_challenge():
+    """A proof-of-work challenge for a guest's next comment (forum.services.accounts.proof)."""
+    if not guests.enabled():
+        raise NotFound("Guests are not taken on this forum.")
+    challenge = proof.issue()
+    return {**challenge, "expires_at": iso(challenge["expires_at"])}
 
 
 @bp.get("/comments/<int:comment_id>")

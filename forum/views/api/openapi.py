@@ -162,7 +162,11 @@ PATHS = {
             ],
         ),
         "post": _operation(
-            "Post a comment or a reply; status says approved or pending",
+            "Post a comment or a reply; status says approved or pending. Without an "
+            "account, where guests are welcome (FORUM_GUESTS=on, the thread and its site "
+            "allowing them), guest_name posts as a guest: a JSON body, and X-CSRFToken "
+            "if the session cookie is sent. Guests share a smaller budget per address "
+            "(3 a minute, 20 an hour, 60 a day); 401 where guests are not taken",
             {
                 "201": _answer("Posted", schemas.CommentAnswer),
                 "200": {
@@ -378,6 +382,12 @@ PATHS = {
             {"204": _answer("Not following"), **_errors(400, 404)},
             parameters=[KEY],
         ),
+    },
+    "/guest-challenge": {
+        "get": _operation(
+            "A proof-of-work challenge for a guest's next comment (404 with guests off)",
+            {"200": _answer("A challenge", schemas.GuestChallenge), **_errors(404, 429)},
+        )
     },
     "/counts": {
         "get": _operation(

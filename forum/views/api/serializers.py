@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from forum import links, permissions
-from forum.models import Comment, CommentStatus, Thread, User
+from forum.models import Comment, CommentStatus, Role, Thread, User
 from forum.services.discussion.thread_pages import RowNode
 from forum.services.discussion.threads import moderation_mode
 from forum.views.api import schemas
@@ -23,6 +23,37 @@ def user_json(user: User, viewer=None) -> schemas.User:
     if permissions.can_see_email(viewer, user):
         data["email"] = user.email
     return data
+
+
+STAFF = {Role.MODERATOR.value, Role.ADMIN.value}
+
+
+def author_json(username, display_name, is_guest, role, badges, deleted_at):
+    """A comment's author as readers see them: None for a deleted account; a
+    guest says so; staff carry their role and readers their publisher's badges."""
+    if username is None or deleted_at is not None:
+        return None
+    data = {"username": username, "display_name": display_name}
+    if is_guest:
+        data["guest"] = True
+    elif role in STAFF:
+        data["role"] = role
+    if badges and not is_guest:
+        data["badges"] = list(badges)
+    return data
+
+
+def _author_of(user: User | None):
+    if user is None:
+        return None
+    return author_json(
+        user.username,
+        user.display_name,
+        user.is_guest,
+        user.role.value,
+        user.badges,
+        user.deleted_at,
+    )
 
 
 def thread_json(thread: Thread) -> schemas.Thread:
@@ -48,9 +79,7 @@ def comment_json(
         "id": comment.id,
         "thread_key": thread_key,
         "parent_id": comment.parent_id,
-        "author": None
-        if hidden or author is None
-        else {"username": author.username, "display_name": author.display_name},
+        "author": None if hidden else _author_of(author),
         "html": "" if hidden else comment.html,
         "created_at": iso(comment.created_at),
         "edited_at": None if hidden else iso(comment.edited_at),
@@ -123,6 +152,10 @@ def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[schema
             moderation_reason,
             username,
             display_name,
+            is_guest,
+            role,
+            badges,
+            deleted_at,
         ) = node.row
         hidden = node.tombstone or status == deleted
         mine = me is not None and author_id == me
@@ -131,8 +164,8 @@ def row_nodes_json(nodes: list[RowNode], thread_key: str, viewer) -> list[schema
             "thread_key": thread_key,
             "parent_id": parent_id,
             "author": None
-            if hidden or username is None
-            else {"username": username, "display_name": display_name},
+            if hidden
+            else author_json(username, display_name, is_guest, role, badges, deleted_at),
             "html": "" if hidden else html,
             "created_at": created_at,
             "edited_at": None if hidden else edited_at,

@@ -22,6 +22,7 @@ from forum.models import (
     Comment,
     CommentStatus,
     EmbedSite,
+    ExternalIdentity,
     IdempotencyKey,
     Role,
     Setting,
@@ -34,7 +35,7 @@ from forum.ops import backup
 from forum.ops.imports import loader
 from forum.ops.imports.items import PostItem, ThreadItem
 from forum.services import settings
-from forum.services.accounts import accounts, people, sso
+from forum.services.accounts import accounts, guests, people, proof, sso
 from forum.services.discussion import comments, sites, thread_admin, threads, votes
 from forum.services.moderation import bans, controls, decisions, flags
 from forum.services.notify import notifications
@@ -150,6 +151,16 @@ def build_site(app) -> dict:
         thread_admin.merge_threads(admin, old, new)
         assert old.id < old.merged_into_id
 
+        # A guest's comment, its proof of work spent; a reader's GitHub identity.
+        guest, _ = guests.guest_for("Wren Visitor", "wren@example.org")
+        challenge = proof.issue()["challenge"]
+        nonce = proof.solve(challenge, proof.difficulty())
+        signals = guests.Signals(proof.check({"challenge": challenge, "nonce": nonce}))
+        comments.post_comment(guest, new, "A guest was here", guest=signals)
+        db.session.add(
+            ExternalIdentity(provider="github", subject="4207", user_id=ada.id, email=ada.email)
+        )
+
         # An import: guests and import records.
         when = utcnow() - timedelta(days=400)
         items = [
@@ -256,7 +267,7 @@ def test_round_trip_without_secrets(app, runner, tmp_path):
     counts = row_counts(app)
     first = tmp_path / "site.json"
     output = export(runner, first)
-    assert "users: 9" in output and "Not in the backup:" in output
+    assert "users: 10" in output and "Not in the backup:" in output
     assert stat.S_IMODE(os.stat(first).st_mode) == 0o600
 
     wipe(app)

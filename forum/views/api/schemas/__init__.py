@@ -26,6 +26,7 @@ from forum.views.api.schemas.answers import (
     Flag,
     FlagAnswer,
     FlagSent,
+    GuestChallenge,
     HoldReason,
     Note,
     NoteAnswer,
@@ -50,6 +51,7 @@ from forum.views.api.schemas.bodies import (
     CommentEdit,
     Credentials,
     FlagRequest,
+    GuestProof,
     ModerationRequest,
     NewComment,
     NoteRequest,
@@ -71,11 +73,12 @@ ANSWERS = (
     Error, User, Thread, Author, Comment, Flag, QueueItem, Ban, Note, UserRecord, AuditEntry,
     Notification, Settings, UserAnswer, SessionAnswer, TokenAnswer, CommentAnswer, CommentPage,
     FlagAnswer, VoteAnswer, QueuePage, AuditPage, NoteAnswer, SettingsAnswer, Profile,
-    NotificationList, Unread, Counts,
+    NotificationList, Unread, Counts, GuestChallenge,
 )  # fmt: skip
 REQUESTS = (
     Credentials, SsoExchange, Registration, NewComment, CommentEdit, VoteRequest, FlagRequest,
     ModerationRequest, BanRequest, NoteRequest, ThreadChange, ReadNotifications, SettingsChange,
+    GuestProof,
 )  # fmt: skip
 REF = "#/components/schemas/{model}"
 
@@ -97,6 +100,8 @@ def ref(kind: type) -> dict:
 
 
 __all__ = [
+    "GuestChallenge",
+    "GuestProof",
     "ANSWERS",
     "AuditEntry",
     "AuditPage",

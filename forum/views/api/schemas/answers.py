@@ -74,6 +74,34 @@ class Thread(TypedDict):
 class Author(TypedDict):
     username: str
     display_name: str
+    guest: NotRequired[
+        Annotated[Literal[True], Field(description="posted as a guest, without an account")]
+    ]
+    role: NotRequired[
+        Annotated[
+            Literal["moderator", "admin"],
+            Field(description="only for the forum's staff; readers have none"),
+        ]
+    ]
+    badges: NotRequired[
+        Annotated[
+            list[str],
+            Field(description="labels the publisher's sign-on vouched for, e.g. subscriber"),
+        ]
+    ]
+
+
+@_closed
+class GuestChallenge(TypedDict):
+    challenge: Annotated[
+        str,
+        Field(
+            description='find a decimal nonce such that SHA-256 of "<challenge>:<nonce>" '
+            "starts with `bits` zero bits; send both as guest_proof (once)"
+        ),
+    ]
+    bits: Annotated[int, Field(ge=8, le=24)]
+    expires_at: datetime
 
 
 @_closed

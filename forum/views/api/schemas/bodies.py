@@ -23,7 +23,7 @@ from pydantic import ValidationError as Invalid
 from forum.errors import ValidationError
 from forum.models import FlagReason, ModerationAction, ModerationMode, ThreadStatus
 from forum.services import settings
-from forum.services.accounts import accounts
+from forum.services.accounts import accounts, guests, proof
 from forum.services.discussion import comments
 from forum.views.api.schemas.answers import setting_type
 
@@ -68,6 +68,13 @@ class Registration(Request):
     )
 
 
+class GuestProof(Request):
+    challenge: StrictStr = Field(json_schema_extra={"maxLength": proof.CHALLENGE_MAX})
+    nonce: StrictStr = Field(
+        json_schema_extra={"maxLength": proof.NONCE_MAX, "pattern": "^[0-9]+$"}
+    )
+
+
 class NewComment(Request):
     body: StrictStr = Field(json_schema_extra={"minLength": 1, "maxLength": comments.BODY_MAX})
     parent_id: StrictInt | None = None
@@ -79,6 +86,37 @@ class NewComment(Request):
         },
     )
     spoiler: StrictBool = False
+    # A visitor without an account, where guests are welcome (FORUM_GUESTS=on).
+    guest_name: StrictStr | None = Field(
+        None,
+        json_schema_extra={
+            "minLength": guests.NAME[0],
+            "maxLength": guests.NAME[1],
+            "description": "Without an account, where guests may post: the name to show.",
+        },
+    )
+    guest_email: StrictStr | None = Field(
+        None,
+        json_schema_extra={
+            "maxLength": 254,
+            "description": "Optional, for a guest: replies are mailed here once the guest "
+            "opens the confirmation link sent to it.",
+        },
+    )
+    guest_proof: GuestProof | None = Field(
+        None,
+        json_schema_extra={
+            "description": "A guest's proof of work for a challenge from "
+            "GET /guest-challenge; without a valid one the comment waits for review.",
+        },
+    )
+    guest_website: StrictStr | None = Field(
+        None,
+        json_schema_extra={
+            "description": "Leave out or empty: a trap only robots fill in "
+            "(their comments go to Spam)."
+        },
+    )
 
 
 class CommentEdit(Request):

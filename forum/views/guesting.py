@@ -1,0 +1,25 @@
+"""The visitor who posts as a guest, from the article page's form or the API."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+from forum.models import Thread, User
+from forum.services.accounts import guests
+
+# The session remembers the guest this browser last posted as, so its next
+# comment under the same name and address is the same guest's.
+SESSION_KEY = "guest"
+
+
+def guest_arrives(thread: Thread, name, email, proof_data, trap) -> tuple[User, guests.Signals]:
+    """The guest to post as and the signals for the rules; mails a new guest's
+    address its confirmation link. Raises Unauthorized or ValidationError."""
+    has_cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    known = session.get(SESSION_KEY) if has_cookie else None
+    guest, signals, is_new = guests.arrive(thread, name, email, proof_data, trap, known)
+    if is_new:
+        guests.send_confirmation(guest)
+    if has_cookie:  # a request without one (the embed's frame) starts no session
+        session[SESSION_KEY] = guest.id
+    return guest, signals
