@@ -28,6 +28,7 @@ from forum.views import (
     embedding_admin,
     feeds,
     formatting,
+    guests,
     moderation,
     negotiation,
     pages,
@@ -87,6 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(guests.bp)
     app.register_blueprint(embedding_admin.bp)
 
     formatting.init_app(app)

@@ -54,6 +54,21 @@ class CommentForm(FlaskForm):
     # A fresh key per rendered form: sending the form twice posts one comment
     # (forum.services.idempotency).
     idempotency_key = HiddenField(default=lambda: str(uuid4()))
+    # Shown to visitors without an account where guests are welcome.
+    guest_name = StringField(
+        "Your name",
+        description="Shown with your comment, marked as a guest's.",
+        render_kw={"maxlength": 50, "autocomplete": "nickname"},
+    )
+    guest_email = EmailField(
+        "Email (optional)",
+        description="Never shown. For replies: we mail you a link to confirm it first.",
+        render_kw={"maxlength": 254, "autocomplete": "email"},
+    )
+    # The trap: hidden from people, filled in by form-filling robots.
+    website = StringField("Leave this empty", render_kw={"tabindex": "-1", "autocomplete": "off"})
+    proof_challenge = HiddenField()
+    proof_nonce = HiddenField()
 
 
 class EditForm(FlaskForm):

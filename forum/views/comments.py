@@ -7,6 +7,7 @@ comment's HTML, or the error as JSON, instead of a redirect.
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -18,12 +19,14 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.errors import ForumError, ValidationError
-from forum.extensions import db, limiter, posting_per_account, posting_per_address
+from forum.extensions import db, guest_posting, limiter, posting_per_account, posting_per_address
 from forum.forms import CommentForm, ConfirmForm, EditForm, FlagForm, require_confirmed, show_errors
 from forum.models import CommentStatus
 from forum.services import idempotency, posting
+from forum.services.accounts import guests
 from forum.services.discussion import comments, threads, trees, votes
 from forum.services.moderation import flags
+from forum.views.guesting import guest_arrives
 from forum.views.negotiation import acting_user, error_sentence, is_fragment, save_form
 from forum.views.params import parse_id
 
@@ -42,18 +45,30 @@ def _permalink(comment) -> str:
 @bp.post("/articles/<slug>/comments")
 @posting_per_account
 @posting_per_address
-@login_required
+@guest_posting
 def create(slug):
     article = threads.article_by_slug(slug)
+    author = acting_user()
+    as_guest = not permissions.is_signed_in(author)
+    if as_guest and not guests.can_post(author, article.thread):
+        return current_app.login_manager.unauthorized()  # to the sign-in page, as before
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    author = acting_user()
     raw_parent = form.parent_id.data
     parent_id = parse_id(raw_parent) if raw_parent else None
+    signals = None
     try:
         if raw_parent and parent_id is None:
             raise ValidationError(fields={"parent_id": posting.NO_PARENT})
+        if as_guest:
+            author, signals = guest_arrives(
+                article.thread,
+                form.guest_name.data or "",
+                form.guest_email.data,
+                _proof_of(form),
+                form.website.data,
+            )
         # Pages from before the field existed send no key: they post as before.
         once = idempotency.check_key(request.form.get("idempotency_key") or None)
         comment, is_new = posting.post_comment(
@@ -64,6 +79,7 @@ def create(slug):
             once,
             theory_title=(form.theory_title.data or "").strip() or None,
             spoiler=bool(form.spoiler.data),
+            guest=signals,
         )
     except ForumError as error:
         db.session.rollback()
@@ -73,7 +89,7 @@ def create(slug):
             ), error.status
         if isinstance(error, ValidationError):
             show_errors(form, error)
-        parent = _parent_for_form(author, parent_id)
+        parent = _parent_for_form(acting_user(), parent_id)
         return render_template(
             "comments/reply.html", form=form, parent=parent, article=article, error=error
         ), error.status
@@ -94,6 +110,12 @@ def create(slug):
     else:
         flash("Your comment is up.")
     return redirect(_permalink(comment))
+
+
+def _proof_of(form: CommentForm) -> dict | None:
+    if not form.proof_challenge.data or not form.proof_nonce.data:
+        return None
+    return {"challenge": form.proof_challenge.data, "nonce": form.proof_nonce.data}
 
 
 def _parent_for_form(author, parent_id):

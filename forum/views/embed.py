@@ -29,7 +29,7 @@ from forum import addresses, links, permissions
 from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
 from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
-from forum.services.accounts import accounts
+from forum.services.accounts import accounts, guests
 from forum.services.discussion import comments, cursors, sites, threads, trees, visibility
 from forum.views import reading
 from forum.views.api.serializers import user_json
@@ -99,6 +99,8 @@ def comments_for_reader(key):
     payload = {
         "user": user_json(user, user) if user is not None else None,
         "can_post": user is not None and permissions.can_post(user, thread),
+        # Signed out where guests are welcome: the composer asks for a name instead.
+        "guests": user is None and guests.can_post(None, thread),
         "notice": _posting_notice(user, thread),
         "count": thread.comment_count,
         "html": html,

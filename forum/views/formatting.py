@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from forum.markup import highlight, spoiler_free_text
 from forum.models import FlagReason, ModerationAction, ModerationMode, utcnow
+from forum.services.accounts import guests
 from forum.services.discussion import spoilers
 from forum.services.discussion.comments import BODY_MAX, THEORY_TITLE
 from forum.services.discussion.trees import descendants
@@ -82,6 +83,8 @@ def init_app(app: Flask) -> None:
     # Comment boxes' maxlength: the limit the server enforces, never a copy of it.
     app.add_template_global(BODY_MAX, "BODY_MAX")
     app.add_template_global(THEORY_TITLE, "THEORY_TITLE")
+    app.add_template_global(guests.can_post, "guest_can_post")
+    app.add_template_global(guests.claimable, "claimable_guest_comments")
     # The enums, so pages list modes, actions and reasons from the one definition.
     for kind in (FlagReason, ModerationAction, ModerationMode):
         app.add_template_global(kind, kind.__name__)

@@ -16,10 +16,11 @@ def guest_arrives(thread: Thread, name, email, proof_data, trap) -> tuple[User, 
     """The guest to post as and the signals for the rules; mails a new guest's
     address its confirmation link. Raises Unauthorized or ValidationError."""
     has_cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
-    known = session.get(SESSION_KEY) if has_cookie else None
+    known = session.get(SESSION_KEY)
     guest, signals, is_new = guests.arrive(thread, name, email, proof_data, trap, known)
     if is_new:
         guests.send_confirmation(guest)
-    if has_cookie:  # a request without one (the embed's frame) starts no session
+    # An API call without a cookie (the embed's frame) starts no session.
+    if has_cookie or request.blueprint != "api":
         session[SESSION_KEY] = guest.id
     return guest, signals

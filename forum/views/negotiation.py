@@ -13,7 +13,7 @@ import contextlib
 from flask import Flask, flash, jsonify, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -199,6 +199,9 @@ def init_app(app: Flask) -> None:
     def on_csrf_error(error: CSRFError):
         if wants_json():
             return error_response(CsrfFailed())
+        # A form from a page shared by visitors without a session (a guest's, with
+        # JavaScript off) had no token: the session starts now, so the reload has one.
+        generate_csrf()
         return error_response(
             CsrfFailed("Your form had expired. Go back, reload the page and try again.")
         )

@@ -8,6 +8,7 @@ import {
   announcer, closeReplyForm, fromHTML, keyOf, openReplyForm, placePosted, renewKey,
   showFormStatus, showMoreReplies, showTally,
 } from "./comment-dom.js";
+import { makeProof } from "./guest-proof.js";
 
 (function () {
   "use strict";
@@ -20,6 +21,8 @@ import {
   var memoryToken = null;
   var popup = null;
   var user = null;
+  var asGuest = false; // signed out where guests are welcome
+  var guestProof = null; // the proof of work for the guest's next comment
 
   // -- talking to the host page ----------------------------------------------
 
@@ -133,6 +136,14 @@ import {
     }, function () { showError("The forum could not be reached to sign you in."); });
   }
 
+  // Signed out where guests are welcome: the composer asks for a name.
+  function guestMode(on, canPost) {
+    asGuest = on;
+    document.getElementById("embed-compose").hidden = !(canPost || on);
+    document.getElementById("embed-guest").hidden = !on;
+    document.getElementById("embed-guest-name").required = on;
+  }
+
   function showAccount(data) {
     user = data.user;
     var name = document.getElementById("embed-user");
@@ -140,7 +151,7 @@ import {
     name.hidden = !user;
     document.getElementById("embed-signout").hidden = !user;
     document.getElementById("embed-signin-area").hidden = !!user;
-    document.getElementById("embed-compose").hidden = !data.can_post;
+    guestMode(!user && !!data.guests, data.can_post);
     var notice = document.getElementById("embed-notice");
     notice.textContent = data.notice || "";
     notice.hidden = !data.notice;
@@ -191,6 +202,22 @@ import {
     api("POST", root.dataset.post, payload, { "Idempotency-Key": keyOf(form) }).then(function (result) {
       button.disabled = false;
       if (!result.ok) { formError(form, problem(result)); return; }
+      if (payload.guest_name) {
+        // A guest cannot see their comment until a moderator has: say where it went.
+        var kept = [form.elements.guest_name.value, form.elements.guest_email.value];
+        form.reset();
+        form.elements.guest_name.value = kept[0];
+        form.elements.guest_email.value = kept[1];
+        renewKey(form);
+        var waiting = result.data.comment.status === "pending";
+        var thanks = waiting ? "Thank you! Your comment waits for a moderator." : "Your comment is up.";
+        var status = document.getElementById("embed-notice"); // role=status: read out
+        status.textContent = thanks;
+        status.hidden = false;
+        if (!waiting) refresh(result.data.comment.id);
+        reportHeight();
+        return;
+      }
       form.reset();
       renewKey(form);
       var parentId = form.elements.parent_id && form.elements.parent_id.value;
@@ -213,7 +240,21 @@ import {
     var payload = { body: form.elements.body.value };
     if (form.elements.theory_title.value.trim()) payload.theory_title = form.elements.theory_title.value;
     if (form.elements.spoiler.checked) payload.spoiler = true;
-    post(form, payload);
+    if (!asGuest) { post(form, payload); return; }
+    payload.guest_name = form.elements.guest_name.value;
+    if (form.elements.guest_email.value.trim()) payload.guest_email = form.elements.guest_email.value;
+    if (form.elements.website.value) payload.guest_website = form.elements.website.value;
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    (guestProof || makeProof(root.dataset.challenge)).then(function (proof) {
+      guestProof = null; // each works once
+      if (proof) payload.guest_proof = proof;
+      post(form, payload);
+    });
+  });
+  // The proof of work starts when the guest starts writing, so it is ready by "Post".
+  document.getElementById("embed-compose").addEventListener("focusin", function () {
+    if (asGuest && !guestProof) guestProof = makeProof(root.dataset.challenge);
   });
 
   root.addEventListener("click", function (event) {
@@ -328,7 +369,12 @@ import {
   // -- start ----------------------------------------------------------------------------
 
   renewKey(document.getElementById("embed-compose"));
-  if (token()) refresh(); else reportHeight();
+  if (token()) {
+    refresh();
+  } else {
+    if (root.dataset.guests === "on") guestMode(true, false);
+    reportHeight();
+  }
   tellHost({ type: "forum:ready" });
   if (root.dataset.focus === "on") {
     var wanted = document.querySelector(".comment[id^=c]");

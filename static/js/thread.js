@@ -6,6 +6,7 @@ import {
   announcer, closeReplyForm, fromHTML, openReplyForm, placePosted, renewKey,
   showFormStatus, showMoreReplies, showTally,
 } from "./comment-dom.js";
+import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
 
 (function () {
   "use strict";
@@ -80,11 +81,22 @@ import {
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-Forum-Fragment": "1" },
-      credentials: "same-origin",
+    // A guest's form carries a proof of work, made while they wrote.
+    var guest = form.dataset.challenge !== undefined;
+    var ready = guest ? tokenFor(form).then(function () { return proofFor(form); }) : null;
+    Promise.resolve(ready).then(function (proof) {
+      var data = new FormData(form);
+      if (proof) {
+        data.set("proof_challenge", proof.challenge);
+        data.set("proof_nonce", proof.nonce);
+      }
+      if (guest) forgetProof(form);
+      return fetch(form.action, {
+        method: "POST",
+        body: data,
+        headers: { "X-Forum-Fragment": "1" },
+        credentials: "same-origin",
+      });
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       // 200 + X-Forum-Replayed: this form was posted before; here is that comment.
@@ -103,7 +115,13 @@ import {
           if (form.classList.contains("reply-form")) {
             form.remove();
           } else {
+            // A guest keeps their name and address for the next comment.
+            var kept = ["guest_name", "guest_email"].map(function (name) {
+              var input = form.elements[name];
+              return input ? [input, input.value] : null;
+            }).filter(Boolean);
             form.reset();
+            kept.forEach(function (pair) { pair[0].value = pair[1]; });
             renewKey(form);
           }
           var article = item && item.querySelector("article");
@@ -124,6 +142,12 @@ import {
     }).finally(function () {
       button.disabled = false;
     });
+  });
+
+  // Start a guest's proof of work when they start writing, so it is ready by "Post".
+  discussion.addEventListener("focusin", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-challenge]");
+    if (form) { tokenFor(form); proofFor(form); }
   });
 
   discussion.addEventListener("click", function (event) {

@@ -91,7 +91,7 @@ def check_name(raw) -> str:
     if not low <= len(name) <= high:
         raise ValidationError(fields={"guest_name": f"Use {low} to {high} characters."})
     key = name_key(name)
-    if len(key) < low:
+    if len(key) < low or not any(ch.isalnum() for ch in name):
         raise ValidationError(fields={"guest_name": "Use a name with letters or digits in it."})
     if key in RESERVED or _taken(name, key):
         raise ValidationError(
