@@ -223,6 +223,7 @@ def update_thread(key):
             request.form.get("status") or None,
             request.form.get("moderation") or None,
             window,
+            guests={"on": True, "off": False}.get(request.form.get("guests", "")),
         )
 
     flash_outcome(

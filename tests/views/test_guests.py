@@ -412,3 +412,106 @@ def test_a_reader_with_the_same_confirmed_address_takes_over_guest_comments(site
     AuthActions(mallory).login("mallory", "a long password")
     mallory.post("/account/guest-comments")
     assert stored(app, first["id"]).author.username == "wren"
+
+
+def test_moderators_turn_guests_away_from_a_thread_by_page_and_api(site):
+    app = site()
+    slug = article(app)
+    with app.app_context():
+        from forum.services.accounts import accounts
+
+        accounts.register("mona", "mona@example.org", "a long password", Role.ADMIN)
+        db.session.commit()
+    moderator = app.test_client()
+    AuthActions(moderator).login("mona", "a long password")
+    page = moderator.get(f"/articles/{slug}").text
+    assert 'name="guests"' in page
+    moderator.post(
+        f"/moderation/threads/{slug}", data={"guests": "off", "next": f"/articles/{slug}"}
+    )
+    assert guest_post(app.test_client(), slug).status_code == 401
+    assert 'name="guest_name"' not in app.test_client().get(f"/articles/{slug}").text
+    answer = moderator.patch(f"/api/v1/moderation/threads/{slug}", json={"guests": True})
+    assert answer.status_code == 200
+    assert guest_post(app.test_client(), slug).status_code == 201
+    assert (
+        moderator.patch(f"/api/v1/moderation/threads/{slug}", json={"guests": "yes"}).status_code
+        == 422
+    )
+    log = moderator.get("/api/v1/moderation/log").json["entries"]
+    assert any(e["before"].get("guests") is True and e["after"].get("guests") is False for e in log)
+
+
+def test_the_moderation_hook_is_told_the_author_is_a_guest(site):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            answer = b'{"action": "approve"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    try:
+        app = site(hook_url=f"http://127.0.0.1:{server.server_port}/hook")
+        slug = article(app)
+        assert guest_post(app.test_client(), slug, "Wren").status_code == 201
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received[0]["author"]["guest"] is True
+    assert received[0]["author"]["display_name"] == "Wren"
+
+
+# -- marks beside every author ------------------------------------------------------------------
+
+
+def test_staff_carry_their_role_and_readers_their_badges_everywhere(site):
+    app = site()
+    slug = article(app)
+    with app.app_context():
+        from forum.services.accounts import accounts
+        from forum.services.discussion import comments, threads
+
+        thread = threads.thread_by_key(slug)
+        mona = accounts.register("mona", "mona@example.org", "a long password", Role.MODERATOR)
+        sub = accounts.register("sub", "sub@example.org", "a long password")
+        sub.badges = ["subscriber"]
+        plain = accounts.register("plain", "plain@example.org", "a long password")
+        ids = {
+            user.username: comments.post_comment(user, thread, f"Said by {user.username}").id
+            for user in (mona, sub, plain)
+        }
+        db.session.commit()
+    client = app.test_client()
+    listed = client.get(f"/api/v1/threads/{slug}/comments").json["comments"]
+    authors = {c["id"]: c["author"] for c in listed}
+    assert authors[ids["mona"]] == {"username": "mona", "display_name": "mona", "role": "moderator"}
+    assert authors[ids["sub"]] == {
+        "username": "sub",
+        "display_name": "sub",
+        "badges": ["subscriber"],
+    }
+    assert authors[ids["plain"]] == {"username": "plain", "display_name": "plain"}
+    one = client.get(f"/api/v1/comments/{ids['mona']}").json["comment"]["author"]
+    assert one["role"] == "moderator"
+    page = client.get(f"/articles/{slug}").text
+    mona_html = page[page.index(f'id="c{ids["mona"]}"') :][:2000]
+    assert '<span class="author-mark staff">moderator</span>' in mona_html
+    sub_html = page[page.index(f'id="c{ids["sub"]}"') :][:2000]
+    assert '<span class="author-mark">subscriber</span>' in sub_html
+    plain_html = page[page.index(f'id="c{ids["plain"]}"') :][:1500]
+    assert "author-mark" not in plain_html.split("</header>")[0]

@@ -22,10 +22,17 @@ UNCHANGED = object()
 
 
 def update_thread(
-    actor: User, thread: Thread, status=None, moderation=None, spoiler_until=UNCHANGED
+    actor: User,
+    thread: Thread,
+    status=None,
+    moderation=None,
+    spoiler_until=UNCHANGED,
+    guests=None,
 ) -> Thread:
-    """Close or reopen, set the moderation mode, and set or end the article's
-    spoiler window (an aware datetime, or None). Raises Forbidden or ValidationError."""
+    """Close or reopen, set the moderation mode, set or end the article's
+    spoiler window (an aware datetime, or None), and take or turn away guests
+    (True or False; they post only with FORUM_GUESTS=on). Raises Forbidden or
+    ValidationError."""
     permissions.require(permissions.can_moderate(actor))
     fields = {}
     if status is not None and (
@@ -39,6 +46,8 @@ def update_thread(
         fields["moderation"] = f"Use {', '.join(modes)}, or default for the site's setting."
     if spoiler_until is not UNCHANGED and thread.article is None:
         fields["spoiler_until"] = "Only a thread under one of this site's articles has one."
+    if guests is not None and not isinstance(guests, bool):
+        fields["guests"] = "Use true or false."
     if fields:
         raise ValidationError(fields=fields)
     before = _thread_state(thread)
@@ -48,6 +57,8 @@ def update_thread(
         thread.moderation = None if moderation == "default" else ModerationMode(moderation)
     if spoiler_until is not UNCHANGED:
         thread.article.spoiler_until = spoiler_until
+    if guests is not None:
+        thread.allow_guests = guests
     after = _thread_state(thread)
     if after != before:
         audit(actor, "thread", thread, None, before, after)
@@ -63,6 +74,7 @@ def _thread_state(thread: Thread) -> dict:
         "status": thread.status.value,
         "moderation": thread.moderation.value if thread.moderation else "default",
         "spoiler_until": until.isoformat() if until else None,
+        "guests": thread.allow_guests,
     }
 
 

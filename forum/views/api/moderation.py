@@ -161,7 +161,14 @@ def update_thread(key):
     window = controls.UNCHANGED
     if "spoiler_until" in data:
         window = _time(data["spoiler_until"], "spoiler_until")
-    controls.update_thread(actor, thread, data.get("status"), data.get("moderation"), window)
+    controls.update_thread(
+        actor,
+        thread,
+        data.get("status"),
+        data.get("moderation"),
+        window,
+        guests=data.get("guests"),
+    )
     db.session.commit()
     return thread_json(thread)
 

@@ -164,6 +164,10 @@ class ThreadChange(Request):
         json_schema_extra={"format": "date-time"},
         description="until then replies and theories start collapsed",
     )
+    guests: StrictBool | None = Field(
+        None,
+        description="whether guests may post here (with FORUM_GUESTS=on and its site allowing)",
+    )
 
 
 class ReadNotifications(Request):
