@@ -134,13 +134,17 @@ def show(comment_id):
 
 
 @bp.get("/comments/<int:comment_id>/reply")
-@login_required
 def reply(comment_id):
     parent = comments.visible_comment(current_user, comment_id)
-    permissions.require_can_post(current_user, parent.thread)
-    permissions.require(
-        permissions.can_reply(current_user, parent), "This comment cannot take replies."
-    )
+    if guests.can_reply(current_user, parent, parent.thread):
+        pass  # a guest answers with a name (the form asks for it)
+    elif not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    else:
+        permissions.require_can_post(current_user, parent.thread)
+        permissions.require(
+            permissions.can_reply(current_user, parent), "This comment cannot take replies."
+        )
     article = threads.article_by_slug(parent.thread.key)
     form = CommentForm(parent_id=str(parent.id))
     return render_template("comments/reply.html", form=form, parent=parent, article=article)

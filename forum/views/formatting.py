@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(BODY_MAX, "BODY_MAX")
     app.add_template_global(THEORY_TITLE, "THEORY_TITLE")
     app.add_template_global(guests.can_post, "guest_can_post")
+    app.add_template_global(guests.can_reply, "guest_can_reply")
     app.add_template_global(guests.claimable, "claimable_guest_comments")
     # The enums, so pages list modes, actions and reasons from the one definition.
     for kind in (FlagReason, ModerationAction, ModerationMode):

@@ -77,10 +77,15 @@ export function openReplyForm(link, template) {
   var id = link.dataset.reply;
   form.elements.parent_id.value = id;
   renewKey(form);
+  // Every id in the box gets the comment's id, and what points at it follows.
+  form.querySelectorAll("[id]").forEach(function (el) { el.id = el.id + "-" + id; });
+  form.querySelectorAll("label[for]").forEach(function (el) { el.htmlFor = el.htmlFor + "-" + id; });
+  form.querySelectorAll("[aria-describedby]").forEach(function (el) {
+    var ids = el.getAttribute("aria-describedby").split(/\s+/);
+    el.setAttribute("aria-describedby", ids.map(function (one) { return one + "-" + id; }).join(" "));
+  });
   var textarea = form.elements.body;
-  textarea.id = "reply-body-" + id;
-  var label = form.querySelector("label");
-  label.htmlFor = textarea.id;
+  var label = form.querySelector('label[for="' + textarea.id + '"]');
   var author = article.querySelector(".author");
   if (author) label.textContent = "Your reply to " + author.textContent;
   article.after(form);

@@ -110,6 +110,16 @@ def test_a_guest_comments_on_an_article_page_and_is_moderated(site, open_context
     comment = reader.locator(f"#c{stored.id}")
     expect(comment.locator(".author")).to_have_text("Wren Marlow")
     expect(comment.locator(".author-mark")).to_have_text("guest")
+    # Another guest answers it in place: the reply box asks for a name too.
+    comment.get_by_role("link", name="Reply").click()
+    box = reader.locator("form.reply-form")
+    box.get_by_label("Your name").fill("Ostrander")
+    box.get_by_label("Your reply to Wren Marlow").fill("Or the ferryman did.")
+    box.get_by_role("button", name="Post reply as a guest").click()
+    expect(reader.get_by_text("Your comment was sent and is awaiting moderation.")).to_be_attached()
+    answer = guest_comment(site, "Or the ferryman did.")
+    assert answer.parent_id == stored.id and answer.author.display_name == "Ostrander"
+    assert [r["rule"] for r in answer.hold_reasons] == ["guest"]
     reader.set_viewport_size({"width": 390, "height": 844})
     reader.screenshot(path=str(ARTIFACTS / "guest-article-approved-phone.png"), full_page=True)
 

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 
@@ -30,7 +30,7 @@ from forum import links
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db
 from forum.markup import name_key, normalize
-from forum.models import Comment, NotificationKind, Thread, User, is_id, utcnow
+from forum.models import Comment, CommentStatus, NotificationKind, Thread, User, is_id, utcnow
 from forum.services import single_use
 from forum.services.accounts import accounts, proof
 from forum.services.audit import audit
@@ -66,13 +66,17 @@ def enabled() -> bool:
 
 def allowed(thread: Thread) -> bool:
     """May guests post in this thread? FORUM_GUESTS, then the thread's own
-    switch, then its publisher's site's (threads of our own articles have none)."""
+    switch, then its publisher's site's (threads of our own articles have none).
+    Kept for the request: a page asks once per comment."""
     if not enabled() or not thread.allow_guests:
         return False
     if thread.origin is None:
         return True
-    site = sites.site_for(thread.origin)
-    return site is None or site.allow_guests
+    known = g.setdefault("guest_sites", {})
+    if thread.origin not in known:
+        site = sites.site_for(thread.origin)
+        known[thread.origin] = site is None or site.allow_guests
+    return known[thread.origin]
 
 
 def can_post(viewer, thread: Thread) -> bool:
@@ -80,6 +84,11 @@ def can_post(viewer, thread: Thread) -> bool:
     that takes guests."""
     signed_in = viewer is not None and viewer.is_authenticated
     return not signed_in and thread.is_open and allowed(thread)
+
+
+def can_reply(viewer, comment: Comment, thread: Thread) -> bool:
+    """May this visitor answer the comment as a guest?"""
+    return comment.status == CommentStatus.APPROVED and can_post(viewer, thread)
 
 
 def check_name(raw) -> str:
