@@ -292,6 +292,17 @@ def _withdraw(site: EmbedSite, identity: SsoIdentity, action: str) -> None:
     identity.granted_role = None
 
 
+def forget_granted_role(user: User) -> None:
+    """An admin of ours just set this account's role by hand: from now on it is
+    ours, and no site takes it back (call it wherever admins change roles)."""
+    for identity in db.session.scalars(
+        select(SsoIdentity).where(
+            SsoIdentity.user_id == user.id, SsoIdentity.granted_role.is_not(None)
+        )
+    ):
+        identity.granted_role = None
+
+
 def withdraw_site_claims(site: EmbedSite) -> int:
     """When an admin stops honouring a site's claims: every role the site gave is
     taken back and its readers' badges go, at once. Returns the accounts changed."""

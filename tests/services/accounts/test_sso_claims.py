@@ -186,6 +186,17 @@ def test_a_role_our_admins_gave_is_never_lowered_by_a_site(app, client, secret):
     assert account(app, "bea") == (Role.ADMIN, [], None)
 
 
+def test_a_role_an_admin_confirms_by_hand_is_ours_from_then_on(app, client, secret):
+    honour(app)
+    signed_in(client, sign(secret, role="moderator"))
+    with app.app_context():
+        # What the admin tools call when an admin sets a role (users' admin page, CLI).
+        sso.forget_granted_role(db.session.scalar(select(User).where(User.username == "ada")))
+        db.session.commit()
+    signed_in(client, sign(secret))
+    assert account(app) == (Role.MODERATOR, [], None)
+
+
 def test_switching_off_takes_back_at_once_what_the_site_gave(app, client, secret):
     honour(app)
     signed_in(client, sign(secret, role="moderator", badges=["Subscriber"]))
