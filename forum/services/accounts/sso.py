@@ -205,6 +205,9 @@ BADGES_MAX = 3
 BADGE_MAX = 20
 _BADGE = re.compile(r"(?:[^\W_]|[ -])+")
 SITE_ROLES = {"moderator": Role.MODERATOR, "reader": None}
+# The forum's own marks beside a name (staff roles, guests): a site's badge
+# must not pass for one of them.
+RESERVED_BADGES = {"admin", "administrator", "moderator", "mod", "staff", "guest"}
 
 
 def _site_claims(site: EmbedSite, claims: dict) -> tuple[Role | None, list[str]] | None:
@@ -247,6 +250,8 @@ def badges_from(claim) -> list[str]:
             raise _refused(
                 f"Each badge must be 1 to {BADGE_MAX} letters, digits, spaces or hyphens."
             )
+        if label.casefold() in RESERVED_BADGES:
+            raise _refused(f"'{label}' is a mark of the forum's own; choose another badge.")
         if label.casefold() not in (b.casefold() for b in badges):
             badges.append(label)
     return badges

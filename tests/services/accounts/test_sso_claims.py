@@ -123,6 +123,9 @@ def test_badges_are_replaced_at_each_exchange(app, client, secret):
         ["nul\x00byte"],
         ["emoji 🎉"],
         {"name": "Subscriber"},
+        ["Moderator"],  # the forum's own marks
+        ["STAFF"],
+        ["Subscriber", "admin"],
     ],
 )
 def test_malformed_badges_refuse_the_token_without_spending_it(app, client, secret, badges):
@@ -229,6 +232,12 @@ def test_switching_twice_records_one_change(app):
     honour(app, on=False)
     honour(app, on=False)
     assert actions(app) == ["sso_secret_generated", "sso_roles_on", "sso_roles_off"]
+
+
+def test_a_badge_cannot_pass_for_the_forums_own_marks(app, client, secret):
+    honour(app)
+    response = exchange(client, sign(secret, badges=["Mod"]))
+    refused(response, "'Mod' is a mark of the forum's own")
 
 
 def test_badges_helper_normalizes_spaces_and_width():
