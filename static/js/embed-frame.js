@@ -190,7 +190,9 @@ import {
   function expired() {
     saveToken(null);
     tellHost({ type: "forum:signin-needed", reason: "expired" });
-    refresh();
+    refresh().then(function () {
+      showError("Your sign-in has ended. Sign in again to post: what you wrote is kept.");
+    });
   }
 
   // The host page hears when the reader in the frame changes. Who they are it
@@ -201,6 +203,8 @@ import {
     var now = user ? user.username : null;
     if (now === announced) return;
     announced = now;
+    // What the composer said to the reader before ("sign in again") is past.
+    showFormStatus(document.getElementById("embed-compose"), "");
     if (!user) {
       tellHost({ type: "forum:signed-out" });
     } else if (tokenVia() === "host") {

@@ -37,7 +37,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from forum.extensions import db
-from forum.models import ApiToken, Comment, Role, User
+from forum.models import ApiToken, Comment, Role, User, utcnow
 from forum.services.accounts import accounts
 from forum.services.discussion import sites, threads
 
@@ -333,6 +333,38 @@ def test_with_the_hosts_login_the_frame_asks_the_page_and_opens_no_window(
     # The frame's own sort links keep the host's login.
     thread.get_by_role("link", name="Newest").click()
     expect(thread.get_by_role("button", name="Register")).to_be_hidden()
+    assert page.popups == [] and page.errors == []
+
+
+def test_an_ended_sign_in_asks_the_page_again_and_keeps_the_words(forum, publisher, blocked_page):
+    page = blocked_page
+    page.goto(publisher.url("/story?login=host&reader=bea"))
+    thread = frame_of(page)
+    expect(thread.get_by_text("Signed in as Bea from the newsroom")).to_be_visible()
+    thread.get_by_label("Your comment").fill("Bea again: the keeper kept two logbooks.")
+    with forum.app.app_context():  # ended elsewhere (expired, or signed out on another device)
+        for token in db.session.scalars(select(ApiToken).where(ApiToken.user.has(username="bea"))):
+            token.revoked_at = utcnow()
+        db.session.commit()
+    thread.get_by_role("button", name="Post comment").click()
+    wait_for_event(page, "forum:signed-out")
+    expect(thread.locator("#embed-error")).to_have_text(
+        "Your sign-in has ended. Sign in again to post: what you wrote is kept."
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "embed-host-signin-ended.png"), full_page=True)
+    needed = [e for e in events(page) if e["name"] == "forum:signin-needed"]
+    assert needed == [{"name": "forum:signin-needed", "detail": {"reason": "expired"}}]
+    expect(thread.get_by_role("button", name="Sign in to comment")).to_be_visible()
+    # The page's login answers; the words are still there to post.
+    page.get_by_role("dialog").get_by_role("button", name="Log in as bea").click()
+    expect(thread.get_by_label("Your comment")).to_have_value(
+        "Bea again: the keeper kept two logbooks."
+    )
+    expect(thread.locator("#embed-error")).to_be_hidden()
+    expect(thread.locator("#embed-compose").get_by_role("alert")).to_be_hidden()
+    thread.get_by_role("button", name="Post comment").click()
+    expect(thread.locator(".comment", has_text="two logbooks")).to_be_visible()
     assert page.popups == [] and page.errors == []
 
 
