@@ -330,9 +330,17 @@ def test_with_the_hosts_login_the_frame_asks_the_page_and_opens_no_window(
     thread.get_by_label("Your comment").fill("Cyd, through the newsroom's own login.")
     thread.get_by_role("button", name="Post comment").click()
     expect(thread.locator(".comment", has_text="newsroom's own login")).to_be_visible()
-    # The frame's own sort links keep the host's login.
+    # The frame's own sort links keep the host's login. The frame reloads, and
+    # with no storage its sign-in is gone: the page is asked for a fresh one (the
+    # one it gave is used up and is not sent again).
     thread.get_by_role("link", name="Newest").click()
+    expect(thread.get_by_role("link", name="Newest")).to_have_attribute("aria-current", "true")
     expect(thread.get_by_role("button", name="Register")).to_be_hidden()
+    wait_for_event(page, "forum:signin-needed", 2)
+    assert events(page)[-1] == {"name": "forum:signin-needed", "detail": {"reason": "expired"}}
+    expect(thread.get_by_role("alert")).to_be_hidden()  # no "already used" error
+    dialog.get_by_role("button", name="Log in as cyd").click()
+    expect(thread.get_by_text("Signed in as Cyd from the newsroom")).to_be_visible()
     assert page.popups == [] and page.errors == []
 
 
