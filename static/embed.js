@@ -3,16 +3,32 @@
    <div id="forum-thread" data-thread="KEY" data-title="Title" data-url="https://…"></div>
    <script src="https://FORUM/embed.js" async></script>
 
-   Optional: data-theme="light|dark|auto", data-sso="<token from your server>".
+   Optional: data-theme="light|dark|auto", data-sso="<token from your server>",
+   data-login="host" (your page signs readers in: the frame opens no sign-in
+   window of its own and only tells you, see below).
    Elements with data-forum-count="KEY" get "N comments".
    The discussion lives in an iframe served by the forum; this script only places
-   it, keeps its height right and carries permalinks (#c123) between the two. */
+   it, keeps its height right and carries permalinks (#c123) between the two.
+
+   Your page's sign-in, kept in step with the frame's:
+     forumEmbed.signIn(token [, element])  a fresh sign-on token for the reader now
+                                           signed in (the same as setting data-sso)
+     forumEmbed.signOut([element])         sign the reader out of the frame too,
+                                           however they signed in there
+   and events on the embed's element (#forum-thread or .forum-thread):
+     forum:signin-needed  the reader wants to comment, reply or vote signed out
+                          (detail.reason: "signin", "register" or "expired")
+     forum:signed-in      detail.user: {username, display_name} for a reader your
+                          token signed in; null for one who signed in with us
+     forum:signed-out     the frame signed out (by you, by the reader, or expired)
+     forum:signin-failed  detail.message: why a token of yours was refused */
 (function () {
   "use strict";
 
   var script = document.currentScript;
   if (!script || !script.src) return;
   var forum = new URL(script.src).origin;
+  var controls = new WeakMap(); // embed element -> what forumEmbed may ask of it
 
   function frameFor(box) {
     if (box.getAttribute("data-forum-mounted")) return;
@@ -24,6 +40,7 @@
     params.set("title", box.getAttribute("data-title") || document.title);
     params.set("url", box.getAttribute("data-url") || location.href.split("#")[0]);
     params.set("theme", box.getAttribute("data-theme") || "auto");
+    if (box.getAttribute("data-login") === "host") params.set("login", "host");
     var wanted = /^#c(\d+)$/.exec(location.hash);
     if (wanted) params.set("comment", wanted[1]);
 
@@ -41,6 +58,40 @@
       if (frame.contentWindow) frame.contentWindow.postMessage(message, forum);
     }
 
+    // Sign-on tokens go to the frame once each (the forum accepts each once),
+    // when it is ready and whenever data-sso changes after that.
+    var ready = false;
+    var sent = null;
+    var signOutWaiting = false;
+    function sendSignIn() {
+      if (!ready) return;
+      if (signOutWaiting) {
+        signOutWaiting = false;
+        tell({ type: "forum:signout" });
+      }
+      var sso = box.getAttribute("data-sso");
+      if (sso && sso !== sent) {
+        sent = sso;
+        tell({ type: "forum:sso", token: sso });
+      } else if (!sso && sent) {
+        sent = null;
+        tell({ type: "forum:signout" });
+      }
+    }
+    new MutationObserver(sendSignIn).observe(box, { attributes: true, attributeFilter: ["data-sso"] });
+    controls.set(box, {
+      signOut: function () {
+        // Whoever signed the frame in (your token, or the reader in our window).
+        sent = null;
+        box.removeAttribute("data-sso");
+        if (ready) tell({ type: "forum:signout" }); else signOutWaiting = true;
+      },
+    });
+
+    function announce(name, detail) {
+      box.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail || {} }));
+    }
+
     window.addEventListener("message", function (event) {
       // Only the frame we made, from the forum's origin, may talk to us.
       if (event.origin !== forum || event.source !== frame.contentWindow) return;
@@ -53,9 +104,25 @@
       } else if (data.type === "forum:permalink" && /^\d+$/.test(String(data.id))) {
         history.replaceState(null, "", "#c" + data.id);
       } else if (data.type === "forum:ready") {
-        var sso = box.getAttribute("data-sso");
-        if (sso) tell({ type: "forum:sso", token: sso });
+        ready = true;
+        var spent = sent && sent === box.getAttribute("data-sso");
+        sendSignIn();
+        // The frame came back (its own sort links reload it) without its sign-in,
+        // which lived in memory only, and the token here was used already.
+        if (spent && data.signedIn === false) announce("forum:signin-needed", { reason: "expired" });
         if (wanted) tell({ type: "forum:focus", id: wanted[1] });
+      } else if (data.type === "forum:signin-needed") {
+        announce("forum:signin-needed", { reason: String(data.reason || "signin") });
+      } else if (data.type === "forum:signed-in") {
+        // Who it is only for a sign-in your page made (your token).
+        var who = data.user && typeof data.user === "object"
+          ? { username: String(data.user.username), display_name: String(data.user.display_name) }
+          : null;
+        announce("forum:signed-in", { user: who });
+      } else if (data.type === "forum:signed-out") {
+        announce("forum:signed-out");
+      } else if (data.type === "forum:signin-failed") {
+        announce("forum:signin-failed", { message: String(data.message || "") });
       }
     });
 
@@ -96,6 +163,24 @@
     document.querySelectorAll("#forum-thread, .forum-thread").forEach(frameFor);
     showCounts();
   }
+
+  // The page's own sign-in, handed on: to the embed named, else the first one.
+  function embedOf(element) {
+    var box = element || document.querySelector("#forum-thread, .forum-thread");
+    if (!box) throw new Error("forumEmbed: no #forum-thread or .forum-thread element on this page");
+    return box;
+  }
+  window.forumEmbed = {
+    signIn: function (token, element) {
+      if (typeof token !== "string" || !token) throw new TypeError("forumEmbed.signIn needs a sign-on token");
+      embedOf(element).setAttribute("data-sso", token);
+    },
+    signOut: function (element) {
+      var box = embedOf(element);
+      var control = controls.get(box);
+      if (control) control.signOut(); else box.removeAttribute("data-sso");
+    },
+  };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -120,6 +120,9 @@ class SsoIdentity(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The role this site's `role` claim raised the account to ("moderator"), so
+    # that the site can take back what it gave and never what an admin gave.
+    granted_role: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
 

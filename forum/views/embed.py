@@ -73,6 +73,8 @@ def thread(key):
             focused=focused,
             host_origin=origin,
             theme=request.args.get("theme") if request.args.get("theme") in THEMES else "auto",
+            # data-login="host": the publisher's page signs readers in (embed.js).
+            host_login=request.args.get("login") == "host",
             **_render_context(thread, page),
         )
     )

@@ -100,6 +100,23 @@ def remove_secret():
     return redirect(url_for("embedding_admin.sites_page"))
 
 
+@bp.post("/origins/roles")
+def set_sso_roles():
+    require_confirmed()
+    origin = request.form.get("origin")
+    honoured = request.form.get("sso_roles") == "1"
+
+    def said(outcome):
+        site, changed = outcome
+        if honoured:
+            return f"Sign-on tokens from {site.origin} may now make moderators and give badges."
+        taken = f" ({changed} account(s) lost a role or badges it gave)" if changed else ""
+        return f"{site.origin}'s role and badges claims are ignored from now on{taken}."
+
+    flash_outcome(lambda: sites.set_sso_roles(acting_user(), origin, honoured), said)
+    return redirect(url_for("embedding_admin.sites_page"))
+
+
 # -- threads ----------------------------------------------------------------------------------
 
 

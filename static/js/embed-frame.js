@@ -18,7 +18,10 @@ import { makeProof } from "./guest-proof.js";
   var host = root.dataset.hostOrigin;
   var own = window.location.origin;
   var STORE = "forum-token";
+  var VIA = "forum-token-via"; // "host": the token came from the host page's sign-on
   var memoryToken = null;
+  var memoryVia = null;
+  var hostLogin = root.dataset.login === "host";
   var popup = null;
   var user = null;
   var asGuest = false; // signed out where guests are welcome
@@ -59,10 +62,11 @@ import { makeProof } from "./guest-proof.js";
     var data = event.data || {};
     if (event.source === window.parent && event.origin === host) {
       if (data.type === "forum:sso" && typeof data.token === "string") exchangeSso(data.token);
+      if (data.type === "forum:signout") signOut();
       if (data.type === "forum:focus" && /^\d+$/.test(String(data.id))) focusComment(data.id);
     } else if (popup && event.source === popup && event.origin === own) {
       if (data.type === "forum:token" && typeof data.token === "string") {
-        saveToken(data.token);
+        saveToken(data.token, "forum");
         popup = null;
         refresh();
       }
@@ -74,11 +78,25 @@ import { makeProof } from "./guest-proof.js";
   function token() {
     try { return window.localStorage.getItem(STORE) || memoryToken; } catch (e) { return memoryToken; }
   }
-  function saveToken(value) {
+  function tokenVia() {
+    try { return window.localStorage.getItem(VIA) || memoryVia; } catch (e) { return memoryVia; }
+  }
+  function saveToken(value, via) {
     memoryToken = value;
+    memoryVia = value && via ? via : null;
     try {
       if (value) window.localStorage.setItem(STORE, value); else window.localStorage.removeItem(STORE);
+      if (memoryVia) window.localStorage.setItem(VIA, memoryVia); else window.localStorage.removeItem(VIA);
     } catch (e) { /* storage blocked for frames: memory only, for this page view */ }
+  }
+
+  // Ends a forum token on the server (it may be one this frame no longer holds).
+  function revoke(bearer) {
+    if (!bearer) return Promise.resolve();
+    return fetch("/api/v1/tokens/current", {
+      method: "DELETE", credentials: "omit",
+      headers: { "Accept": "application/json", "Authorization": "Bearer " + bearer },
+    }).catch(function () { /* it expires on its own */ });
   }
 
   function api(method, url, body, extra) {
@@ -114,26 +132,89 @@ import { makeProof } from "./guest-proof.js";
 
   // -- signing in and out ----------------------------------------------------------
 
-  function openPopup(url) {
+  // The reader needs to sign in: the host page hears of it (forum:signin-needed
+  // on the embed's element); unless it said it signs readers in itself
+  // (data-login="host"), our own sign-in window opens too.
+  function needSignIn(reason, url) {
+    tellHost({ type: "forum:signin-needed", reason: reason });
+    if (hostLogin || !url) return;
     popup = window.open(url, "forum-signin", "popup,width=480,height=680");
     if (!popup) showError("Your browser blocked the sign-in window. Allow pop-ups for this page and try again.");
   }
-  document.getElementById("embed-signin").addEventListener("click", function () { openPopup(root.dataset.signin); });
-  document.getElementById("embed-register").addEventListener("click", function () { openPopup(root.dataset.register); });
-  document.getElementById("embed-signout").addEventListener("click", function () {
-    var done = function () { saveToken(null); user = null; refresh(); };
-    api("DELETE", "/api/v1/tokens/current").then(done, done);
-  });
+  document.getElementById("embed-signin").addEventListener("click", function () { needSignIn("signin", root.dataset.signin); });
+  document.getElementById("embed-register").addEventListener("click", function () { needSignIn("register", root.dataset.register); });
+  document.getElementById("embed-signout").addEventListener("click", signOut);
+
+  // Each sign-in or sign-out the host page asks for supersedes the one before:
+  // an answer that comes back after a newer request is thrown away (and its
+  // token ended), so the frame always shows the reader the page signed in last.
+  var signInTurn = 0;
+
+  function signOut() {
+    signInTurn += 1;
+    var old = token();
+    saveToken(null);
+    user = null;
+    var done = function () { refresh(); };
+    revoke(old).then(done, done);
+  }
 
   function exchangeSso(jwt) {
+    var turn = (signInTurn += 1);
+    // Whoever was signed in here is not the reader the page now vouches for:
+    // their token goes first, whether or not the new one is accepted.
+    var old = token();
+    saveToken(null);
+    revoke(old);
     api("POST", "/api/v1/tokens", { sso: jwt, site: host }).then(function (result) {
+      if (turn !== signInTurn) {
+        if (result.ok && result.data) revoke(result.data.token);
+        return;
+      }
       if (result.ok && result.data && result.data.token) {
-        saveToken(result.data.token);
+        saveToken(result.data.token, "host");
         refresh();
       } else {
-        showError("Signing in through " + host + " did not work: " + problem(result));
+        var why = problem(result);
+        tellHost({ type: "forum:signin-failed", message: why });
+        // Signed out now (the token before went first); then the reason, which
+        // the fresh list would otherwise clear.
+        refresh().then(function () { showError("Signing in through " + host + " did not work: " + why); });
       }
-    }, function () { showError("The forum could not be reached to sign you in."); });
+    }, function () {
+      if (turn !== signInTurn) return;
+      showError("The forum could not be reached to sign you in.");
+      tellHost({ type: "forum:signin-failed", message: "The forum could not be reached." });
+    });
+  }
+
+  // The token stopped working (expired, or revoked elsewhere): signed out, and
+  // the host page may sign the reader in again.
+  function expired() {
+    saveToken(null);
+    tellHost({ type: "forum:signin-needed", reason: "expired" });
+    refresh().then(function () {
+      showError("Your sign-in has ended. Sign in again to post: what you wrote is kept.");
+    });
+  }
+
+  // The host page hears when the reader in the frame changes. Who they are it
+  // learns only for a sign-in it made itself (its own reader): a reader who
+  // signed in through our window stays anonymous to the page.
+  var announced = null;
+  function announceAccount() {
+    var now = user ? user.username : null;
+    if (now === announced) return;
+    announced = now;
+    // What the composer said to the reader before ("sign in again") is past.
+    showFormStatus(document.getElementById("embed-compose"), "");
+    if (!user) {
+      tellHost({ type: "forum:signed-out" });
+    } else if (tokenVia() === "host") {
+      tellHost({ type: "forum:signed-in", user: { username: user.username, display_name: user.display_name } });
+    } else {
+      tellHost({ type: "forum:signed-in", user: null });
+    }
   }
 
   // Signed out where guests are welcome: the composer asks for a name.
@@ -146,6 +227,7 @@ import { makeProof } from "./guest-proof.js";
 
   function showAccount(data) {
     user = data.user;
+    announceAccount();
     var name = document.getElementById("embed-user");
     name.textContent = user ? "Signed in as " + user.display_name : "";
     name.hidden = !user;
@@ -170,7 +252,11 @@ import { makeProof } from "./guest-proof.js";
     url.searchParams.set("sort", root.dataset.sort);
     if (inPlace) url.searchParams.set("posted", focusId);
     return api("GET", url.pathname + url.search).then(function (result) {
-      if (result.status === 401) { saveToken(null); return refresh(focusId); }
+      if (result.status === 401) {
+        saveToken(null);
+        tellHost({ type: "forum:signin-needed", reason: "expired" });
+        return refresh(focusId);
+      }
       if (!result.ok) { showError(problem(result)); return; }
       showAccount(result.data);
       var posted = inPlace && result.data.posted;
@@ -201,6 +287,7 @@ import { makeProof } from "./guest-proof.js";
     formError(form, "");
     api("POST", root.dataset.post, payload, { "Idempotency-Key": keyOf(form) }).then(function (result) {
       button.disabled = false;
+      if (result.status === 401) expired();
       if (!result.ok) { formError(form, problem(result)); return; }
       if (payload.guest_name) {
         // A guest cannot see their comment until a moderator has: say where it went.
@@ -333,6 +420,7 @@ import { makeProof } from "./guest-proof.js";
       var button = event.submitter;
       var id = form.closest("article").dataset.comment;
       api("POST", "/api/v1/comments/" + id + "/votes", { value: Number(button.value) }).then(function (result) {
+        if (result.status === 401) expired();
         if (!result.ok) { showError(problem(result)); return; }
         showTally(form, result.data.score, result.data.my_vote);
       });
@@ -375,7 +463,7 @@ import { makeProof } from "./guest-proof.js";
     if (root.dataset.guests === "on") guestMode(true, false);
     reportHeight();
   }
-  tellHost({ type: "forum:ready" });
+  tellHost({ type: "forum:ready", signedIn: !!token() });
   if (root.dataset.focus === "on") {
     var wanted = document.querySelector(".comment[id^=c]");
     var match = /[?&]comment=(\d+)/.exec(window.location.search);

@@ -19,16 +19,17 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from forum import addresses
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
-from forum.models import EmbedSite, SsoIdentity, SsoTokenUse, User, utcnow
+from forum.models import EmbedSite, Role, SsoIdentity, SsoTokenUse, User, utcnow
 from forum.secretbox import SecretUnreadable
 from forum.services.accounts import accounts
+from forum.services.audit import audit
 from forum.services.discussion import sites, thread_pages
 
 ALGORITHM = "HS256"
@@ -56,10 +57,15 @@ def exchange(token, site_origin) -> User:
         raise _refused("Send the token your site signed, as a string.")
     site = _site(token, site_origin)
     claims = _verified_claims(token, site)
+    # Checked before the token is spent, so a site can fix its claims and retry.
+    granted = _site_claims(site, claims)
     # Kept as long as the token would still be accepted.
     expires_at = datetime.fromtimestamp(claims["exp"], UTC) + LEEWAY
     _record_use(site, claims["jti"], expires_at)
-    return _account(site, claims)
+    identity = _account(site, claims)
+    if granted is not None:
+        _apply_site_claims(site, identity, *granted)
+    return identity.user
 
 
 # -- which site, and is the token really its -------------------------------------------------
@@ -186,23 +192,168 @@ def _record_use(site: EmbedSite, jti: str, expires_at: datetime) -> None:
     db.session.execute(delete(SsoTokenUse).where(SsoTokenUse.expires_at < utcnow()))
 
 
+# -- what a site may say about its readers: `role` and `badges` -------------------------------
+#
+# Only from a site an admin allowed to (EmbedSite.sso_roles); from any other site
+# both claims are ignored. `role` may raise an account to moderator, never to
+# admin; what a site raised, the site takes back when a later token of the same
+# reader no longer claims it (or when an admin turns the switch off), but a role
+# one of our admins gave is never lowered by a site. `badges` replace the
+# account's badges at every exchange (none sent: none kept).
+
+BADGES_MAX = 3
+BADGE_MAX = 20
+_BADGE = re.compile(r"(?:[^\W_]|[ -])+")
+SITE_ROLES = {"moderator": Role.MODERATOR, "reader": None}
+# The forum's own marks beside a name (staff roles, guests): a site's badge
+# must not pass for one of them.
+RESERVED_BADGES = {"admin", "administrator", "moderator", "mod", "staff", "guest"}
+
+
+def _site_claims(site: EmbedSite, claims: dict) -> tuple[Role | None, list[str]] | None:
+    """(role to grant or None, badges) from a site allowed to send them; None
+    from any other. Raises ValidationError (field "sso") for malformed claims."""
+    if not site.sso_roles:
+        return None
+    return _role_claim(claims.get("role")), badges_from(claims.get("badges"))
+
+
+def _role_claim(claim) -> Role | None:
+    if claim is None:
+        return None
+    if claim == "admin":
+        raise _refused(
+            "The 'role' claim cannot make an admin: a site may make a reader a "
+            "moderator, nothing more."
+        )
+    if not isinstance(claim, str) or claim not in SITE_ROLES:
+        raise _refused('The \'role\' claim must be "moderator" or "reader" (or be left out).')
+    return SITE_ROLES[claim]
+
+
+def badges_from(claim) -> list[str]:
+    """The `badges` claim as stored: at most BADGES_MAX labels of 1 to BADGE_MAX
+    letters, digits, spaces and hyphens, spaces collapsed, repeats (in any case)
+    dropped. Raises ValidationError (field "sso") for anything else."""
+    if claim is None:
+        return []
+    if not isinstance(claim, list) or len(claim) > BADGES_MAX:
+        raise _refused(f"The 'badges' claim must be a list of at most {BADGES_MAX} labels.")
+    badges: list[str] = []
+    for item in claim:
+        label = (
+            " ".join(unicodedata.normalize("NFKC", item[: BADGE_MAX * 4]).split())
+            if isinstance(item, str)
+            else ""
+        )
+        if not 1 <= len(label) <= BADGE_MAX or not _BADGE.fullmatch(label):
+            raise _refused(
+                f"Each badge must be 1 to {BADGE_MAX} letters, digits, spaces or hyphens."
+            )
+        if label.casefold() in RESERVED_BADGES:
+            raise _refused(f"'{label}' is a mark of the forum's own; choose another badge.")
+        if label.casefold() not in (b.casefold() for b in badges):
+            badges.append(label)
+    return badges
+
+
+def _apply_site_claims(
+    site: EmbedSite, identity: SsoIdentity, role: Role | None, badges: list[str]
+) -> None:
+    user = identity.user
+    if user.badges != badges:
+        user.badges = badges
+        thread_pages.touch_threads_of(user)  # their comments show the badges
+    if role is Role.MODERATOR:
+        if user.role == Role.READER:
+            user.role = Role.MODERATOR
+            identity.granted_role = Role.MODERATOR.value
+            audit(
+                None,
+                "sso_role_granted",
+                user,
+                reason=f"The 'role' claim of {site.origin}'s sign-on",
+                before={"role": Role.READER.value},
+                after={"role": Role.MODERATOR.value, "site": site.origin},
+            )
+        # A moderator or admin already (our admins' doing): nothing to give.
+    elif identity.granted_role is not None:
+        _withdraw(site, identity, "sso_role_withdrawn")
+
+
+def _withdraw(site: EmbedSite, identity: SsoIdentity, action: str) -> None:
+    """Take back the role the site gave, if the account still has just that."""
+    user = identity.user
+    if user.role == identity.granted_role:
+        user.role = Role.READER
+        audit(
+            None,
+            action,
+            user,
+            reason=f"{site.origin}'s sign-on no longer gives this role",
+            before={"role": identity.granted_role, "site": site.origin},
+            after={"role": Role.READER.value},
+        )
+    identity.granted_role = None
+
+
+def forget_granted_role(user: User) -> None:
+    """An admin of ours just set this account's role by hand: from now on it is
+    ours, and no site takes it back (call it wherever admins change roles)."""
+    for identity in db.session.scalars(
+        select(SsoIdentity).where(
+            SsoIdentity.user_id == user.id, SsoIdentity.granted_role.is_not(None)
+        )
+    ):
+        identity.granted_role = None
+
+
+def withdraw_site_claims(site: EmbedSite) -> int:
+    """When an admin stops honouring a site's claims: every role the site gave is
+    taken back and its readers' badges go, at once. Returns the accounts changed."""
+    changed = 0
+    identities = db.session.scalars(
+        select(SsoIdentity)
+        .join(SsoIdentity.user)
+        .where(
+            SsoIdentity.site_id == site.id,
+            or_(
+                SsoIdentity.granted_role.is_not(None),
+                cast(User.badges, Text).not_in(["[]", "null"]),
+            ),
+        )
+    ).all()
+    for identity in identities:
+        user = identity.user
+        if identity.granted_role is None and not user.badges:
+            continue
+        changed += 1
+        if user.badges:
+            user.badges = []
+            thread_pages.touch_threads_of(user)
+        if identity.granted_role is not None:
+            _withdraw(site, identity, "sso_role_withdrawn")
+    return changed
+
+
 # -- the account -----------------------------------------------------------------------------
 
 
-def _account(site: EmbedSite, claims: dict) -> User:
+def _account(site: EmbedSite, claims: dict) -> SsoIdentity:
     subject = claims["sub"]
     for _attempt in range(3):
         identity = _identity(site, subject)
         if identity is not None:
             _update(identity.user, claims)
-            return identity.user
+            return identity
         try:
             # A savepoint: if another exchange for the same reader (or a name or
             # address just taken) wins a race, only this part is undone.
             with db.session.begin_nested():
                 user = _new_user(claims)
-                db.session.add(SsoIdentity(site_id=site.id, subject=subject, user=user))
-            return user
+                identity = SsoIdentity(site_id=site.id, subject=subject, user=user)
+                db.session.add(identity)
+            return identity
         except IntegrityError:
             continue
     raise ValidationError(

@@ -64,6 +64,7 @@ def overview() -> list[dict]:
                 "from_environment": origin in configured,
                 "sso": bool(site and site.sso_secret),
                 "sso_secret_set_at": site.sso_secret_set_at if site else None,
+                "sso_roles": bool(site and site.sso_roles),
             }
         )
     return rows
@@ -122,3 +123,26 @@ def remove_sso_secret(actor, origin) -> None:
     site.sso_secret = None
     site.sso_secret_set_at = None
     audit(actor, "sso_secret_removed", site, before={"origin": site.origin})
+
+
+def set_sso_roles(actor, origin, honoured: bool) -> tuple[EmbedSite, int]:
+    """Honour (or stop honouring) the `role` and `badges` claims of the site's
+    sign-on tokens. Turning it off takes back, at once, every role the site gave
+    and its readers' badges. Returns the site and how many accounts that changed."""
+    from forum.services.accounts import sso  # sso reads sites: imported here, not above
+
+    site = _site(origin)
+    before = site.sso_roles
+    site.sso_roles = bool(honoured)
+    changed = 0
+    if before and not site.sso_roles:
+        changed = sso.withdraw_site_claims(site)
+    if before != site.sso_roles:
+        audit(
+            actor,
+            "sso_roles_on" if site.sso_roles else "sso_roles_off",
+            site,
+            before={"origin": site.origin, "sso_roles": before},
+            after={"origin": site.origin, "sso_roles": site.sso_roles, "accounts_changed": changed},
+        )
+    return site, changed
