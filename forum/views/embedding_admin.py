@@ -117,6 +117,18 @@ def set_sso_roles():
     return redirect(url_for("embedding_admin.sites_page"))
 
 
+@bp.post("/origins/guests")
+def set_guests():
+    require_confirmed()
+    origin = request.form.get("origin")
+    welcome = request.form.get("guests") == "1"
+    flash_outcome(
+        lambda: sites.set_guests(acting_user(), origin, welcome),
+        lambda site: f"Guests are {'welcome' if welcome else 'turned away'} on {site.origin}.",
+    )
+    return redirect(url_for("embedding_admin.sites_page"))
+
+
 # -- threads ----------------------------------------------------------------------------------
 
 

@@ -302,6 +302,7 @@ POSTS = [
     ("/moderation/embedding/origins/secret", {"origin": NEWS}),
     ("/moderation/embedding/origins/secret/delete", {"origin": NEWS}),
     ("/moderation/embedding/origins/roles", {"origin": NEWS, "sso_roles": "1"}),
+    ("/moderation/embedding/origins/guests", {"origin": NEWS, "guests": "0"}),
     ("/moderation/embedding/threads/a/rename", {"title": "x", "url": ""}),
     ("/moderation/embedding/threads/a/merge", {"into": "b"}),
 ]

@@ -291,10 +291,25 @@ def test_a_thread_or_its_site_can_turn_guests_away(site):
         key = embedded.key
     assert guest_post(app.test_client(), key, body="On the page").status_code == 201
     with app.app_context():
-        site_row = sites._site(ORIGIN, create=True)
-        site_row.allow_guests = False
+        from forum.services.accounts import accounts
+
+        accounts.register("ada", "ada@example.org", "a long password", Role.ADMIN)
         db.session.commit()
+    admin = app.test_client()
+    AuthActions(admin).login("ada", "a long password")
+    listing = admin.get("/moderation/embedding/").text
+    assert "guests welcome" in listing and "Turn guests away" in listing
+    done = admin.post(
+        "/moderation/embedding/origins/guests",
+        data={"origin": ORIGIN, "guests": "0"},
+        follow_redirects=True,
+    )
+    assert f"Guests are turned away on {ORIGIN}." in done.text
     assert guest_post(app.test_client(), key, body="Turned away").status_code == 401
+    frame = app.test_client().get(f"/embed/threads/{key}?origin={ORIGIN}").text
+    assert 'data-guests="off"' in frame
+    with app.app_context():
+        assert sites.site_for(ORIGIN).allow_guests is False
 
 
 # -- the article page ---------------------------------------------------------------------------

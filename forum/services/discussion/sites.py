@@ -65,6 +65,7 @@ def overview() -> list[dict]:
                 "sso": bool(site and site.sso_secret),
                 "sso_secret_set_at": site.sso_secret_set_at if site else None,
                 "sso_roles": bool(site and site.sso_roles),
+                "guests": site.allow_guests if site else True,
             }
         )
     return rows
@@ -123,6 +124,22 @@ def remove_sso_secret(actor, origin) -> None:
     site.sso_secret = None
     site.sso_secret_set_at = None
     audit(actor, "sso_secret_removed", site, before={"origin": site.origin})
+
+
+def set_guests(actor, origin, welcome: bool) -> EmbedSite:
+    """Take or turn away guests on this site's threads (with FORUM_GUESTS=on)."""
+    site = _site(origin, create=True)
+    before = site.allow_guests
+    site.allow_guests = bool(welcome)
+    if before != site.allow_guests:
+        audit(
+            actor,
+            "embed_guests_on" if site.allow_guests else "embed_guests_off",
+            site,
+            before={"origin": site.origin, "guests": before},
+            after={"origin": site.origin, "guests": site.allow_guests},
+        )
+    return site
 
 
 def set_sso_roles(actor, origin, honoured: bool) -> tuple[EmbedSite, int]:
