@@ -32,6 +32,7 @@ from forum.views import (
     negotiation,
     pages,
     people,
+    sign_in,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(people.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(embedding_admin.bp)
+    app.register_blueprint(sign_in.bp)
 
     formatting.init_app(app)
     negotiation.init_app(app)
