@@ -12,6 +12,7 @@ signed in and no account made.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 from forum import create_app
 from forum.extensions import db
 from forum.models import ExternalIdentity, User, utcnow
-from forum.services.accounts import oidc_client
+from forum.services.accounts import accounts, external, oidc_client
 from tests.conftest import PASSWORD, AuthActions, _test_config
 from tests.oidc_provider import (
     CLIENT_ID,
@@ -31,6 +32,7 @@ from tests.oidc_provider import (
     provider_config,
     running_provider,
 )
+from tests.views.test_xss_corpus import CORPUS, browser_safe, escaped, page_problems, report
 
 
 @pytest.fixture(scope="module")
@@ -443,3 +445,60 @@ def test_a_confirmed_address_is_another_way_in(app, client, provider):
         identity_id = db.session.scalar(select(ExternalIdentity.id))
     client.post(f"/auth/external/identities/{identity_id}/unlink")
     assert "no longer signs in here" in client.get("/account/security").text
+
+
+# -- the hostile corpus as the provider's names and addresses ----------------------------------
+
+
+def test_the_xss_corpus_as_provider_names_and_emails(app, provider):
+    """Each vector of tests/data/xss_vectors.json as the provider's name,
+    preferred username and email: the username page, the new account's profile
+    and its security page hold no live markup, the name shows escaped as one
+    normalized line, the suggested username is one a reader could type, and an
+    address that is not one is not kept."""
+    failures: dict[str, list[str]] = {}
+    for item in CORPUS:
+        vector = browser_safe(item["vector"])  # no JSON encoder sends lone surrogates
+        provider.user = {
+            "sub": f"xss-{item['id']}",
+            "name": vector,
+            "preferred_username": vector,
+            "email": vector,
+            "email_verified": True,
+        }
+        client = app.test_client()
+        problems = []
+        back = client.get(to_provider_and_back(client))
+        choose = client.get("/auth/choose-username")
+        if back.status_code != 302 or choose.status_code != 200:
+            failures[item["id"]] = [f"answered {back.status_code}, then {choose.status_code}"]
+            continue
+        problems += page_problems(choose.text)
+        cookie = client.get_cookie("session")
+        if cookie is None or len(cookie.value) > 3800:  # browsers drop cookies over 4 KB
+            problems.append("the pending sign-in does not fit in a cookie")
+        name = external.clean_name(vector)
+        if name and f"<strong>{escaped(name)}</strong>" not in choose.text:
+            problems.append("the username page does not show the name escaped")
+        suggested = re.search(r'name="username"[^>]*value="([^"]*)"', choose.text).group(1)
+        if accounts.check_username(suggested):
+            problems.append(f"suggested an unusable username {suggested!r}")
+        done = client.post("/auth/choose-username", data={"username": suggested})
+        if done.status_code != 302:
+            problems.append(f"creating the account answered {done.status_code}")
+        else:
+            profile = client.get(f"/users/{suggested}").text
+            security = client.get("/account/security").text
+            problems += page_problems(profile) + page_problems(security)
+            shown = name or suggested
+            if f"<h1>{escaped(shown)}</h1>" not in profile:
+                problems.append("the profile does not show the display name escaped")
+            with app.app_context():
+                user = accounts.find_user(suggested)
+                if user.display_name != shown or "\n" in user.display_name:
+                    problems.append(f"display name stored as {user.display_name!r}")
+                if user.email is not None and accounts.normalize_email(user.email)[1]:
+                    problems.append(f"kept an address that is not one: {user.email!r}")
+        if problems:
+            failures[item["id"]] = problems
+    assert not failures, report(failures)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -32,7 +32,17 @@ USERNAME_BASE_MAX = 24  # room for a "-NN" suffix within 30 characters
 
 
 def claims_to_session(claims: Claims) -> dict:
-    return asdict(claims)
+    """What a first sign-in keeps in the session cookie while the reader picks
+    a name: the provider's text already cleaned, and short (a cookie over 4 KB
+    is dropped by browsers)."""
+    return asdict(
+        replace(
+            claims,
+            email=clean_email(claims.email),
+            name=clean_name(claims.name),
+            preferred_username=(claims.preferred_username or "")[: USERNAME_BASE_MAX * 4] or None,
+        )
+    )
 
 
 def claims_from_session(data) -> Claims | None:

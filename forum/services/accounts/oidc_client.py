@@ -183,7 +183,7 @@ def verify_id_token(provider: Provider, raw, nonce) -> dict:
     """The ID token's claims once its signature (the issuer's published keys, an
     asymmetric algorithm), iss, aud (and azp), exp, iat and nonce are right.
     Raises ExternalSignInFailed."""
-    if not isinstance(raw, str) or not raw or len(raw) > 16384:
+    if not isinstance(raw, str) or not raw or len(raw) > 65536:
         raise ExternalSignInFailed(f"{provider.label} sent no ID token.")
     document, keys = metadata(provider)
     try:
