@@ -502,3 +502,49 @@ def test_the_xss_corpus_as_provider_names_and_emails(app, provider):
         if problems:
             failures[item["id"]] = problems
     assert not failures, report(failures)
+
+
+# -- the edges: CSRF, rate limits, the site's own address, a provider that is down -------------
+
+
+def test_forms_without_a_csrf_token_are_refused(app_with, make, provider):
+    app = app_with(WTF_CSRF_ENABLED=True, FORUM_SIGN_IN_PROVIDERS=provider_config(provider))
+    client = app.test_client()
+    client.get(to_provider_and_back(client))
+    assert client.post("/auth/choose-username", data={"username": "chosen"}).status_code == 400
+    assert account_count(app) == 0
+    assert client.post("/auth/email-link", data={"email": "a@example.org"}).status_code == 400
+    make.user("alice")
+    page = client.get("/auth/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(
+        "/auth/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed_in_as(client) == "alice"
+    assert client.post("/auth/external/oidc/link").status_code == 400
+    assert client.post("/auth/external/identities/1/unlink").status_code == 400
+
+
+def test_the_provider_endpoints_are_rate_limited(app_with, provider):
+    app = app_with(FORUM_RATELIMIT="on", FORUM_SIGN_IN_PROVIDERS=provider_config(provider))
+    client = app.test_client()
+    starts = [client.get("/auth/external/oidc").status_code for _ in range(21)]
+    assert starts == [302] * 20 + [429]
+    callbacks = [client.get("/auth/external/oidc/callback").status_code for _ in range(21)]
+    assert callbacks == [400] * 20 + [429]
+
+
+def test_the_redirect_address_comes_from_the_base_url(app_with, provider):
+    app = app_with(
+        FORUM_BASE_URL="https://talk.example.org", FORUM_SIGN_IN_PROVIDERS=provider_config(provider)
+    )
+    started = app.test_client().get("/auth/external/oidc", headers={"Host": "localhost"})
+    query = parse_qs(urlsplit(started.headers["Location"]).query)
+    assert query["redirect_uri"] == ["https://talk.example.org/auth/external/oidc/callback"]
+
+
+def test_a_provider_that_cannot_be_reached_is_a_page_not_a_500(app_with):
+    unreachable = {"down": {"issuer": "http://127.0.0.1:9", "client_id": "a", "client_secret": "b"}}
+    client = app_with(FORUM_SIGN_IN_PROVIDERS=unreachable).test_client()
+    answer = client.get("/auth/external/down")
+    assert refused(answer) and "could not be reached" in answer.text
