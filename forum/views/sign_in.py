@@ -32,7 +32,7 @@ from forum.addresses import local_path
 from forum.errors import Conflict, ExternalSignInFailed, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ChooseUsernameForm, ConfirmForm, EmailLinkForm, show_errors
-from forum.services.accounts import email_sign_in, external, oidc_client
+from forum.services.accounts import email_sign_in, external, oidc_client, recovery
 from forum.views.auth import _start_session
 
 bp = Blueprint("sign_in", __name__, url_prefix="/auth")
@@ -163,6 +163,8 @@ def choose_username():
             status = 422
         else:
             _start_session(user)  # a fresh session: the pending sign-in goes with the old one
+            # An address the provider did not vouch for gets the usual confirmation link.
+            recovery.send_verification(user)
             db.session.commit()
             flash(f"Welcome, {user.display_name}! You can join the discussion now.")
             return redirect(local_path(pending.get("next"), "/"))

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from forum import create_app
 from forum.extensions import db
-from forum.models import ExternalIdentity, User, utcnow
+from forum.models import ExternalIdentity, OutboxMessage, User, utcnow
 from forum.services.accounts import accounts, external, oidc_client
 from tests.conftest import PASSWORD, AuthActions, _test_config
 from tests.oidc_provider import (
@@ -173,6 +173,15 @@ def test_an_unverified_address_is_kept_but_not_confirmed(app, client, provider):
     with app.app_context():
         user = db.session.scalar(select(User))
         assert user.email == "reader@provider.example" and user.email_verified_at is None
+        # The usual confirmation link goes to it, as at registration.
+        (subject,) = db.session.scalars(select(OutboxMessage.subject)).all()
+        assert subject == "Confirm your email address"
+
+
+def test_a_verified_address_needs_no_confirmation_mail(app, client, provider):
+    sign_in(client)
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_the_address_comes_from_userinfo_when_the_id_token_has_none(app, client, provider):
