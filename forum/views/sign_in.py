@@ -49,6 +49,8 @@ def _providers_for_templates():
         "email_sign_in_on": lambda: current_app.config["FORUM_EMAIL_SIGN_IN"],
         "linked_identities": external.identities_of,
         "provider_label": _label,
+        "can_unlink": lambda identity: external.other_ways_in(current_user, identity),
+        "has_password": external.has_password,
     }
 
 

@@ -152,6 +152,18 @@ def test_a_reader_signs_in_through_the_provider_in_the_popup_and_comments(
         identity = db.session.scalar(select(ExternalIdentity))
         assert (identity.subject, identity.user_id) == ("browser-reader", comment.author_id)
 
+    # The popup signed the reader in on the forum itself too: its security page
+    # lists the provider (unlinkable: the confirmed address lets emailed links in)
+    # and offers a password by the reset link instead of asking for a current one.
+    own = blocked_context.new_page()
+    own.goto(forum.url("/account/security"))
+    linked = own.get_by_role("region", name="Accounts elsewhere")
+    expect(linked).to_contain_text("Example ID (browser@provider.example)")
+    expect(linked.get_by_role("button", name="Unlink Example ID")).to_be_visible()
+    expect(own.get_by_role("link", name="ask for a password link")).to_be_visible()
+    expect(own.get_by_label("Current password")).to_have_count(0)
+    check_page(own, "security")
+
 
 def test_the_email_link_pages_are_accessible(forum, browser):
     context = browser.new_context(bypass_csp=True)
@@ -175,5 +187,17 @@ def test_the_email_link_pages_are_accessible(forum, browser):
         page.goto(forum.url(path))
         expect(page.get_by_role("heading", name="This link does not work any more")).to_be_visible()
         check_page(page, "email-link-used")
+    finally:
+        context.close()
+
+
+def test_the_refusal_page_is_accessible(forum, browser):
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(forum.url("/auth/external/oidc/callback?code=x&state=forged"))
+        expect(page.get_by_role("heading", name="Signing in did not work")).to_be_visible()
+        expect(page.get_by_role("alert")).to_contain_text("not started here")
+        check_page(page, "refused")
     finally:
         context.close()

@@ -345,8 +345,10 @@ def test_the_only_way_in_cannot_be_unlinked(app, make, client, provider):
     sign_in(client)
     with app.app_context():
         identity_id = db.session.scalar(select(ExternalIdentity.id))
+    page = client.get("/account/security").text
+    assert "Your only way to sign in" in page and "Unlink Test ID" not in page
     client.post(f"/auth/external/identities/{identity_id}/unlink")
-    assert "only way to sign in" in client.get("/account/security").text
+    assert "This is your only way to sign in" in client.get("/account/security").text
     with app.app_context():
         assert db.session.scalar(select(ExternalIdentity.id)) == identity_id
     # Nor can anyone else unlink it.
