@@ -25,6 +25,9 @@ from urllib.parse import urlsplit
 OIDC = "oidc"
 GITHUB = "github"
 GOOGLE_ISSUER = "https://accounts.google.com"
+# Google's ID tokens may name their issuer without the scheme (its OpenID Connect
+# documentation says to accept both); no other provider gets this leniency.
+OTHER_ISSUER_NAMES = {GOOGLE_ISSUER: ("accounts.google.com",)}
 NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 LABEL_MAX = 40
 

@@ -186,6 +186,8 @@ class Provider:
     def github_emails_endpoint(self, request):
         if self._bearer(request) is None:
             return _json({"message": "Bad credentials"}, 401)
+        if self.github_emails is None:  # as for a token without the user:email scope
+            return _json({"message": "Resource not accessible by integration"}, 403)
         return _json(self.github_emails)
 
     def _redirect_allowed(self, uri: str) -> bool:

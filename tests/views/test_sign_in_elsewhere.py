@@ -406,6 +406,16 @@ def test_an_unverified_github_address_is_not_confirmed(github, provider):
         assert db.session.scalar(select(User.email_verified_at)) is None
 
 
+def test_github_without_addresses_still_signs_in(github, provider):
+    provider.github_emails = None
+    client = github.test_client()
+    github_sign_in(client)
+    client.post("/auth/choose-username", data={"username": "octo"})
+    assert signed_in_as(client) == "octo"
+    with github.app_context():
+        assert db.session.scalar(select(User.email)) is None
+
+
 # -- configuration ----------------------------------------------------------------------------
 
 

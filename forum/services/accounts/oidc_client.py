@@ -24,7 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from forum.errors import ExternalSignInFailed
-from forum.providers import GITHUB, Provider
+from forum.providers import GITHUB, OTHER_ISSUER_NAMES, Provider
 
 HTTP_TIMEOUT = 10  # seconds for each call to a provider
 PENDING_MAX_AGE = 600  # seconds a reader may spend at the provider
@@ -195,7 +195,10 @@ def verify_id_token(provider: Provider, raw, nonce) -> dict:
             token = jwt.decode(raw, keys, algorithms=ALGORITHMS)
         jwt.JWTClaimsRegistry(
             leeway=LEEWAY,
-            iss={"essential": True, "value": document["issuer"]},
+            iss={
+                "essential": True,
+                "values": [document["issuer"], *OTHER_ISSUER_NAMES.get(provider.issuer, ())],
+            },
             sub={"essential": True},
             aud={"essential": True, "value": provider.client_id},
             exp={"essential": True},
@@ -243,7 +246,10 @@ def _github_claims(provider: Provider, token: dict) -> Claims:
     user = _get_json(f"{GITHUB_API}/user", headers=headers)
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
         raise ExternalSignInFailed("GitHub did not say who you are. Start again.")
-    emails = _get_json(f"{GITHUB_API}/user/emails", headers=headers)
+    try:
+        emails = _get_json(f"{GITHUB_API}/user/emails", headers=headers)
+    except ExternalSignInFailed:
+        emails = []  # the address is a nicety: sign in without one
     primary = next(
         (
             entry
