@@ -33,6 +33,7 @@ from forum.views import (
     negotiation,
     pages,
     people,
+    sign_in,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(embed.bp)
     app.register_blueprint(guests.bp)
     app.register_blueprint(embedding_admin.bp)
+    app.register_blueprint(sign_in.bp)
 
     formatting.init_app(app)
     negotiation.init_app(app)

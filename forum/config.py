@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from forum import limit_storage, links
+from forum import limit_storage, links, providers
 from forum.models import ModerationMode
 from forum.private_files import private_instance_folder
 
@@ -42,6 +42,9 @@ ENVIRONMENT = {
     "FORUM_CACHE": "FORUM_CACHE",
     "FORUM_DB_POOL_SIZE": "FORUM_DB_POOL_SIZE",
     "FORUM_GUESTS": "FORUM_GUESTS",
+    "FORUM_EMAIL_SIGN_IN": "FORUM_EMAIL_SIGN_IN",
+    # Accounts elsewhere (forum.providers): each variable sets the key of its name.
+    **{variable: variable for variable in providers.ENVIRONMENT},
 }
 
 DEFAULTS = {
@@ -107,6 +110,12 @@ DEFAULTS = {
     # "on": visitors without an account may post with a name (each site and
     # thread may still refuse them); their comments wait in Pending by default.
     "FORUM_GUESTS": "off",
+    # "on": the sign-in page offers a one-time sign-in link by email.
+    "FORUM_EMAIL_SIGN_IN": "on",
+    # Accounts elsewhere readers may sign in with (forum.providers): a dict of
+    # name -> {"issuer", "client_id", "client_secret", "label"}; the FORUM_OIDC_*,
+    # FORUM_GITHUB_* and FORUM_GOOGLE_* variables add or override entries.
+    "FORUM_SIGN_IN_PROVIDERS": {},
 }
 
 INTEGER_KEYS = (
@@ -168,6 +177,11 @@ def load(app: Flask, overrides=None) -> None:
         )
     app.config["FORUM_EMAIL_VERIFICATION"] = verification
     app.config["FORUM_GUESTS"] = _switch("FORUM_GUESTS", app.config["FORUM_GUESTS"])
+    app.config["FORUM_EMAIL_SIGN_IN"] = _switch(
+        "FORUM_EMAIL_SIGN_IN", app.config["FORUM_EMAIL_SIGN_IN"]
+    )
+    # Parsed once: a provider configured by half stops the start here.
+    app.config["FORUM_PROVIDERS"] = providers.load(app.config)
     app.config["RATELIMIT_ENABLED"] = str(app.config["FORUM_RATELIMIT"]).lower() != "off"
     app.config["RATELIMIT_STORAGE_URI"] = app.config["FORUM_REDIS_URL"] or _database_counters(
         app.config["SQLALCHEMY_DATABASE_URI"]

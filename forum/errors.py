@@ -155,3 +155,12 @@ def unavailable_error(kind: str) -> Unavailable:
     if kind in ("locked", "busy"):
         return Unavailable(BUSY_MESSAGE)
     return Unavailable()
+
+
+class ExternalSignInFailed(ForumError):
+    """Signing in with an account elsewhere did not prove who the reader is
+    (forged or stale state, a refused code, an ID token that fails a check)."""
+
+    status = 400
+    code = "sign_in_failed"
+    message = "Signing in with that account did not work. Try again."

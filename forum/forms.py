@@ -125,6 +125,21 @@ class ResetRequestForm(FlaskForm):
     email = EmailField("Email", description="The address your account uses")
 
 
+class EmailLinkForm(FlaskForm):
+    """Ask for a sign-in link by email (forum.services.accounts.email_sign_in)."""
+
+    email = EmailField(
+        "Email", description="We email a link that signs you in, once, for 15 minutes"
+    )
+
+
+class ChooseUsernameForm(FlaskForm):
+    """A first sign-in with an account elsewhere: the name to be known by here."""
+
+    username = StringField("Username", description="3–30 letters, digits, _ or -")
+    next = HiddenField()
+
+
 class NewPasswordForm(FlaskForm):
     password = PasswordField("New password", description="At least 10 characters")
 

@@ -1,0 +1,115 @@
+"""Signing in by a link we email: no password needed, the inbox is the proof.
+
+A link carries a signed token (itsdangerous, keyed by the site's secret) naming
+the account, a random id and the address it was sent to. It works for 15
+minutes and once: using it records its id in spent_tokens. The request answers
+the same whether or not the address has accounts, as the password reset does
+(forum.services.accounts.recovery); one address with several accounts gets one
+email with a link for each.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from limits import parse as parse_limit
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from forum import links
+from forum.extensions import counters, db
+from forum.models import SpentToken, User, utcnow
+from forum.services.accounts import accounts
+from forum.services.accounts.external import can_sign_in
+from forum.services.accounts.recovery import _signed_user, _signer
+from forum.services.notify import outbox
+
+SALT = "forum.email-sign-in"
+MAX_AGE = 15 * 60  # seconds
+PURPOSE = "sign-in"
+SUBJECT = "Your sign-in link"
+# Emails to one address, whoever asks: past it nothing more is sent, and the
+# answer stays the same (the links already sent still work).
+MAILS = parse_limit("5 per hour")
+
+
+def request_link(address) -> int:
+    """Queue one email with a sign-in link for each account using this address;
+    returns how many accounts. The caller answers the same whatever it returns."""
+    normalized, problem = accounts.normalize_email(address)
+    if problem or not counters.hit(MAILS, "sign-in-mail", normalized.lower()):
+        return 0
+    users = [
+        user
+        for user in db.session.scalars(
+            select(User).where(User.email_key == normalized.lower()).order_by(User.id)
+        )
+        if can_sign_in(user)
+    ]
+    if not users:
+        return 0
+    lines = []
+    for user in users:
+        token = _signer(SALT).dumps([user.id, [secrets.token_urlsafe(16), user.email_key]])
+        lines.append(f"@{user.username}:\n{links.external('sign_in.email_link', token=token)}\n")
+    accounts_line = (
+        "Open this link within 15 minutes to sign in:"
+        if len(users) == 1
+        else f"This address belongs to {len(users)} accounts here. Open the link of the one "
+        "you want within 15 minutes:"
+    )
+    outbox.enqueue_account_email(
+        users[0],
+        users[0].email,
+        SUBJECT,
+        "Someone (we hope you) asked to sign in to this forum without a password.\n\n"
+        f"{accounts_line}\n\n" + "\n".join(lines) + "\n"
+        "Each link works once. If you did not ask for it, ignore this email: nobody can "
+        "sign in without opening it.",
+    )
+    return len(users)
+
+
+def user_for_link(token) -> User | None:
+    """The account a link signs in to, if it is genuine, under 15 minutes old,
+    unused, for the address the account still has, and the account may sign in."""
+    found = _parsed(token)
+    return found[0] if found else None
+
+
+def spend(token) -> User | None:
+    """Use a link: the account it signs in to (its address now confirmed), or None
+    when user_for_link() would say None or the link was used a moment ago."""
+    found = _parsed(token)
+    if found is None:
+        return None
+    user, jti = found
+    now = utcnow()
+    db.session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                SpentToken(purpose=PURPOSE, jti=jti, expires_at=now + timedelta(seconds=MAX_AGE))
+            )
+    except IntegrityError:
+        return None  # spent by another request in between
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the link reached their inbox
+    return user
+
+
+def _parsed(token) -> tuple[User, str] | None:
+    found = _signed_user(SALT, token, MAX_AGE)
+    if found is None:
+        return None
+    user, rest = found
+    if not (isinstance(rest, list) and len(rest) == 2 and all(isinstance(v, str) for v in rest)):
+        return None
+    jti, email_key = rest
+    if len(jti) > 64 or user.email_key != email_key or not can_sign_in(user):
+        return None
+    spent = db.session.scalar(
+        select(SpentToken.id).where(SpentToken.purpose == PURPOSE, SpentToken.jti == jti)
+    )
+    return None if spent is not None else (user, jti)
