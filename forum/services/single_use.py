@@ -12,6 +12,15 @@ from forum.extensions import db
 from forum.models import SpentToken, utcnow
 
 
+def is_spent(purpose: str, jti: str) -> bool:
+    return (
+        db.session.scalar(
+            select(SpentToken.id).where(SpentToken.purpose == purpose, SpentToken.jti == jti)
+        )
+        is not None
+    )
+
+
 def spend(purpose: str, jti: str, expires_at: datetime) -> bool:
     """Record the use of `jti` for `purpose`; False if it was used before.
 
@@ -19,9 +28,7 @@ def spend(purpose: str, jti: str, expires_at: datetime) -> bool:
     The unique key settles two requests racing with the same token: one insert
     wins, the other's savepoint rolls back and it is told False.
     """
-    if db.session.scalar(
-        select(SpentToken.id).where(SpentToken.purpose == purpose, SpentToken.jti == jti)
-    ):
+    if is_spent(purpose, jti):
         return False
     try:
         with db.session.begin_nested():

@@ -34,7 +34,7 @@ def register():
             db.session.rollback()
             status = 422
         else:
-            _start_session(user)
+            start_session(user)
             recovery.send_verification(user)
             db.session.commit()
             if recovery.verification_required():
@@ -61,7 +61,7 @@ def login():
             form.form_errors.append("Wrong username or password.")
             status = 401
         else:
-            _start_session(user)
+            start_session(user)
             db.session.commit()  # the session record (and a rehashed password, if any)
             flash(f"Signed in as {user.display_name}.")
             return redirect(local_path(form.next.data))
@@ -125,7 +125,7 @@ def reset_password(token):
         else:
             if user.email and user.email_verified_at is None:
                 user.email_verified_at = utcnow()  # the link reached their inbox
-            _start_session(user)
+            start_session(user)
             db.session.commit()
             flash("Your password is changed, and you are signed in. Other sessions were ended.")
             return redirect("/")
@@ -146,7 +146,7 @@ def verify_email(token):
     return redirect(url_for("auth.login"))
 
 
-def _start_session(user) -> None:
+def start_session(user) -> None:
     # A fresh session at sign-in: nothing planted before it survives, and a new
     # record whose key only this cookie holds (the caller commits).
     session.clear()

@@ -33,7 +33,7 @@ from forum.errors import Conflict, ExternalSignInFailed, ValidationError
 from forum.extensions import db, limiter
 from forum.forms import ChooseUsernameForm, ConfirmForm, EmailLinkForm, show_errors
 from forum.services.accounts import email_sign_in, external, oidc_client, recovery
-from forum.views.auth import _start_session
+from forum.views.auth import start_session
 
 bp = Blueprint("sign_in", __name__, url_prefix="/auth")
 
@@ -116,7 +116,7 @@ def callback(name):
         db.session.rollback()
         return _failed(error, next_path)
     if user is not None:
-        _start_session(user)
+        start_session(user)
         db.session.commit()
         flash(f"Signed in as {user.display_name}.")
         return redirect(next_path or "/")
@@ -164,7 +164,7 @@ def choose_username():
             show_errors(form, error)
             status = 422
         else:
-            _start_session(user)  # a fresh session: the pending sign-in goes with the old one
+            start_session(user)  # a fresh session: the pending sign-in goes with the old one
             # An address the provider did not vouch for gets the usual confirmation link.
             recovery.send_verification(user)
             db.session.commit()
@@ -235,7 +235,7 @@ def email_link(token):
         if user is None:
             db.session.rollback()
             return render_template("auth/email_link_invalid.html"), 400
-        _start_session(user)
+        start_session(user)
         db.session.commit()
         flash(f"Signed in as {user.display_name}.")
         return redirect("/")

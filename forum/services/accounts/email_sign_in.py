@@ -14,12 +14,12 @@ import secrets
 from datetime import timedelta
 
 from limits import parse as parse_limit
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from forum import links
 from forum.extensions import counters, db
-from forum.models import SpentToken, User, utcnow
+from forum.models import User, utcnow
+from forum.services import single_use
 from forum.services.accounts import accounts
 from forum.services.accounts.external import can_sign_in
 from forum.services.accounts.recovery import _signed_user, _signer
@@ -86,13 +86,8 @@ def spend(token) -> User | None:
         return None
     user, jti = found
     now = utcnow()
-    db.session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                SpentToken(purpose=PURPOSE, jti=jti, expires_at=now + timedelta(seconds=MAX_AGE))
-            )
-    except IntegrityError:
+    single_use.forget_expired(now)
+    if not single_use.spend(PURPOSE, jti, now + timedelta(seconds=MAX_AGE)):
         return None  # spent by another request in between
     if user.email_verified_at is None:
         user.email_verified_at = now  # the link reached their inbox
@@ -109,7 +104,4 @@ def _parsed(token) -> tuple[User, str] | None:
     jti, email_key = rest
     if len(jti) > 64 or user.email_key != email_key or not can_sign_in(user):
         return None
-    spent = db.session.scalar(
-        select(SpentToken.id).where(SpentToken.purpose == PURPOSE, SpentToken.jti == jti)
-    )
-    return None if spent is not None else (user, jti)
+    return None if single_use.is_spent(PURPOSE, jti) else (user, jti)
