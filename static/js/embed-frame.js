@@ -26,6 +26,7 @@ import { makeProof } from "./guest-proof.js";
   var user = null;
   var asGuest = false; // signed out where guests are welcome
   var guestProof = null; // the proof of work for the guest's next comment
+  var guestName = null; // [name, address] the guest last posted with
 
   // -- talking to the host page ----------------------------------------------
 
@@ -287,15 +288,19 @@ import { makeProof } from "./guest-proof.js";
     formError(form, "");
     api("POST", root.dataset.post, payload, { "Idempotency-Key": keyOf(form) }).then(function (result) {
       button.disabled = false;
-      if (result.status === 401) expired();
+      if (result.status === 401 && !payload.guest_name) expired();
       if (!result.ok) { formError(form, problem(result)); return; }
       if (payload.guest_name) {
         // A guest cannot see their comment until a moderator has: say where it went.
-        var kept = [form.elements.guest_name.value, form.elements.guest_email.value];
-        form.reset();
-        form.elements.guest_name.value = kept[0];
-        form.elements.guest_email.value = kept[1];
-        renewKey(form);
+        guestName = [form.elements.guest_name.value, form.elements.guest_email.value];
+        if (form.classList.contains("reply-form")) {
+          form.remove();
+        } else {
+          form.reset();
+          form.elements.guest_name.value = guestName[0];
+          form.elements.guest_email.value = guestName[1];
+          renewKey(form);
+        }
         var waiting = result.data.comment.status === "pending";
         var thanks = waiting ? "Thank you! Your comment waits for a moderator." : "Your comment is up.";
         var status = document.getElementById("embed-notice"); // role=status: read out
@@ -327,6 +332,12 @@ import { makeProof } from "./guest-proof.js";
     var payload = { body: form.elements.body.value };
     if (form.elements.theory_title.value.trim()) payload.theory_title = form.elements.theory_title.value;
     if (form.elements.spoiler.checked) payload.spoiler = true;
+    postAs(form, payload);
+  });
+
+  // A reader posts as themselves; a guest with their name, the trap field and
+  // the proof of work (made while they wrote, each used once).
+  function postAs(form, payload) {
     if (!asGuest) { post(form, payload); return; }
     payload.guest_name = form.elements.guest_name.value;
     if (form.elements.guest_email.value.trim()) payload.guest_email = form.elements.guest_email.value;
@@ -334,21 +345,32 @@ import { makeProof } from "./guest-proof.js";
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     (guestProof || makeProof(root.dataset.challenge)).then(function (proof) {
-      guestProof = null; // each works once
+      guestProof = null;
       if (proof) payload.guest_proof = proof;
       post(form, payload);
     });
-  });
+  }
   // The proof of work starts when the guest starts writing, so it is ready by "Post".
-  document.getElementById("embed-compose").addEventListener("focusin", function () {
-    if (asGuest && !guestProof) guestProof = makeProof(root.dataset.challenge);
+  root.addEventListener("focusin", function (event) {
+    if (asGuest && !guestProof && event.target.closest("form.comment-form")) {
+      guestProof = makeProof(root.dataset.challenge);
+    }
   });
 
   root.addEventListener("click", function (event) {
     var reply = event.target.closest("[data-reply]");
     if (reply) {
       event.preventDefault();
-      openReplyForm(reply, document.getElementById("embed-reply"));
+      var box = openReplyForm(reply, document.getElementById("embed-reply"));
+      if (box) {
+        // A guest answers with their name too (kept from their last comment).
+        box.querySelector(".guest-reply").hidden = !asGuest;
+        box.elements.guest_name.required = asGuest;
+        if (asGuest && guestName) {
+          box.elements.guest_name.value = guestName[0];
+          box.elements.guest_email.value = guestName[1];
+        }
+      }
       reportHeight();
       return;
     }
@@ -414,7 +436,7 @@ import { makeProof } from "./guest-proof.js";
     var form = event.target;
     if (form.classList.contains("reply-form")) {
       event.preventDefault();
-      post(form, { body: form.elements.body.value, parent_id: Number(form.elements.parent_id.value) });
+      postAs(form, { body: form.elements.body.value, parent_id: Number(form.elements.parent_id.value) });
     } else if (form.classList.contains("vote")) {
       event.preventDefault();
       var button = event.submitter;

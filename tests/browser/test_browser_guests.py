@@ -155,8 +155,20 @@ def test_a_guest_comments_in_the_embed_with_third_party_cookies_blocked(site, pu
         page.reload()
         shown = frame_of(page).locator(f"#c{stored.id}")
         expect(shown.locator(".author-mark")).to_have_text("guest")
-        # A guest name that belongs to a reader is refused in the frame, in words.
+        # The guest answers another comment in place, their name kept.
         thread = frame_of(page)
+        shown.get_by_role("link", name="Reply").click()
+        box = thread.locator("form.reply-form")
+        box.get_by_label("Your name").fill("Juniper")  # the page was reloaded: asked again
+        box.get_by_label("Your reply to Juniper").fill("And the keeper knew it.")
+        box.get_by_role("button", name="Post reply").click()
+        expect(thread.locator("#embed-notice")).to_have_text(
+            "Thank you! Your comment waits for a moderator."
+        )
+        answer = guest_comment(site, "And the keeper knew it.")
+        assert answer.parent_id == stored.id and answer.author.display_name == "Juniper"
+        assert [r["rule"] for r in answer.hold_reasons] == ["guest"]
+        # A guest name that belongs to a reader is refused in the frame, in words.
         thread.get_by_label("Your name").fill("Mona")
         thread.get_by_label("Your comment").fill("Pretending.")
         thread.get_by_role("button", name="Post comment").click()
