@@ -30,8 +30,10 @@ from forum.views import (
     formatting,
     moderation,
     negotiation,
+    own_data,
     pages,
     people,
+    people_admin,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +90,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(people.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(embedding_admin.bp)
+    app.register_blueprint(own_data.bp)
+    app.register_blueprint(people_admin.bp)
 
     formatting.init_app(app)
     negotiation.init_app(app)

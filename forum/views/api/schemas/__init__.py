@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from forum.views.api.schemas.answers import (
+    AccountExport,
     AuditEntry,
     AuditPage,
     Author,
@@ -42,10 +43,12 @@ from forum.views.api.schemas.answers import (
     Unread,
     User,
     UserAnswer,
+    UserList,
     UserRecord,
     VoteAnswer,
 )
 from forum.views.api.schemas.bodies import (
+    AccountDeletion,
     BanRequest,
     CommentEdit,
     Credentials,
@@ -61,6 +64,7 @@ from forum.views.api.schemas.bodies import (
     Text,
     ThreadChange,
     ThreadModeration,
+    UserChange,
     VoteRequest,
     check,
 )
@@ -71,11 +75,12 @@ ANSWERS = (
     Error, User, Thread, Author, Comment, Flag, QueueItem, Ban, Note, UserRecord, AuditEntry,
     Notification, Settings, UserAnswer, SessionAnswer, TokenAnswer, CommentAnswer, CommentPage,
     FlagAnswer, VoteAnswer, QueuePage, AuditPage, NoteAnswer, SettingsAnswer, Profile,
-    NotificationList, Unread, Counts,
+    NotificationList, Unread, Counts, UserList, AccountExport,
 )  # fmt: skip
 REQUESTS = (
     Credentials, SsoExchange, Registration, NewComment, CommentEdit, VoteRequest, FlagRequest,
     ModerationRequest, BanRequest, NoteRequest, ThreadChange, ReadNotifications, SettingsChange,
+    AccountDeletion, UserChange,
 )  # fmt: skip
 REF = "#/components/schemas/{model}"
 
@@ -98,6 +103,8 @@ def ref(kind: type) -> dict:
 
 __all__ = [
     "ANSWERS",
+    "AccountDeletion",
+    "AccountExport",
     "AuditEntry",
     "AuditPage",
     "Author",
@@ -143,6 +150,8 @@ __all__ = [
     "Unread",
     "User",
     "UserAnswer",
+    "UserChange",
+    "UserList",
     "UserRecord",
     "VoteAnswer",
     "VoteRequest",

@@ -1,0 +1,84 @@
+"""Admins managing people: finding accounts, changing roles (deleting one is
+forum.services.accounts.erasure, banning forum.services.moderation.bans)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from forum import permissions
+from forum.errors import ValidationError
+from forum.extensions import db
+from forum.models import Role, User
+from forum.services.accounts.erasure import require_not_last_admin
+from forum.services.audit import audit
+
+PAGE = 50
+QUERY_MAX = 100
+ROLE_VALUES = tuple(role.value for role in Role)
+
+
+@dataclass
+class PeoplePage:
+    people: list[User]
+    next_after: str | None  # the last username_key shown, for the next page
+
+
+def _like(text: str) -> str:
+    # The search text is matched literally: % and _ are not wildcards here.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(query=None, role=None, after=None, limit: int = PAGE) -> PeoplePage:
+    """Live accounts in username order, PAGE at a time (after: the last username_key
+    of the page before). A query matches the start of the username or the email
+    (both indexed) or any part of the display name (read PAGE rows at a time,
+    never the whole table at once). Raises ValidationError (query, role)."""
+    statement = select(User).where(User.deleted_at.is_(None))
+    if query is not None and query != "":
+        if not isinstance(query, str) or len(query) > QUERY_MAX:
+            raise ValidationError(fields={"q": f"Use at most {QUERY_MAX} characters."})
+        text = _like(query.strip().lower())
+        statement = statement.where(
+            or_(
+                User.username_key.like(f"{text}%", escape="\\"),
+                User.email_key.like(f"{text}%", escape="\\"),
+                func.lower(User.display_name).like(f"%{text}%", escape="\\"),
+            )
+        )
+    if role is not None and role != "":
+        statement = statement.where(User.role == parse_role(role, "role"))
+    if isinstance(after, str) and after:
+        statement = statement.where(User.username_key > after[:60])
+    rows = list(db.session.scalars(statement.order_by(User.username_key).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return PeoplePage(rows, rows[-1].username_key if more and rows else None)
+
+
+def parse_role(value, field: str = "role") -> Role:
+    """Raises ValidationError naming field."""
+    if not isinstance(value, str) or value not in ROLE_VALUES:
+        raise ValidationError(fields={field: f"Use one of: {', '.join(ROLE_VALUES)}."})
+    return Role(value)
+
+
+def set_role(actor: User | None, user: User, role, reason=None) -> bool:
+    """Give the account this role; audited. actor None: the operator's CLI.
+    Returns whether anything changed. Raises Forbidden (not an admin; the last
+    admin stepping down) or ValidationError (role)."""
+    if actor is not None:
+        permissions.require(permissions.can_administer(actor), "Admins only.")
+    new = parse_role(role)
+    if user.deleted_at is not None:
+        raise ValidationError(fields={"role": "This account is deleted."})
+    if new == user.role:
+        return False
+    if new != Role.ADMIN:
+        require_not_last_admin(user, "changing this role")
+    before = {"role": user.role.value}
+    user.role = new
+    audit(actor, "set_role", user, reason, before, {"role": new.value})
+    db.session.flush()
+    return True
