@@ -27,6 +27,15 @@ class DeleteAccountForm(FlaskForm):
     password = PasswordField("Your password", description="To be sure it is you")
 
 
+# Prefixed: both forms are on one page, and their fields' ids must differ.
+def _email_form() -> EmailChangeForm:
+    return EmailChangeForm(prefix="change")
+
+
+def _delete_form() -> DeleteAccountForm:
+    return DeleteAccountForm(prefix="delete")
+
+
 def _signed_in_at():
     return accounts.session_started_at(session.get(accounts.SESSION_KEY))
 
@@ -34,8 +43,8 @@ def _signed_in_at():
 def _page(email_form=None, delete_form=None, status: int = 200):
     page = render_template(
         "account/data.html",
-        email_form=email_form or EmailChangeForm(),
-        delete_form=delete_form or DeleteAccountForm(),
+        email_form=email_form or _email_form(),
+        delete_form=delete_form or _delete_form(),
         has_password=reauth.has_password(current_user),
         recent_minutes=int(reauth.RECENT.total_seconds() // 60),
     )
@@ -59,7 +68,7 @@ def download():
 @login_required
 @limiter.limit("10 per hour")
 def change_email():
-    form = EmailChangeForm()
+    form = _email_form()
     if not form.validate_on_submit():
         return _page(email_form=form, status=400)
     try:
@@ -98,7 +107,7 @@ def confirm_email_change(token):
 @login_required
 @limiter.limit("5 per hour")
 def delete():
-    form = DeleteAccountForm()
+    form = _delete_form()
     if not form.validate_on_submit():
         return _page(delete_form=form, status=400)
     user = acting_user()

@@ -152,10 +152,10 @@ def test_after_deletion_nothing_of_their_words_is_served(app, client, make, site
 
 def test_the_page_deletes_with_the_password(app, client, site):
     alice = signed_in(app)
-    refused = alice.post("/account/delete", data={"password": "wrong one"})
+    refused = alice.post("/account/delete", data={"delete-password": "wrong one"})
     assert refused.status_code == 422
     assert "That is not your password." in refused.get_data(as_text=True)
-    done = alice.post("/account/delete", data={"password": PASSWORD})
+    done = alice.post("/account/delete", data={"delete-password": PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] == "/"
     assert WORDS not in client.get("/articles/a-story").get_data(as_text=True)
     assert AuthActions(client).login("alice").status_code == 401
@@ -193,11 +193,11 @@ def test_an_account_without_a_password_needs_a_recent_sign_in(app, client):
 
 def test_changing_the_address_waits_for_the_new_one(app, client, site):
     alice = signed_in(app)
-    wrong = alice.post("/account/email", data={"email": "new@example.org", "password": "nope"})
+    form = {"change-email": "new@example.org", "change-password": "nope"}
+    wrong = alice.post("/account/email", data=form)
     assert wrong.status_code == 422
-    asked = alice.post(
-        "/account/email", data={"email": "Alice.New@example.org", "password": PASSWORD}
-    )
+    form = {"change-email": "Alice.New@example.org", "change-password": PASSWORD}
+    asked = alice.post("/account/email", data=form)
     assert asked.status_code == 302
     with app.app_context():
         assert db.session.get(User, site["alice"].id).email == "alice@example.org"
