@@ -174,3 +174,33 @@ def test_the_cli_keeps_one_admin(app, runner, people):
     delete = runner.invoke(args=["users", "delete", "ada", "--yes"])
     assert delete.exit_code == 1 and "only admin" in delete.output
     assert role_of(app, "ada") == Role.ADMIN
+
+
+def test_search_pages_through_every_match_once(app, client, people):
+    with app.app_context():
+        for i in range(60):
+            name = f"pager{i:02d}"
+            db.session.add(
+                User(
+                    username=name,
+                    username_key=name,
+                    email=f"{name}@example.org",
+                    email_key=f"{name}@example.org",
+                    # Half match by name only: the pages merge the two kinds in order.
+                    display_name="Page Turner" if i % 2 else name,
+                    password_hash="!",
+                )
+            )
+        db.session.commit()
+    ada = bearer(client, "ada")
+    seen, after = [], None
+    while True:
+        query = {"q": "pager"} if after is None else {"q": "pager", "after": after}
+        answer = client.get("/api/v1/admin/users", query_string=query, headers=ada).json
+        seen += [user["username"] for user in answer["users"]]
+        after = answer["next_after"]
+        if after is None:
+            break
+    assert seen == [f"pager{i:02d}" for i in range(60)]
+    turners = client.get("/api/v1/admin/users", query_string={"q": "turn"}, headers=ada).json
+    assert len(turners["users"]) == 30 and turners["next_after"] is None

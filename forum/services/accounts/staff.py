@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select
 
 from forum import permissions
 from forum.errors import ValidationError
@@ -31,27 +31,55 @@ def _like(text: str) -> str:
 
 
 def search(query=None, role=None, after=None, limit: int = PAGE) -> PeoplePage:
-    """Live accounts in username order, PAGE at a time (after: the last username_key
-    of the page before). A query matches the start of the username or the email
-    (both indexed) or any part of the display name (read PAGE rows at a time,
-    never the whole table at once). Raises ValidationError (query, role)."""
-    statement = select(User).where(User.deleted_at.is_(None))
-    if query is not None and query != "":
-        if not isinstance(query, str) or len(query) > QUERY_MAX:
-            raise ValidationError(fields={"q": f"Use at most {QUERY_MAX} characters."})
-        text = _like(query.strip().lower())
-        statement = statement.where(
-            or_(
-                User.username_key.like(f"{text}%", escape="\\"),
-                User.email_key.like(f"{text}%", escape="\\"),
-                func.lower(User.display_name).like(f"%{text}%", escape="\\"),
-            )
-        )
+    """Live accounts in username order, `limit` at a time (after: the last
+    username_key of the page before). A query matches the start of the username or
+    the email address, or any part of the display name. Raises ValidationError
+    (q, role).
+
+    Three small queries instead of one with OR: the two prefixes each walk their
+    own index (a range, so it works whatever the database's collation), and only
+    the display name is read row by row, with a limit. OR-ing them made PostgreSQL
+    walk the whole username index in order (0.4 s at 200,000 accounts).
+    """
+    base = select(User).where(User.deleted_at.is_(None))
     if role is not None and role != "":
-        statement = statement.where(User.role == parse_role(role, "role"))
+        base = base.where(User.role == parse_role(role, "role"))
     if isinstance(after, str) and after:
-        statement = statement.where(User.username_key > after[:60])
-    rows = list(db.session.scalars(statement.order_by(User.username_key).limit(limit + 1)))
+        base = base.where(User.username_key > after[:60])
+    if query is None or query == "":
+        return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
+    if not isinstance(query, str) or len(query) > QUERY_MAX:
+        raise ValidationError(fields={"q": f"Use at most {QUERY_MAX} characters."})
+    text = query.strip().lower()
+    if not text:
+        return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
+    pattern = _like(text)
+    wanted = [
+        _prefix(User.username_key, text, pattern),
+        _prefix(User.email_key, text, pattern),
+        func.lower(User.display_name).like(f"%{pattern}%", escape="\\"),
+    ]
+    found: dict[int, User] = {}
+    for clause in wanted:
+        rows = db.session.scalars(base.where(clause).order_by(User.username_key).limit(limit + 1))
+        found.update((user.id, user) for user in rows)
+    return _page(sorted(found.values(), key=lambda user: user.username_key), limit)
+
+
+def _prefix(column, text: str, pattern: str):
+    # The range lets the column's index find the rows; LIKE keeps exactly the prefixed.
+    return and_(
+        column >= text,
+        column < text + _LAST,
+        column.like(f"{pattern}%", escape="\\"),
+    )
+
+
+_LAST = chr(0x10FFFF)  # past every character that may follow a prefix
+
+
+def _page(rows, limit: int) -> PeoplePage:
+    rows = list(rows)
     more = len(rows) > limit
     rows = rows[:limit]
     return PeoplePage(rows, rows[-1].username_key if more and rows else None)
