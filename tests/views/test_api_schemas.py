@@ -56,6 +56,7 @@ UNKNOWN_FIELD_TABLE = [
     ("post", "/notifications/read", "alice", {}, 200),
     ("patch", "/admin/users/{username}", "ada", {"role": "moderator"}, 200),
     ("delete", "/account", "alice", {"password": PASSWORD}, 204),
+    ("delete", "/admin/users/{username}", "ada", {"reason": "asked by email"}, 204),
 ]
 
 

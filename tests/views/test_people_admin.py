@@ -78,6 +78,29 @@ def test_the_api_refuses_others_unknowns_and_bad_roles(app, client, people):
     assert role_of(app, "rosalind") == Role.READER
 
 
+def test_the_api_deletes_on_the_persons_behalf(app, client, people, make):
+    spec = client.get("/api/v1/openapi.json").json
+    make.article("a-story")
+    make.comment(people["alice"], "a-story", "Alice-API-Words-58")
+    mona = client.delete(
+        "/api/v1/admin/users/alice", json={"reason": "asked"}, headers=bearer(client, "mona")
+    )
+    assert mona.status_code == 403
+    ada = bearer(client, "ada")
+    no_reason = client.delete("/api/v1/admin/users/alice", json={"reason": ""}, headers=ada)
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["error"]["fields"]
+    check(spec, "delete", "/admin/users/{username}", no_reason)
+    done = client.delete("/api/v1/admin/users/alice", json={"reason": "asked"}, headers=ada)
+    check(spec, "delete", "/admin/users/{username}", done)
+    assert done.status_code == 204 and role_of(app, "alice") is None
+    assert "Alice-API-Words-58" not in client.get("/api/v1/threads/a-story/comments").get_data(
+        as_text=True
+    )
+    assert last_audit(app)[0] == "delete_account"
+    gone = client.delete("/api/v1/admin/users/alice", json={"reason": "again"}, headers=ada)
+    assert gone.status_code == 404
+
+
 def test_the_last_admin_cannot_step_down_or_leave(app, client, people):
     ada = bearer(client, "ada")
     alone = client.patch("/api/v1/admin/users/ada", json={"role": "reader"}, headers=ada)

@@ -437,7 +437,15 @@ PATHS = {
             ref(schemas.UserChange),
             parameters=[USERNAME],
             description="Admins only. 403 also when the only admin would step down.",
-        )
+        ),
+        "delete": _operation(
+            "Delete an account on the person's behalf (as DELETE /account does); audited "
+            "with the reason",
+            {"204": _answer("Deleted"), **_errors(400, 403, 404, 429)},
+            ref(schemas.AdminDeletion),
+            parameters=[USERNAME],
+            description="Admins only. 403 also for the only admin.",
+        ),
     },
     "/openapi.json": {
         "get": _operation(

@@ -88,3 +88,14 @@ def change_user(username):
         staff.set_role(actor, target, data["role"], data.get("reason"))
     db.session.commit()
     return {"user": user_json(target, actor)}
+
+
+@bp.delete("/admin/users/<username>")
+@limiter.limit("60 per hour")
+def delete_user(username):
+    """Delete an account on the person's behalf, with a reason for the record."""
+    data = read(schemas.AdminDeletion)
+    actor = _admin()
+    erasure.delete_account(bans.user_by_name(username), actor, data.get("reason"))
+    db.session.commit()
+    return no_content()

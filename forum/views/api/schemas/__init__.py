@@ -49,6 +49,7 @@ from forum.views.api.schemas.answers import (
 )
 from forum.views.api.schemas.bodies import (
     AccountDeletion,
+    AdminDeletion,
     BanRequest,
     CommentEdit,
     Credentials,
@@ -80,7 +81,7 @@ ANSWERS = (
 REQUESTS = (
     Credentials, SsoExchange, Registration, NewComment, CommentEdit, VoteRequest, FlagRequest,
     ModerationRequest, BanRequest, NoteRequest, ThreadChange, ReadNotifications, SettingsChange,
-    AccountDeletion, UserChange,
+    AccountDeletion, UserChange, AdminDeletion,
 )  # fmt: skip
 REF = "#/components/schemas/{model}"
 
@@ -105,6 +106,7 @@ __all__ = [
     "ANSWERS",
     "AccountDeletion",
     "AccountExport",
+    "AdminDeletion",
     "AuditEntry",
     "AuditPage",
     "Author",

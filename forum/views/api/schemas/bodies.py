@@ -140,6 +140,10 @@ class AccountDeletion(Request):
     )
 
 
+class AdminDeletion(Request):
+    reason: StrictStr = Field(description="why, for the audit log")
+
+
 class UserChange(Request):
     role: Role | None = None
     reason: Text = Field(None, description="for the audit log")
