@@ -227,3 +227,10 @@ def test_search_pages_through_every_match_once(app, client, people):
     assert seen == [f"pager{i:02d}" for i in range(60)]
     turners = client.get("/api/v1/admin/users", query_string={"q": "turn"}, headers=ada).json
     assert len(turners["users"]) == 30 and turners["next_after"] is None
+
+
+def test_a_search_with_a_nul_character_is_refused(client, people):
+    ada = bearer(client, "ada")
+    for query in ({"q": "ros\x00a"}, {"after": "a\x00"}):
+        refused = client.get("/api/v1/admin/users", query_string=query, headers=ada)
+        assert refused.status_code == 422, query

@@ -45,11 +45,15 @@ def search(query=None, role=None, after=None, limit: int = PAGE) -> PeoplePage:
     if role is not None and role != "":
         base = base.where(User.role == parse_role(role, "role"))
     if isinstance(after, str) and after:
+        if "\x00" in after:
+            raise ValidationError(fields={"after": "Use the next_after of the page before."})
         base = base.where(User.username_key > after[:60])
     if query is None or query == "":
         return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
     if not isinstance(query, str) or len(query) > QUERY_MAX:
         raise ValidationError(fields={"q": f"Use at most {QUERY_MAX} characters."})
+    if "\x00" in query:  # no database column holds one (PostgreSQL refuses it outright)
+        raise ValidationError(fields={"q": "Leave out the NUL character."})
     text = query.strip().lower()
     if not text:
         return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
