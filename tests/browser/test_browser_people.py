@@ -100,6 +100,8 @@ def test_a_reader_downloads_then_deletes_their_data(site, open_context, tmp_path
     page.goto(site.url("/articles/a-story"))
     expect(page.get_by_text("Bob answers the lighthouse theory")).to_be_visible()
     assert "Tangerine" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "after-deletion.png"), full_page=True)
     submit_login(page, site, "leaving", PASSWORD)
     expect(page.get_by_text("Wrong username or password.")).to_be_visible()
 
