@@ -31,8 +31,10 @@ from forum.views import (
     guests,
     moderation,
     negotiation,
+    own_data,
     pages,
     people,
+    people_admin,
     sign_in,
 )
 
@@ -92,6 +94,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(guests.bp)
     app.register_blueprint(embedding_admin.bp)
     app.register_blueprint(sign_in.bp)
+    app.register_blueprint(own_data.bp)
+    app.register_blueprint(people_admin.bp)
 
     formatting.init_app(app)
     negotiation.init_app(app)

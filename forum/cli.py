@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from forum.addresses import normalize_origin
-from forum.errors import Conflict, ValidationError
+from forum.errors import Conflict, ForumError, ValidationError
 from forum.extensions import db
 from forum.markup import render_article, render_comment
 from forum.models import Article, Comment, CommentStatus, Role, utcnow
 from forum.ops import backup, demo
 from forum.ops.imports import disqus, isso, items, loader
-from forum.services.accounts import accounts
+from forum.services.accounts import accounts, erasure, staff
 from forum.services.notify import outbox
 
 
@@ -51,6 +51,72 @@ def create_user(username, email, password, role):
     user.email_verified_at = utcnow()  # the operator vouches for the address
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.username}.")
+
+
+def _account(username):
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"There is no account named {username!r}.")
+    return user
+
+
+def _refused(error: ForumError) -> click.ClickException:
+    db.session.rollback()
+    detail = "; ".join(f"{k}: {v}" for k, v in error.fields.items()) or error.message
+    return click.ClickException(detail)
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--reason", help="For the audit log.")
+def set_role(username, role, reason):
+    """Make an account a reader, moderator or admin (audited)."""
+    user = _account(username)
+    try:
+        changed = staff.set_role(None, user, role, reason)
+    except ForumError as error:
+        raise _refused(error) from None
+    db.session.commit()
+    click.echo(f"{user.username} is {'now' if changed else 'already'} {role}.")
+
+
+@users.command("delete")
+@click.argument("username")
+@click.option("--reason", help="For the audit log.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts, CI).")
+def delete_user(username, reason, yes):
+    """Delete an account: it cannot sign in again and its comments' words are erased
+    (replies stay under tombstones). Cannot be undone."""
+    user = _account(username)
+    if not yes:
+        click.confirm(
+            f"Delete {user.username} and erase all of their comments' text? This cannot be undone",
+            abort=True,
+        )
+    name = user.username
+    try:
+        erasure.delete_account(user, actor=None, reason=reason)
+    except ForumError as error:
+        raise _refused(error) from None
+    db.session.commit()
+    click.echo(f"Deleted {name}.")
+
+
+@users.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+@click.option("--search", default=None, help="Start of a username or email, or part of a name.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True)
+def list_users(role, search, limit):
+    """List live accounts in username order: username, role, display name, email."""
+    try:
+        page = staff.search(search, role, limit=limit)
+    except ForumError as error:
+        raise _refused(error) from None
+    for user in page.people:
+        click.echo(f"{user.username}\t{user.role.value}\t{user.display_name}\t{user.email or '-'}")
+    if page.next_after:
+        click.echo(f"(more: narrow with --search or raise --limit past {limit})", err=True)
 
 
 demo_group = AppGroup("demo", help="The demo site.")

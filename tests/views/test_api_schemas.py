@@ -54,6 +54,9 @@ UNKNOWN_FIELD_TABLE = [
     ("patch", "/moderation/threads/{key}", "mona", {"status": "closed"}, 200),
     ("patch", "/moderation/settings", "ada", {"max_links": 3}, 200),
     ("post", "/notifications/read", "alice", {}, 200),
+    ("patch", "/admin/users/{username}", "ada", {"role": "moderator"}, 200),
+    ("delete", "/account", "alice", {"password": PASSWORD}, 204),
+    ("delete", "/admin/users/{username}", "ada", {"reason": "asked by email"}, 204),
 ]
 
 

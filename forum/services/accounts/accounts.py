@@ -138,7 +138,7 @@ def authenticate(username, password) -> User | None:
         hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None:
+    if user is None or user.deleted_at is not None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -180,6 +180,8 @@ def token_for(raw: str, now: datetime | None = None) -> ApiToken | None:
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
+    if token.user.deleted_at is not None:
+        return None
     return token
 
 
@@ -219,6 +221,18 @@ def session_user(user_id, raw) -> User | None:
             User.id == int(user_id),
             UserSession.key_hash == _digest(raw),
             UserSession.revoked_at.is_(None),
+            User.deleted_at.is_(None),
+        )
+    )
+
+
+def session_started_at(raw) -> datetime | None:
+    """When the browser holding this session key signed in (None: no live session)."""
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+        return None
+    return db.session.scalar(
+        select(UserSession.created_at).where(
+            UserSession.key_hash == _digest(raw), UserSession.revoked_at.is_(None)
         )
     )
 

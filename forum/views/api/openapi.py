@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from forum.services.accounts import staff
 from forum.services.discussion import cursors
 from forum.services.moderation import queues
 from forum.views.api import schemas
@@ -397,6 +398,64 @@ PATHS = {
                 {"name": "keys", "in": "query", "required": True, "schema": {"type": "string"}}
             ],
         )
+    },
+    "/account/export": {
+        "get": _operation(
+            "The signed-in reader's own data, as a JSON download (streamed, not capped)",
+            {
+                "200": {
+                    **_answer("The data", schemas.AccountExport),
+                    "headers": {
+                        "Content-Disposition": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors(429),
+            },
+        )
+    },
+    "/account": {
+        "delete": _operation(
+            "Delete the signed-in account: it can no longer sign in, its comments' words "
+            "are erased (tombstones keep replies in place), its votes, follows, "
+            "notifications, sessions and tokens are gone",
+            {"204": _answer("Deleted"), **_errors(400, 403, 429)},
+            ref(schemas.AccountDeletion),
+            description="A wrong password (or, for an account without one, a sign-in "
+            "older than 10 minutes) is a 422 with fields.password. 403 for the only admin.",
+        )
+    },
+    "/admin/users": {
+        "get": _operation(
+            "Find accounts: q matches the start of a username or email, or part of a "
+            "display name; 50 a page in username order",
+            {"200": _answer("A page", schemas.UserList), **_errors(403, 422)},
+            parameters=[
+                {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+                {"name": "role", "in": "query", "schema": {"enum": list(staff.ROLE_VALUES)}},
+                {"name": "after", "in": "query", "schema": {"type": "string"}},
+            ],
+            description="Admins only.",
+        )
+    },
+    "/admin/users/{username}": {
+        "patch": _operation(
+            "Change an account's role; audited",
+            {
+                "200": _answer("The account", schemas.UserAnswer),
+                **_errors(400, 403, 404, 429),
+            },
+            ref(schemas.UserChange),
+            parameters=[USERNAME],
+            description="Admins only. 403 also when the only admin would step down.",
+        ),
+        "delete": _operation(
+            "Delete an account on the person's behalf (as DELETE /account does); audited "
+            "with the reason",
+            {"204": _answer("Deleted"), **_errors(400, 403, 404, 429)},
+            ref(schemas.AdminDeletion),
+            parameters=[USERNAME],
+            description="Admins only. 403 also for the only admin.",
+        ),
     },
     "/openapi.json": {
         "get": _operation(

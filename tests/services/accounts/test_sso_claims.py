@@ -296,3 +296,14 @@ def test_the_switch_is_for_admins_only_and_known_sites(app, make, admin_client, 
         assert "not on the list" in response.get_data(as_text=True) or "origin" in (
             response.get_data(as_text=True)
         )
+
+
+def test_the_admin_tools_make_a_confirmed_role_ours(app, client, secret, runner):
+    """The site made ada a moderator; an operator sets that same role with
+    `flask users set-role`: a later token without the claim leaves it."""
+    honour(app)
+    signed_in(client, sign(secret, role="moderator"))
+    result = app.test_cli_runner().invoke(args=["users", "set-role", "ada", "moderator"])
+    assert result.exit_code == 0, result.output
+    signed_in(client, sign(secret))
+    assert account(app) == (Role.MODERATOR, [], None)

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from forum.views.api.schemas.answers import (
+    AccountExport,
     AuditEntry,
     AuditPage,
     Author,
@@ -43,10 +44,13 @@ from forum.views.api.schemas.answers import (
     Unread,
     User,
     UserAnswer,
+    UserList,
     UserRecord,
     VoteAnswer,
 )
 from forum.views.api.schemas.bodies import (
+    AccountDeletion,
+    AdminDeletion,
     BanRequest,
     CommentEdit,
     Credentials,
@@ -63,6 +67,7 @@ from forum.views.api.schemas.bodies import (
     Text,
     ThreadChange,
     ThreadModeration,
+    UserChange,
     VoteRequest,
     check,
 )
@@ -73,12 +78,12 @@ ANSWERS = (
     Error, User, Thread, Author, Comment, Flag, QueueItem, Ban, Note, UserRecord, AuditEntry,
     Notification, Settings, UserAnswer, SessionAnswer, TokenAnswer, CommentAnswer, CommentPage,
     FlagAnswer, VoteAnswer, QueuePage, AuditPage, NoteAnswer, SettingsAnswer, Profile,
-    NotificationList, Unread, Counts, GuestChallenge,
+    NotificationList, Unread, Counts, GuestChallenge, UserList, AccountExport,
 )  # fmt: skip
 REQUESTS = (
     Credentials, SsoExchange, Registration, NewComment, CommentEdit, VoteRequest, FlagRequest,
     ModerationRequest, BanRequest, NoteRequest, ThreadChange, ReadNotifications, SettingsChange,
-    GuestProof,
+    GuestProof, AccountDeletion, UserChange, AdminDeletion,
 )  # fmt: skip
 REF = "#/components/schemas/{model}"
 
@@ -103,6 +108,9 @@ __all__ = [
     "GuestChallenge",
     "GuestProof",
     "ANSWERS",
+    "AccountDeletion",
+    "AccountExport",
+    "AdminDeletion",
     "AuditEntry",
     "AuditPage",
     "Author",
@@ -148,6 +156,8 @@ __all__ = [
     "Unread",
     "User",
     "UserAnswer",
+    "UserChange",
+    "UserList",
     "UserRecord",
     "VoteAnswer",
     "VoteRequest",

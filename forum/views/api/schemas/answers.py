@@ -327,3 +327,30 @@ class Unread(TypedDict):
 @_closed
 class Counts(TypedDict):
     counts: dict[str, int]
+
+
+@_closed
+class UserList(TypedDict):
+    users: list[User]
+    next_after: Annotated[
+        str | None, Field(description="send as after= for the next page; null: the last page")
+    ]
+
+
+@_closed
+class AccountExport(TypedDict):
+    """The signed-in reader's own data (forum.services.accounts.data_export)."""
+
+    format: Literal["forum-account-export"]
+    version: Literal[1]
+    exported_at: datetime
+    account: dict[str, Any]
+    comments: Annotated[list[dict[str, Any]], Field(description="with their Markdown bodies")]
+    votes: list[dict[str, Any]]
+    flags: list[dict[str, Any]]
+    follows: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+    mutes: list[dict[str, Any]]
+    sessions: Annotated[list[dict[str, Any]], Field(description="when, never the keys")]
+    tokens: Annotated[list[dict[str, Any]], Field(description="when, never the tokens")]
+    identities: list[dict[str, Any]]

@@ -21,7 +21,7 @@ from pydantic import (
 from pydantic import ValidationError as Invalid
 
 from forum.errors import ValidationError
-from forum.models import FlagReason, ModerationAction, ModerationMode, ThreadStatus
+from forum.models import FlagReason, ModerationAction, ModerationMode, Role, ThreadStatus
 from forum.services import settings
 from forum.services.accounts import accounts, guests, proof
 from forum.services.discussion import comments
@@ -172,6 +172,23 @@ class ThreadChange(Request):
 
 class ReadNotifications(Request):
     ids: list[StrictInt] | None = Field(None, max_length=1000)
+
+
+class AccountDeletion(Request):
+    password: Text = Field(
+        None,
+        description="the account's password; an account without one (single sign-on) "
+        "sends none, and must have signed in within the last 10 minutes",
+    )
+
+
+class AdminDeletion(Request):
+    reason: StrictStr = Field(description="why, for the audit log")
+
+
+class UserChange(Request):
+    role: Role | None = None
+    reason: Text = Field(None, description="for the audit log")
 
 
 SettingsChange = create_model(
