@@ -27,7 +27,8 @@ class IdempotencyKey(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(100))
+    # Indexed alone too: a guest's retry is found by its key (forum.services.accounts.guests).
+    key: Mapped[str] = mapped_column(String(100), index=True)
     # What the first request made (a comment), to answer repeats with it.
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

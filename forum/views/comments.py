@@ -61,6 +61,8 @@ def create(slug):
     try:
         if raw_parent and parent_id is None:
             raise ValidationError(fields={"parent_id": posting.NO_PARENT})
+        # Pages from before the field existed send no key: they post as before.
+        once = idempotency.check_key(request.form.get("idempotency_key") or None)
         if as_guest:
             author, signals = guest_arrives(
                 article.thread,
@@ -68,9 +70,8 @@ def create(slug):
                 form.guest_email.data,
                 _proof_of(form),
                 form.website.data,
+                once,
             )
-        # Pages from before the field existed send no key: they post as before.
-        once = idempotency.check_key(request.form.get("idempotency_key") or None)
         comment, is_new = posting.post_comment(
             author,
             article.thread,

@@ -59,6 +59,9 @@ def upgrade():
         batch_op.add_column(sa.Column('display_key', sa.String(length=50), nullable=False, server_default=''))
         batch_op.create_index(batch_op.f('ix_users_display_key'), ['display_key'], unique=False)
 
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_key'), ['key'], unique=False)
+
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('display_name', sa.String),
                      sa.column('display_key', sa.String))
     connection = op.get_bind()
@@ -69,6 +72,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_key'))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_display_key'))
         batch_op.drop_column('display_key')

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Comment, CommentStatus, OutboxMessage, Role, Thread, User
@@ -530,3 +530,28 @@ def test_staff_carry_their_role_and_readers_their_badges_everywhere(site):
     assert '<span class="author-mark">subscriber</span>' in sub_html
     plain_html = page[page.index(f'id="c{ids["plain"]}"') :][:1500]
     assert "author-mark" not in plain_html.split("</header>")[0]
+
+
+def test_a_guest_retrying_from_the_frame_gets_the_same_comment_back(site):
+    """The embed's frame has no session to remember its guest by: the retry of a
+    submission (same Idempotency-Key) finds its guest by the key and gets the
+    first comment, not a second one."""
+    app = site()
+    slug = article(app)
+    frame = app.test_client()  # never holds a cookie: nothing sets one for it
+    send = lambda name, key: frame.post(  # noqa: E731
+        f"/api/v1/threads/{slug}/comments",
+        json={"body": "Lost in the tunnel?", "guest_name": name},
+        headers={"Idempotency-Key": key},
+    )
+    first = send("Wren", "retry-1")
+    again = send("Wren", "retry-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["comment"]["id"] == first.json["comment"]["id"]
+    # Someone else who sends the same key under another name gets nothing of it.
+    other = send("Juniper", "retry-1")
+    assert other.status_code == 201 and other.json["comment"]["id"] != first.json["comment"]["id"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Comment.id))) == 2
+        assert db.session.scalar(select(func.count(User.id)).where(User.is_guest)) == 2

@@ -30,7 +30,16 @@ from forum import links
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import db
 from forum.markup import name_key, normalize
-from forum.models import Comment, CommentStatus, NotificationKind, Thread, User, is_id, utcnow
+from forum.models import (
+    Comment,
+    CommentStatus,
+    IdempotencyKey,
+    NotificationKind,
+    Thread,
+    User,
+    is_id,
+    utcnow,
+)
 from forum.services import single_use
 from forum.services.accounts import accounts, proof
 from forum.services.audit import audit
@@ -136,10 +145,11 @@ def check_email(raw) -> str | None:
     return address
 
 
-def guest_for(name_raw, email_raw, known_id=None) -> tuple[User, bool]:
+def guest_for(name_raw, email_raw, known_id=None, key=None) -> tuple[User, bool]:
     """The guest User to post as, and whether it is new (its address then
     needs confirming). `known_id` is the guest this browser posted as before
-    (from its session): reused when the name and address are the same.
+    (from its session), `key` the submission's idempotency key: either finds
+    the same guest again when the name and address are the same.
     Raises ValidationError (guest_name, guest_email)."""
     name, email = check_name(name_raw), check_email(email_raw)
     email_key = email.lower() if email else None
@@ -153,6 +163,23 @@ def guest_for(name_raw, email_raw, known_id=None) -> tuple[User, bool]:
             and known.email_key == email_key
         ):
             return known, False
+    if key is not None:
+        # A retry of a submission already taken (the embed's frame has no session
+        # to remember its guest by): the same guest, so the retry gets its comment.
+        earlier = db.session.scalar(
+            select(User)
+            .join(IdempotencyKey, IdempotencyKey.user_id == User.id)
+            .where(
+                IdempotencyKey.key == key,
+                User.is_guest.is_(True),
+                User.deleted_at.is_(None),
+                User.display_name == name,
+                User.email_key.is_(None) if email_key is None else User.email_key == email_key,
+            )
+            .limit(1)
+        )
+        if earlier is not None:
+            return earlier, False
     username = f"guest-{secrets.token_hex(6)}"
     guest = User(
         username=username,
@@ -170,7 +197,7 @@ def guest_for(name_raw, email_raw, known_id=None) -> tuple[User, bool]:
     return guest, True
 
 
-def arrive(thread: Thread, name, email, proof_data, trap, known_id=None):
+def arrive(thread: Thread, name, email, proof_data, trap, known_id=None, key=None):
     """A visitor without an account about to post in thread: (the guest User,
     its Signals for the rules, whether the guest is new). Raises Unauthorized
     (401, as for any visitor) where guests may not post or no name was given,
@@ -179,7 +206,7 @@ def arrive(thread: Thread, name, email, proof_data, trap, known_id=None):
         raise Unauthorized(GUESTS_OFF)
     if name is None:
         raise Unauthorized(NO_NAME)
-    guest, is_new = guest_for(name, email, known_id)
+    guest, is_new = guest_for(name, email, known_id, key)
     signals = Signals(proof=proof.check(proof_data), trap_filled=bool(trap))
     return guest, signals, is_new
 

@@ -181,6 +181,7 @@ def create_comment(key):
             data.get("guest_email"),
             data.get("guest_proof"),
             data.get("guest_website"),
+            once,
         )
     else:
         thread, signals = threads.thread_shown_by_key(key), None
