@@ -24,33 +24,44 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
-# Look-alikes folded together when names are compared: digits and signs that
-# pass for letters.
-_LOOKALIKE = str.maketrans(
-    {
-        "0": "o",
-        "1": "l",
-        "i": "l",
-        "3": "e",
-        "4": "a",
-        "5": "s",
-        "7": "t",
-        "$": "s",
-        "@": "a",
-        "|": "l",
-        "!": "l",
-    }
-)
+# Characters that pass for Latin letters: Cyrillic and Greek capitals and
+# small letters drawn alike, Latin variants (dotless i, alpha, long s), digits
+# and signs. Names are compared through it (name_key); moderators' word lists
+# see through the same disguises (forum.services.moderation.wordmatch).
+LATIN_LOOKALIKES = {
+    # Cyrillic (after case folding)
+    "а": "a", "в": "b", "е": "e", "ё": "e", "һ": "h", "і": "i",
+    "ї": "i", "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ь": "b",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u",
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ς": "s", "ω": "w",
+    # Latin variants
+    "ı": "i", "ɑ": "a", "ɡ": "g", "ſ": "s", "ɩ": "i", "ɪ": "i", "ʟ": "l", "ᴀ": "a", "ᴄ": "c",
+    "ᴏ": "o", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",
+    # digits and signs
+    "0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+    "@": "a", "$": "s", "€": "e", "£": "l",
+}  # fmt: skip
+# For names, the letters a reader cannot tell apart in many fonts are one:
+# i, l, 1, | and ! (and what passes for them).
+_NAME_LOOKALIKES = str.maketrans(
+    {**LATIN_LOOKALIKES, "1": "l", "i": "l", "|": "l", "!": "l", "ı": "l", "і": "l",
+     "ї": "l", "ι": "l", "ɩ": "l", "ɪ": "l", "ʟ": "l"}
+)  # fmt: skip
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def name_key(name: str) -> str:
     """What a display name is compared by, so that a guest cannot pass for a
-    reader: accents dropped, case folded, look-alikes merged, only letters and
-    digits kept ("Zoë_Q!" and "zoe q1" both give "zoeql")."""
+    reader: accents dropped, case folded, look-alikes merged (Cyrillic "а" and
+    Latin "a", "I", "l" and "1", "rn" and "m"), only letters and digits kept
+    ("Zoë_Q!" and "zoe q1" both give "zoeql")."""
     folded = unicodedata.normalize("NFKD", name or "").casefold()
     folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return _NOT_ALNUM.sub("", folded.translate(_LOOKALIKE))[:50]
+    folded = _NOT_ALNUM.sub("", folded.translate(_NAME_LOOKALIKES))
+    return folded.replace("rn", "m").replace("vv", "w")[:50]
 
 
 _TAG = re.compile(r"(<[^>]*>)")

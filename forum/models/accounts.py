@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     # forum.markup.name_key(display_name), kept by the listener below: guests'
     # names are checked against it so that none passes for a reader.
     display_key: Mapped[str] = mapped_column(String(50), index=True, default="")
+    # The same of the username.
+    handle_key: Mapped[str] = mapped_column(String(50), index=True, default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,6 +79,7 @@ class User(UserMixin, db.Model):
 @event.listens_for(User, "before_update")
 def _keep_display_key(_mapper, _connection, user: User) -> None:
     user.display_key = name_key(user.display_name)
+    user.handle_key = name_key(user.username)
 
 
 class UserSession(db.Model):
@@ -103,6 +106,9 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its holder last proved who they are (see accounts.issue_token); None:
+    # a token from before this was kept, never recent enough for reauth.
+    signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -20,6 +20,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -140,7 +141,13 @@ def auth():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        raw, token = accounts.issue_token(current_user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
+        raw, token = accounts.issue_token(
+            current_user,
+            current_app.config["FORUM_TOKEN_TTL_HOURS"],
+            # The session's sign-in, however long ago: handing a token to the
+            # frame proves nothing new (deleting the account asks for a recent one).
+            signed_in_at=accounts.session_started_at(session.get(accounts.SESSION_KEY)),
+        )
         db.session.commit()
         return render_template("embed/handoff.html", token=raw), 200, {"Cache-Control": "no-store"}
     return render_template("embed/auth.html", site=site, form=form)

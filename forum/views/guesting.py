@@ -15,13 +15,11 @@ SESSION_KEY = "guest"
 def guest_arrives(
     thread: Thread, name, email, proof_data, trap, key=None
 ) -> tuple[User, guests.Signals]:
-    """The guest to post as and the signals for the rules; mails a new guest's
-    address its confirmation link. Raises Unauthorized or ValidationError."""
+    """The guest to post as and the signals for the rules (a new guest's address
+    is mailed its confirmation link). Raises Unauthorized or ValidationError."""
     has_cookie = current_app.config["SESSION_COOKIE_NAME"] in request.cookies
     known = session.get(SESSION_KEY)
-    guest, signals, is_new = guests.arrive(thread, name, email, proof_data, trap, known, key)
-    if is_new:
-        guests.send_confirmation(guest)
+    guest, signals = guests.arrive(thread, name, email, proof_data, trap, known, key)
     # An API call without a cookie (the embed's frame) starts no session.
     if has_cookie or request.blueprint != "api":
         session[SESSION_KEY] = guest.id

@@ -122,7 +122,9 @@ def delete(username):
         flash_outcome(_mismatch, "")
         return _back(target)
     done = flash_outcome(
-        lambda: erasure.delete_account(target, acting_user(), request.form.get("reason")),
+        lambda: erasure.delete_account(
+            target, acting_user(), request.form.get("reason"), on_behalf=True
+        ),
         f"{name}'s account is deleted and their comments' words erased.",
     )
     return redirect(url_for("people_admin.index")) if done else _back(target)

@@ -1,6 +1,7 @@
 """identity: guests allowed per site and thread, external sign-in identities,
 single-use links, deleted accounts, badges from publishers' sign-on, and the
-compared form of display names (users.display_key, filled here for every account)
+compared form of names (users.display_key and handle_key, filled here for
+every account)
 
 Revision ID: 0012
 Revises: 0011
@@ -58,24 +59,36 @@ def upgrade():
         batch_op.add_column(sa.Column('badges', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('display_key', sa.String(length=50), nullable=False, server_default=''))
         batch_op.create_index(batch_op.f('ix_users_display_key'), ['display_key'], unique=False)
+        batch_op.add_column(sa.Column('handle_key', sa.String(length=50), nullable=False, server_default=''))
+        batch_op.create_index(batch_op.f('ix_users_handle_key'), ['handle_key'], unique=False)
+
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('signed_in_at', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_keys_key'), ['key'], unique=False)
 
-    users = sa.table('users', sa.column('id', sa.Integer), sa.column('display_name', sa.String),
-                     sa.column('display_key', sa.String))
+    users = sa.table('users', sa.column('id', sa.Integer), sa.column('username', sa.String),
+                     sa.column('display_name', sa.String), sa.column('display_key', sa.String),
+                     sa.column('handle_key', sa.String))
     connection = op.get_bind()
-    for user_id, display_name in connection.execute(sa.select(users.c.id, users.c.display_name)):
-        connection.execute(users.update().where(users.c.id == user_id)
-                           .values(display_key=name_key(display_name)))
+    rows = connection.execute(sa.select(users.c.id, users.c.username, users.c.display_name)).all()
+    for user_id, username, display_name in rows:
+        connection.execute(users.update().where(users.c.id == user_id).values(
+            display_key=name_key(display_name), handle_key=name_key(username)))
 
 
 
 def downgrade():
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_column('signed_in_at')
+
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_key'))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_handle_key'))
+        batch_op.drop_column('handle_key')
         batch_op.drop_index(batch_op.f('ix_users_display_key'))
         batch_op.drop_column('display_key')
         batch_op.drop_column('badges')

@@ -30,9 +30,14 @@ def test_different_names_keep_different_keys(one, other):
     assert name_key(one) != name_key(other)
 
 
-def test_scripts_other_than_latin_keep_their_letters():
-    assert name_key("Σοφία") == "σοφια"
+def test_scripts_other_than_latin_keep_their_letters_but_not_their_disguises():
     assert name_key("محمد") == "محمد"
+    assert name_key("Σοφία") == "σoφla"  # ο and ι are drawn like o and i
+    # Cyrillic and Greek letters drawn like Latin ones, and Latin variants.
+    for disguised in ("Аlice", "Alicе", "ɑlice", "ALICE", "A1ice", "Αlice"):
+        assert name_key(disguised) == name_key("alice"), disguised
+    assert name_key("jаnemod") == name_key("janemod")
+    assert name_key("rnary") == name_key("mary")
 
 
 @pytest.mark.parametrize(

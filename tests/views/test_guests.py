@@ -204,7 +204,8 @@ def test_the_challenge_is_hard_enough_and_checked(site):
 
 @pytest.mark.parametrize(
     "name",
-    ["ada", "ADA", "Ada Lovelace", "ada_lovelace", "Ada-Lovelace", "Adá Lövelace", "4da L0velace",
+    ["ada", "ADA", "Ada Lovelace", "ada_lovelace", "Ada-Lovelace", "Adá Lövelace",
+     "4da L0velace", "Аda", "ɑda", "Forum Staff", "Moderator Jane", "jane (mod)",
      "Moderator", "admin", " a ", "x" * 51, "!!!"],
 )  # fmt: skip
 def test_a_guest_name_cannot_pass_for_a_reader_or_the_staff(site, name):
@@ -555,3 +556,21 @@ def test_a_guest_retrying_from_the_frame_gets_the_same_comment_back(site):
     with app.app_context():
         assert db.session.scalar(select(func.count(Comment.id))) == 2
         assert db.session.scalar(select(func.count(User.id)).where(User.is_guest)) == 2
+
+
+def test_the_forum_cannot_be_made_to_mail_a_stranger_again_and_again(app_with):
+    """Each comment from the embed's frame is its own guest; the confirmation
+    mails to one address stop at three a day, whoever sends them."""
+    app = app_with(FORUM_GUESTS="on", FORUM_RATELIMIT="on", FORUM_SETTINGS_DEFAULTS=EASY)
+    slug = article(app)
+    for n in range(5):
+        client = app.test_client()
+        answer = client.post(
+            f"/api/v1/threads/{slug}/comments",
+            json={"body": f"Hi {n}", "guest_name": "Visitor", "guest_email": "victim@example.org"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"},
+        )
+        assert answer.status_code == 201, answer.json
+    with app.app_context():
+        mails = db.session.scalars(select(OutboxMessage.to_address)).all()
+    assert mails == ["victim@example.org"] * 3

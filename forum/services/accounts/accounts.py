@@ -157,8 +157,19 @@ def sign_in(username, password, address: str | None) -> User | None:
     return user
 
 
-def issue_token(user: User, ttl_hours: int, now: datetime | None = None) -> tuple[str, ApiToken]:
-    """A new bearer token: (the secret to hand out once, its stored record)."""
+def issue_token(
+    user: User,
+    ttl_hours: int,
+    now: datetime | None = None,
+    signed_in_at: datetime | None | object = ...,
+) -> tuple[str, ApiToken]:
+    """A new bearer token: (the secret to hand out once, its stored record).
+
+    signed_in_at: when its holder proved who they are, for the steps that ask
+    for a recent sign-in (forum.services.accounts.reauth). A token handed to the
+    embed from a browser session carries that session's sign-in, not its own
+    making (None: unknown, never recent); one made from a password or a sign-on
+    token, now (the default)."""
     now = now or utcnow()
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -166,6 +177,7 @@ def issue_token(user: User, ttl_hours: int, now: datetime | None = None) -> tupl
         token_hash=_digest(raw),
         created_at=now,
         expires_at=now + timedelta(hours=ttl_hours),
+        signed_in_at=now if signed_in_at is ... else signed_in_at,
     )
     db.session.add(token)
     db.session.flush()

@@ -74,10 +74,14 @@ def is_deleted(user) -> bool:
 
 
 def other_admins(user: User) -> int:
-    """How many live admins there are besides this user."""
+    """How many live admins there are besides this user (guests, whom nobody
+    signs in as, never count)."""
     return db.session.scalar(
         select(func.count(User.id)).where(
-            User.role == Role.ADMIN, User.deleted_at.is_(None), User.id != user.id
+            User.role == Role.ADMIN,
+            User.deleted_at.is_(None),
+            User.is_guest.is_(False),
+            User.id != user.id,
         )
     )
 
@@ -89,15 +93,24 @@ def require_not_last_admin(user: User, what: str) -> None:
 
 
 def delete_account(
-    user: User, actor: User | None = None, reason=None, now: datetime | None = None
+    user: User,
+    actor: User | None = None,
+    reason=None,
+    now: datetime | None = None,
+    on_behalf: bool = False,
 ) -> None:
     """Erase the account (see the module's docstring); the caller commits.
 
-    actor is who did it: the person themself, an admin (on their behalf, with a
-    reason), or None for the operator's CLI. Raises Forbidden (not an admin, the
-    last admin, already deleted) or ValidationError (an admin without a reason).
+    actor is who did it: the person themself (who proved it: reauth), an admin
+    (on their behalf, with a reason: on_behalf), or None for the operator's CLI.
+    Raises Forbidden (not an admin, the last admin, already deleted, an admin's
+    own account through the admin tools) or ValidationError (an admin without a
+    reason).
     """
     now = now or utcnow()
+    if on_behalf and actor is not None and actor.id == user.id:
+        # The admin tools ask no password: one's own account goes from its own page.
+        raise Forbidden("Delete your own account from your account's page, with your password.")
     by_owner = actor is not None and actor.id == user.id
     if actor is not None and not by_owner:
         permissions.require(permissions.can_administer(actor), "Admins only.")

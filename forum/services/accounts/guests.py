@@ -18,17 +18,19 @@ is rules.guest_checks().
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g
 from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import parse as parse_limit
 from sqlalchemy import func, or_, select, update
 
 from forum import links
 from forum.errors import Unauthorized, ValidationError
-from forum.extensions import db
+from forum.extensions import counters, db
 from forum.markup import name_key, normalize
 from forum.models import (
     Comment,
@@ -53,9 +55,16 @@ RESERVED = {
     for word in ("admin", "administrator", "moderator", "mod", "staff", "forum", "system",
                  "deleted", "guest", "anonymous", "support", "team")
 }  # fmt: skip
+# ...and words that may not appear in a guest's name at all.
+STAFF_WORDS = {
+    name_key(word)
+    for word in ("admin", "administrator", "moderator", "mod", "staff", "official", "sysop")
+}
+_WORDS = re.compile(r"[\W_]+")
 CONFIRM_SALT = "forum.guest-address"
 CONFIRM_PURPOSE = "guest-address"
 CONFIRM_MAX_AGE = timedelta(days=3)
+CONFIRM_MAILS = parse_limit("3 per day")
 UNUSABLE_PASSWORD = "!"  # not an Argon2 hash: nobody ever signs in as a guest
 GUESTS_OFF = "Sign in to comment: this discussion does not take comments from guests."
 NO_NAME = "Sign in, or give a name to comment as a guest."
@@ -111,28 +120,33 @@ def check_name(raw) -> str:
     key = name_key(name)
     if len(key) < low or not any(ch.isalnum() for ch in name):
         raise ValidationError(fields={"guest_name": "Use a name with letters or digits in it."})
-    if key in RESERVED or _taken(name, key):
+    if _speaks_for_the_forum(name, key) or _taken(key):
         raise ValidationError(
             fields={"guest_name": "That name belongs to a reader here; choose another."}
         )
     return name
 
 
-def _taken(name: str, key: str) -> bool:
-    """Whether a reader's username or display name looks like `name`."""
-    words = "".join(c if c.isalnum() else " " for c in name.casefold()).split()
-    usernames = {sep.join(words) for sep in ("", "-", "_")} | {key}
+def _taken(key: str) -> bool:
+    """Whether a reader's username or display name reads like this name key."""
     return (
         db.session.scalar(
             select(User.id)
             .where(
                 User.is_guest.is_(False),
-                or_(User.display_key == key, User.username_key.in_(usernames)),
+                or_(User.display_key == key, User.handle_key == key),
             )
             .limit(1)
         )
         is not None
     )
+
+
+def _speaks_for_the_forum(name: str, key: str) -> bool:
+    """The whole name, or any word of it, is one of the forum's own voices
+    ("Admin", "Forum Staff", "Moderator Jane")."""
+    words = {name_key(word) for word in _WORDS.split(name) if word}
+    return key in RESERVED or bool(words & STAFF_WORDS)
 
 
 def check_email(raw) -> str | None:
@@ -199,16 +213,24 @@ def guest_for(name_raw, email_raw, known_id=None, key=None) -> tuple[User, bool]
 
 def arrive(thread: Thread, name, email, proof_data, trap, known_id=None, key=None):
     """A visitor without an account about to post in thread: (the guest User,
-    its Signals for the rules, whether the guest is new). Raises Unauthorized
-    (401, as for any visitor) where guests may not post or no name was given,
-    ValidationError (guest_name, guest_email) for a bad one."""
+    its Signals for the rules). A new guest's address is mailed its link.
+    Raises Unauthorized (401, as for any visitor) where guests may not post or
+    no name was given, ValidationError (guest_name, guest_email) for a bad one."""
     if not allowed(thread):
         raise Unauthorized(GUESTS_OFF)
     if name is None:
         raise Unauthorized(NO_NAME)
+    address = check_email(email)
+    # Per address, whoever posts: guests cost no account, so without this anyone
+    # could have the forum mail a stranger again and again. Counted before any
+    # write of the request (on SQLite the counters wait for its lock otherwise).
+    may_mail = address is not None and counters.hit(
+        CONFIRM_MAILS, "guest-confirm-mail", address.lower()
+    )
     guest, is_new = guest_for(name, email, known_id, key)
-    signals = Signals(proof=proof.check(proof_data), trap_filled=bool(trap))
-    return guest, signals, is_new
+    if is_new and may_mail:
+        send_confirmation(guest)
+    return guest, Signals(proof=proof.check(proof_data), trap_filled=bool(trap))
 
 
 # -- the guest's address ------------------------------------------------------------

@@ -106,6 +106,8 @@ def set_role(actor: User | None, user: User, role, reason=None) -> bool:
     new = parse_role(role)
     if user.deleted_at is not None:
         raise ValidationError(fields={"role": "This account is deleted."})
+    if user.is_guest:
+        raise ValidationError(fields={"role": "A guest's name has no account to give a role."})
     # Set by one of ours, even to what it was: no publisher's sign-on takes it back.
     sso.forget_granted_role(user)
     if new == user.role:

@@ -15,19 +15,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Characters that stand in for Latin letters.
-_LOOKALIKES = str.maketrans(
-    {
-        "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
-        "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l",
-        # Cyrillic
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
-        # Greek
-        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ς": "s",
-    }
-)  # fmt: skip
+from forum.markup.text import LATIN_LOOKALIKES
+
+# Characters that stand in for Latin letters (forum.markup's table, shared with
+# the names guests may not take), with 1 and ! read as i here.
+_LOOKALIKES = str.maketrans({**LATIN_LOOKALIKES, "1": "i", "!": "i", "|": "l"})
 _REPEATS = re.compile(r"(.)\1+")
 _LONG_RUN = re.compile(r"(.)\1\1")
 _SEPARATORS = re.compile(r"[^\w]+|_+")

@@ -28,11 +28,11 @@ def _admin():
 
 
 def signed_in_at():
-    """When this request's credentials were made: the bearer token's creation, or
-    the browser session's sign-in."""
+    """When this request's holder last proved who they are: the bearer token's
+    sign-in (accounts.issue_token), or the browser session's."""
     token = g.get("api_token")
     if token is not None:
-        return token.created_at
+        return token.signed_in_at
     return accounts.session_started_at(session.get(accounts.SESSION_KEY))
 
 
@@ -96,6 +96,6 @@ def delete_user(username):
     """Delete an account on the person's behalf, with a reason for the record."""
     data = read(schemas.AdminDeletion)
     actor = _admin()
-    erasure.delete_account(bans.user_by_name(username), actor, data.get("reason"))
+    erasure.delete_account(bans.user_by_name(username), actor, data.get("reason"), on_behalf=True)
     db.session.commit()
     return no_content()
