@@ -4,6 +4,7 @@ export / import-backup."""
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 from flask import Flask
@@ -84,12 +85,13 @@ def set_role(username, role, reason):
 @users.command("delete")
 @click.argument("username")
 @click.option("--reason", help="For the audit log.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts, CI).")
+@click.option("--yes", is_flag=True, help="Do not ask, even at a terminal.")
 def delete_user(username, reason, yes):
     """Delete an account: it cannot sign in again and its comments' words are erased
-    (replies stay under tombstones). Cannot be undone."""
+    (replies stay under tombstones). Cannot be undone. At a terminal it asks first;
+    from a script (no terminal) it does as told, as the other commands do."""
     user = _account(username)
-    if not yes:
+    if not yes and at_terminal():
         click.confirm(
             f"Delete {user.username} and erase all of their comments' text? This cannot be undone",
             abort=True,
@@ -101,6 +103,11 @@ def delete_user(username, reason, yes):
         raise _refused(error) from None
     db.session.commit()
     click.echo(f"Deleted {name}.")
+
+
+def at_terminal() -> bool:
+    """Whether someone is there to answer a question (stdin is a terminal)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 @users.command("list")

@@ -98,8 +98,8 @@ SECRET_TABLES = {
     "sign-on secret, also left out, is in force",
     "spent_tokens": "single-use links and guests' challenges already used: they matter only "
     "while the links, signed with the secret key (not in the backup either), still work",
-    "idempotency_keys": "keys that answer a client's retried submission: only a signed-in "
-    "client retries, and nobody is signed in after the restore",
+    "idempotency_keys": "keys that answer a client's retried submission: they matter for a "
+    "day at most, and a client retrying across a restore gets a second comment at worst",
 }
 # (table, column): (the value a restore without secrets puts there, why it is left out)
 SECRET_COLUMNS: dict[tuple[str, str], tuple[Any, str]] = {

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from forum.extensions import db
 from forum.models import SpentToken, utcnow
 
+FORGET_EVERY = 50
+
 
 def is_spent(purpose: str, jti: str) -> bool:
     return (
@@ -30,11 +32,14 @@ def spend(purpose: str, jti: str, expires_at: datetime) -> bool:
     """
     if is_spent(purpose, jti):
         return False
+    record = SpentToken(purpose=purpose, jti=jti[:64], expires_at=expires_at)
     try:
         with db.session.begin_nested():
-            db.session.add(SpentToken(purpose=purpose, jti=jti[:64], expires_at=expires_at))
+            db.session.add(record)
     except IntegrityError:
         return False
+    if record.id % FORGET_EVERY == 0:  # now and then, the records past their use go
+        forget_expired()
     return True
 
 

@@ -10,7 +10,7 @@ from wtforms import EmailField, PasswordField
 
 from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter
-from forum.forms import show_errors
+from forum.forms import ConfirmForm, require_confirmed, show_errors
 from forum.services.accounts import accounts, email_change, erasure, reauth
 from forum.views.api.people import export_response
 from forum.views.negotiation import acting_user
@@ -90,9 +90,17 @@ def change_email():
     return redirect(url_for("own_data.data"))
 
 
+# The link only shows a button: mail scanners and link previews open links, and
+# one at a mistyped address must not hand that address the account.
 @bp.get("/account/email/confirm/<token>")
+def confirm_email_change_page(token):
+    return render_template("account/email_confirm.html", form=ConfirmForm(), token=token)
+
+
+@bp.post("/account/email/confirm/<token>")
 @limiter.limit("30 per hour")
 def confirm_email_change(token):
+    require_confirmed()
     user = email_change.confirm_change(token)
     if user is None:
         return render_template("account/email_invalid.html"), 400

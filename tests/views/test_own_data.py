@@ -191,6 +191,33 @@ def test_an_account_without_a_password_needs_a_recent_sign_in(app, client):
         assert db.session.scalar(select(User).where(User.display_name == "newsso")) is None
 
 
+def test_a_token_handed_to_the_embed_is_no_fresher_than_its_session(app, client):
+    """A browser signed in hours ago asks the embed's popup for a token: that
+    token's sign-in is the session's, so it cannot delete a passwordless account."""
+    with app.app_context():
+        accounts.register("sso2", "sso2@example.org", PASSWORD)
+        db.session.commit()
+    browser = app.test_client()
+    assert AuthActions(browser).login("sso2").status_code == 302
+    with app.app_context():
+        db.session.scalar(
+            select(User).where(User.username == "sso2")
+        ).password_hash = UNUSABLE_PASSWORD
+        for row in db.session.scalars(select(UserSession)):
+            row.created_at -= timedelta(hours=5)
+        db.session.commit()
+    assert browser.delete("/api/v1/account", json={}).status_code == 422
+    handed = browser.post("/embed/auth", data={})
+    assert handed.status_code == 200
+    token = re.search(r"fpt_[A-Za-z0-9_-]+", handed.get_data(as_text=True)).group(0)
+    refused = client.delete(
+        "/api/v1/account", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 422 and "password" in refused.json["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "sso2")).deleted_at is None
+
+
 def test_changing_the_address_waits_for_the_new_one(app, client, site):
     alice = signed_in(app)
     form = {"change-email": "new@example.org", "change-password": "nope"}
@@ -206,8 +233,13 @@ def test_changing_the_address_waits_for_the_new_one(app, client, site):
         ).one()
         link = re.search(r"https?://\S+/account/email/confirm/\S+", message.body).group(0)
     path = link[link.index("/account/") :]
-    assert client.get(path[:-3] + "abc").status_code == 400  # tampered
-    confirmed = client.get(path)
+    assert client.post(path[:-3] + "abc").status_code == 400  # tampered
+    # Opening the link (a mail scanner does) changes nothing: it shows a button.
+    shown = client.get(path)
+    assert shown.status_code == 200 and "Confirm my new address" in shown.text
+    with app.app_context():
+        assert db.session.get(User, site["alice"].id).email == "alice@example.org"
+    confirmed = client.post(path)
     assert confirmed.status_code == 302
     with app.app_context():
         user = db.session.get(User, site["alice"].id)
@@ -217,7 +249,7 @@ def test_changing_the_address_waits_for_the_new_one(app, client, site):
             select(OutboxMessage).where(OutboxMessage.to_address == "alice@example.org")
         ).all()
         assert any("was changed" in m.subject for m in notice)
-    assert client.get(path).status_code == 400  # used: the address it was for has moved on
+    assert client.post(path).status_code == 400  # used: the address it was for has moved on
 
 
 def test_deleting_needs_the_csrf_header_with_a_cookie(app_with, make):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from forum import cli
 from forum.extensions import db
 from forum.models import AuditEntry, Role, User
-from tests.conftest import AuthActions, token_for
+from forum.services.accounts import accounts
+from tests.conftest import PASSWORD, AuthActions, token_for
 from tests.views.test_openapi import check
 
 
@@ -158,7 +160,7 @@ def test_only_admins_see_the_pages(app, people):
     assert app.test_client().get("/admin/people/").status_code == 302  # to the sign-in page
 
 
-def test_the_cli_lists_promotes_and_deletes(app, runner, people, make):
+def test_the_cli_lists_promotes_and_deletes(app, runner, people, make, monkeypatch):
     listed = runner.invoke(args=["users", "list", "--search", "rosa"])
     assert listed.exit_code == 0
     assert listed.output.splitlines() == [
@@ -179,8 +181,11 @@ def test_the_cli_lists_promotes_and_deletes(app, runner, people, make):
 
     make.article("a-story")
     make.comment(people["alice"], "a-story", "Alice-CLI-Words-77")
+    # At a terminal it asks first (the runner's stdin stands in for one here).
+    monkeypatch.setattr(cli, "at_terminal", lambda: True)
     unconfirmed = runner.invoke(args=["users", "delete", "alice"], input="n\n")
     assert unconfirmed.exit_code == 1 and role_of(app, "alice") is not None
+    monkeypatch.undo()
     deleted = runner.invoke(args=["users", "delete", "alice", "--reason", "GDPR", "--yes"])
     assert deleted.exit_code == 0 and deleted.output == "Deleted alice.\n"
     assert role_of(app, "alice") is None
@@ -234,3 +239,62 @@ def test_a_search_with_a_nul_character_is_refused(client, people):
     for query in ({"q": "ros\x00a"}, {"after": "a\x00"}):
         refused = client.get("/api/v1/admin/users", query_string=query, headers=ada)
         assert refused.status_code == 422, query
+
+
+def test_the_cli_deletes_as_the_contract_writes_it_from_a_script(database, tmp_path):
+    """`flask --app forum users delete USERNAME` from a script (no terminal, no
+    --yes) does as told, in a real process, as CONTRACT.md §6 writes it."""
+    import os
+    import subprocess
+    import sys
+
+    if not database.startswith("sqlite"):
+        pytest.skip("a process of its own on a SQLite file is enough to show it")
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    env = {**os.environ, "FORUM_DATABASE_URL": url, "FORUM_SECRET_KEY": "cli test"}
+    flask = [sys.executable, "-m", "flask", "--app", "forum"]
+
+    def run(*args):
+        return subprocess.run(
+            [*flask, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    made = run("users", "create", "wren", "--email", "wren@example.org", "--password", "x" * 12)
+    assert made.returncode == 0, made.stderr
+    gone = run("users", "delete", "wren")
+    assert (gone.returncode, gone.stdout) == (0, "Deleted wren.\n"), gone.stderr
+    again = run("users", "delete", "wren")
+    assert again.returncode == 1 and "Traceback" not in again.stderr + again.stdout
+
+
+def test_an_admin_deletes_their_own_account_only_from_its_own_page(app, client, people):
+    """The admin tools ask no password: one's own account is refused there."""
+    AuthActions(client).login("ada")
+    assert client.patch("/api/v1/admin/users/alice", json={"role": "admin"}).status_code == 200
+    refused = client.delete("/api/v1/admin/users/ada", json={"reason": "leaving"})
+    assert refused.status_code == 403
+    assert role_of(app, "ada") == "admin"
+
+
+def test_a_guest_gets_no_role_and_never_counts_as_an_admin(app_with):
+    from forum.services.discussion import threads
+
+    app = app_with(FORUM_GUESTS="on")
+    with app.app_context():
+        accounts.register("solo", "solo@example.org", PASSWORD, Role.ADMIN)
+        threads.save_article("a-story", "A story", "Text.")
+        db.session.commit()
+    posted = app.test_client().post(
+        "/api/v1/threads/a-story/comments", json={"body": "Hello", "guest_name": "Wren"}
+    )
+    guest_name = posted.json["comment"]["author"]["username"]
+    admin = app.test_client()
+    AuthActions(admin).login("solo")
+    refused = admin.patch(f"/api/v1/admin/users/{guest_name}", json={"role": "admin"})
+    assert refused.status_code == 422 and "role" in refused.json["error"]["fields"]
+    with app.app_context():
+        guest = db.session.scalar(select(User).where(User.username == guest_name))
+        guest.role = Role.ADMIN  # even made one by hand, a guest is nobody to hand over to
+        db.session.commit()
+    assert admin.patch("/api/v1/admin/users/solo", json={"role": "reader"}).status_code == 403

@@ -45,7 +45,7 @@ def request_change(user: User, new_email, password, signed_in_at=None) -> str:
     if not counters.hit(MAILS, "email-change", str(user.id)):
         raise RateLimited("You asked for several links already; try again in an hour.")
     token = _signer().dumps([user.id, [address, user.email_key or ""]])
-    link = links.external("own_data.confirm_email_change", token=token)
+    link = links.external("own_data.confirm_email_change_page", token=token)
     outbox.enqueue_account_email(
         user,
         address,

@@ -159,11 +159,12 @@ def check_email(raw) -> str | None:
     return address
 
 
-def guest_for(name_raw, email_raw, known_id=None, key=None) -> tuple[User, bool]:
+def guest_for(name_raw, email_raw, known_id=None, key=None, thread_id=None) -> tuple[User, bool]:
     """The guest User to post as, and whether it is new (its address then
     needs confirming). `known_id` is the guest this browser posted as before
-    (from its session), `key` the submission's idempotency key: either finds
-    the same guest again when the name and address are the same.
+    (from its session), `key` the submission's idempotency key in the thread
+    `thread_id`: either finds the same guest again when the name and address
+    are the same.
     Raises ValidationError (guest_name, guest_email)."""
     name, email = check_name(name_raw), check_email(email_raw)
     email_key = email.lower() if email else None
@@ -177,14 +178,16 @@ def guest_for(name_raw, email_raw, known_id=None, key=None) -> tuple[User, bool]
             and known.email_key == email_key
         ):
             return known, False
-    if key is not None:
+    if key is not None and thread_id is not None:
         # A retry of a submission already taken (the embed's frame has no session
         # to remember its guest by): the same guest, so the retry gets its comment.
         earlier = db.session.scalar(
             select(User)
             .join(IdempotencyKey, IdempotencyKey.user_id == User.id)
+            .join(Comment, Comment.id == IdempotencyKey.comment_id)
             .where(
                 IdempotencyKey.key == key,
+                Comment.thread_id == thread_id,
                 User.is_guest.is_(True),
                 User.deleted_at.is_(None),
                 User.display_name == name,
@@ -227,7 +230,7 @@ def arrive(thread: Thread, name, email, proof_data, trap, known_id=None, key=Non
     may_mail = address is not None and counters.hit(
         CONFIRM_MAILS, "guest-confirm-mail", address.lower()
     )
-    guest, is_new = guest_for(name, email, known_id, key)
+    guest, is_new = guest_for(name, email, known_id, key, thread.id)
     if is_new and may_mail:
         send_confirmation(guest)
     return guest, Signals(proof=proof.check(proof_data), trap_filled=bool(trap))
