@@ -149,6 +149,25 @@ def _speaks_for_the_forum(name: str, key: str) -> bool:
     return key in RESERVED or bool(words & STAFF_WORDS)
 
 
+def check_identity(name_raw, email_raw) -> tuple[str, str | None]:
+    """(name, address or None) as stored; raises ValidationError naming every
+    field at fault at once."""
+    fields, name, email = {}, None, None
+    for check, raw in ((check_name, name_raw), (check_email, email_raw)):
+        try:
+            value = check(raw)
+        except ValidationError as error:
+            fields.update(error.fields)
+            continue
+        if check is check_name:
+            name = value
+        else:
+            email = value
+    if fields:
+        raise ValidationError(fields=fields)
+    return name, email
+
+
 def check_email(raw) -> str | None:
     """The normalized address, None when none was given; raises ValidationError."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -165,8 +184,12 @@ def guest_for(name_raw, email_raw, known_id=None, key=None, thread_id=None) -> t
     (from its session), `key` the submission's idempotency key in the thread
     `thread_id`: either finds the same guest again when the name and address
     are the same.
-    Raises ValidationError (guest_name, guest_email)."""
-    name, email = check_name(name_raw), check_email(email_raw)
+    Raises ValidationError naming each of guest_name and guest_email at fault."""
+    name, email = check_identity(name_raw, email_raw)
+    return _guest(name, email, known_id, key, thread_id)
+
+
+def _guest(name: str, email: str | None, known_id, key, thread_id) -> tuple[User, bool]:
     email_key = email.lower() if email else None
     if is_id(known_id):
         known = db.session.get(User, known_id)
@@ -223,14 +246,14 @@ def arrive(thread: Thread, name, email, proof_data, trap, known_id=None, key=Non
         raise Unauthorized(GUESTS_OFF)
     if name is None:
         raise Unauthorized(NO_NAME)
-    address = check_email(email)
+    name, address = check_identity(name, email)
     # Per address, whoever posts: guests cost no account, so without this anyone
     # could have the forum mail a stranger again and again. Counted before any
     # write of the request (on SQLite the counters wait for its lock otherwise).
     may_mail = address is not None and counters.hit(
         CONFIRM_MAILS, "guest-confirm-mail", address.lower()
     )
-    guest, is_new = guest_for(name, email, known_id, key, thread.id)
+    guest, is_new = _guest(name, address, known_id, key, thread.id)
     if is_new and may_mail:
         send_confirmation(guest)
     return guest, Signals(proof=proof.check(proof_data), trap_filled=bool(trap))
