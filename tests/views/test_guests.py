@@ -127,7 +127,8 @@ def test_a_moderator_approves_a_guest_and_readers_see_the_guest_mark(site):
     ]
     page = reader.get(f"/articles/{slug}").text
     mark = re.search(
-        r'<span class="author">Wren</span><span class="author-mark"[^>]*>guest</span>', page
+        r'<span class="author" dir="auto">Wren</span><span class="author-mark"[^>]*>guest</span>',
+        page,
     )
     assert mark, "the article page marks the guest"
     assert f'href="/users/{posted["author"]["username"]}"' not in page  # no profile link

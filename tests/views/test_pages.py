@@ -33,7 +33,7 @@ def test_article_page_shows_article_and_thread(client, make, reader):
     root = make.comment(reader, "a-story", "Top **level**")
     make.comment(reader, "a-story", "A reply", parent_id=root)
     page = html(client.get("/articles/a-story"))
-    assert "<h1>A story</h1>" in page
+    assert '<h1 dir="auto">A story</h1>' in page
     assert "Top <strong>level</strong>" in page
     assert comment_ids(page) == [root, root + 1]
     assert 'class="comments replies"' in page

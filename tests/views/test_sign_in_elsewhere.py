@@ -512,7 +512,7 @@ def test_the_xss_corpus_as_provider_names_and_emails(app, provider):
             security = client.get("/account/security").text
             problems += page_problems(profile) + page_problems(security)
             shown = name or suggested
-            if f"<h1>{escaped(shown)}</h1>" not in profile:
+            if f'<h1 dir="auto">{escaped(shown)}</h1>' not in profile:
                 problems.append("the profile does not show the display name escaped")
             with app.app_context():
                 user = accounts.find_user(suggested)

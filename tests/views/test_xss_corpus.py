@@ -556,9 +556,9 @@ def test_display_names_and_bios(site):
             name, bio = normalize(name), normalize(bio)
             profile = client.get("/users/hostile").text
             problems.extend(page_problems(profile))
-            if f"<h1>{escaped(name)}</h1>" not in profile:
+            if f'<h1 dir="auto">{escaped(name)}</h1>' not in profile:
                 problems.append("the profile does not show the display name escaped")
-            if bio and f'<p class="bio">{escaped(bio)}</p>' not in profile:
+            if bio and f'<p class="bio" dir="auto">{escaped(bio)}</p>' not in profile:
                 problems.append("the profile does not show the bio escaped")
         if problems:
             failures[item["id"]] = problems
@@ -630,7 +630,10 @@ def test_every_vector_as_a_guest_name(app_with):
     listed = app.test_client().get("/api/v1/threads/corpus-guests/comments?limit=1000").json
     names = {c["author"]["display_name"] for c in listed["comments"]}
     for item_id, name in shown.items():
-        if f'<span class="author">{escaped(name)}</span>' not in page or name not in names:
+        if (
+            f'<span class="author" dir="auto">{escaped(name)}</span>' not in page
+            or name not in names
+        ):
             failures[item_id] = ["the article page or the JSON lost the guest's name"]
     assert not failures, report(failures)
 
@@ -877,7 +880,7 @@ def test_a_disqus_import(site, tmp_path):
             if stored_html not in page.text:
                 failures[item["id"]] = ["the thread's page does not show the stored HTML"]
             # Imported authors are guests: their name is plain text, marked "guest".
-            if f'<span class="author">{escaped(name)}</span>' not in page.text:
+            if f'<span class="author" dir="auto">{escaped(name)}</span>' not in page.text:
                 failures[item["id"]] = ["the thread's page does not show the author escaped"]
     assert not failures, report(failures)
 
