@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum import cli, config, permissions, private_files
+from forum import cli, config, i18n, permissions, private_files
 from forum.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 from forum.models import render_migration_item
 from forum.services.accounts import accounts
@@ -98,6 +98,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(people_admin.bp)
 
     formatting.init_app(app)
+
+    i18n.init_app(app)
     negotiation.init_app(app)
     cli.init_app(app)
     start_background_sender(app)

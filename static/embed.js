@@ -3,7 +3,8 @@
    <div id="forum-thread" data-thread="KEY" data-title="Title" data-url="https://…"></div>
    <script src="https://FORUM/embed.js" async></script>
 
-   Optional: data-theme="light|dark|auto", data-sso="<token from your server>",
+   Optional: data-theme="light|dark|auto", data-lang="es" (else the reader's browser),
+   data-sso="<token from your server>",
    data-login="host" (your page signs readers in: the frame opens no sign-in
    window of its own and only tells you, see below).
    Elements with data-forum-count="KEY" get "N comments".
@@ -41,6 +42,8 @@
     params.set("url", box.getAttribute("data-url") || location.href.split("#")[0]);
     params.set("theme", box.getAttribute("data-theme") || "auto");
     if (box.getAttribute("data-login") === "host") params.set("login", "host");
+    // The discussion's language: data-lang, else the reader's browser decides.
+    if (box.getAttribute("data-lang")) params.set("lang", box.getAttribute("data-lang"));
     var wanted = /^#c(\d+)$/.exec(location.hash);
     if (wanted) params.set("comment", wanted[1]);
 

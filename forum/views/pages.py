@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from forum import i18n
 from forum.errors import ValidationError
 from forum.forms import CommentForm, ConfirmForm, Lazy, require_confirmed
 from forum.services.discussion import (
@@ -56,7 +57,10 @@ def article(slug):
     if not _shared_page(article) or sort not in cursors.SORTS or tab not in TABS:
         return _article_page(article)
     # Parsed, known values only: a made-up argument never makes a new copy.
-    key = thread_pages.page_key(article.thread, "page", sort, tab, int(time.time() // 60))
+    # One copy per shipped language at most: the locale is always one of them.
+    key = thread_pages.page_key(
+        article.thread, "page", i18n.html_lang(), sort, tab, int(time.time() // 60)
+    )
     html, status = thread_pages.cached(
         key,
         lambda: _article_page(article),
