@@ -76,7 +76,7 @@ from sqlalchemy.types import TypeDecorator
 from forum.extensions import db
 from forum.models import utcnow
 from forum.services import settings
-from forum.services.accounts.sso import UNUSABLE_PASSWORD
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 
 FORMAT = "forum-backup"
 VERSION = 1

@@ -179,7 +179,7 @@ def ban(username):
             f"{target.username} is banned {'until ' + str(until.date()) if until else 'for good'}."
         ),
     )
-    return redirect(url_for("moderation.user", username=target.username))
+    return _back_to_person(target)
 
 
 @bp.post("/users/<username>/unban")
@@ -190,7 +190,13 @@ def unban(username):
         lambda: bans.unban(acting_user(), target, request.form.get("reason")),
         f"{target.username} may post again.",
     )
-    return redirect(url_for("moderation.user", username=target.username))
+    return _back_to_person(target)
+
+
+def _back_to_person(target):
+    """To the page the ban form was on (the moderators' record, or People)."""
+    fallback = url_for("moderation.user", username=target.username)
+    return redirect(local_path(request.form.get("next"), fallback))
 
 
 @bp.post("/users/<username>/notes")

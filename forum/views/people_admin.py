@@ -3,8 +3,6 @@ ban it, delete it on the person's behalf. Every change is audited by the service
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -83,36 +81,6 @@ def set_role(username):
     return _back(target)
 
 
-@bp.post("/<username>/ban")
-def ban(username):
-    require_confirmed()
-    target = bans.user_by_name(username)
-
-    def ban_until():
-        until = _date(request.form.get("until"))
-        bans.ban(acting_user(), target, request.form.get("reason"), until)
-        return until
-
-    flash_outcome(
-        ban_until,
-        lambda until: (
-            f"{target.username} is banned {'until ' + str(until.date()) if until else 'for good'}."
-        ),
-    )
-    return _back(target)
-
-
-@bp.post("/<username>/unban")
-def unban(username):
-    require_confirmed()
-    target = bans.user_by_name(username)
-    flash_outcome(
-        lambda: bans.unban(acting_user(), target, request.form.get("reason")),
-        f"{target.username} may post again.",
-    )
-    return _back(target)
-
-
 @bp.post("/<username>/delete")
 def delete(username):
     require_confirmed()
@@ -132,16 +100,3 @@ def delete(username):
 
 def _mismatch():
     raise ValidationError(fields={"confirm": "Type the username to confirm."})
-
-
-def _date(raw) -> datetime | None:
-    """A YYYY-MM-DD from a date input, as the end of that day in UTC (as the
-    moderators' ban form reads it)."""
-    if not raw:
-        return None
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d")
-    except ValueError:
-        why = "Pick a date, or leave it empty for good."
-        raise ValidationError(fields={"until": why}) from None
-    return day.replace(hour=23, minute=59, tzinfo=UTC)

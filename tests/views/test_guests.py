@@ -4,6 +4,7 @@ and a moderator decides; with guests off nothing changes."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -191,7 +192,7 @@ def test_the_challenge_is_hard_enough_and_checked(site):
             str(n)
             for n in range(100000)
             if proof.leading_zero_bits(
-                __import__("hashlib").sha256(f"{answer['challenge']}:{n}".encode()).digest()
+                hashlib.sha256(f"{answer['challenge']}:{n}".encode()).digest()
             )
             in range(4, 12)
         )
@@ -391,6 +392,14 @@ def test_the_address_is_confirmed_once_by_a_button_then_replies_are_mailed(site,
     with app.app_context():
         wren = db.session.scalar(select(User).where(User.is_guest))
         assert wren.email_verified_at is not None and wren.email_kinds == ["reply"]
+    # A reader answers: the reply reaches the guest's confirmed address.
+    ben = make.user("ben")
+    make.comment(ben, slug, "The keeper was never there.", parent_id=posted.json["comment"]["id"])
+    with app.app_context():
+        mailed = db.session.scalars(
+            select(OutboxMessage.subject).where(OutboxMessage.to_address == "wren@example.org")
+        ).all()
+    assert len(mailed) == 2, mailed  # the confirmation, then the reply
 
 
 def test_a_reader_with_the_same_confirmed_address_takes_over_guest_comments(site):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import ApiToken, OutboxMessage, User, UserSession, utcnow
 from forum.services.accounts import accounts
-from forum.services.accounts.sso import UNUSABLE_PASSWORD
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 from tests.conftest import PASSWORD, AuthActions, token_for
 from tests.views.test_openapi import check
 

@@ -16,11 +16,10 @@ from forum.extensions import db
 from forum.markup import normalize
 from forum.models import ImportRecord, User
 from forum.ops.imports.items import ascii_fold
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 
 ANONYMOUS = "Anonymous"
 NAME_MAX = 50
-# Not an Argon2 hash: accounts.authenticate() can never match it.
-UNUSABLE_PASSWORD = "!"
 
 
 def display_name(raw: str | None) -> str:

@@ -24,7 +24,10 @@ USERNAME = re.compile(r"[A-Za-z0-9_-]{3,30}")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024  # argon2 copes with more; nobody needs more
 TOKEN_PREFIX = "fpt_"
-SESSION_KEY = "sid"  # the session cookie's field holding the session record's key
+SESSION_KEY = "sid"
+# Not an Argon2 hash: no password ever verifies against it. Accounts that sign in
+# another way (single sign-on, a provider, an emailed link) and guests hold it.
+UNUSABLE_PASSWORD = "!"  # the session cookie's field holding the session record's key
 
 
 @cache

@@ -56,7 +56,7 @@ from forum.models import (
     Vote,
     utcnow,
 )
-from forum.services.accounts.sso import UNUSABLE_PASSWORD
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 from forum.services.audit import audit
 from forum.services.discussion.votes import wilson_rank
 from forum.services.moderation.decisions import short_text

@@ -24,8 +24,8 @@ from forum.extensions import db
 from forum.markup import normalize
 from forum.models import ExternalIdentity, User, utcnow
 from forum.services.accounts import accounts
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 from forum.services.accounts.oidc_client import Claims
-from forum.services.accounts.sso import UNUSABLE_PASSWORD
 
 NAME_MAX = 50  # User.display_name
 USERNAME_BASE_MAX = 24  # room for a "-NN" suffix within 30 characters

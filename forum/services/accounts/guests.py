@@ -44,6 +44,7 @@ from forum.models import (
 )
 from forum.services import single_use
 from forum.services.accounts import accounts, proof
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 from forum.services.audit import audit
 from forum.services.discussion import sites, thread_pages
 from forum.services.notify import outbox
@@ -65,7 +66,6 @@ CONFIRM_SALT = "forum.guest-address"
 CONFIRM_PURPOSE = "guest-address"
 CONFIRM_MAX_AGE = timedelta(days=3)
 CONFIRM_MAILS = parse_limit("3 per day")
-UNUSABLE_PASSWORD = "!"  # not an Argon2 hash: nobody ever signs in as a guest
 GUESTS_OFF = "Sign in to comment: this discussion does not take comments from guests."
 NO_NAME = "Sign in, or give a name to comment as a guest."
 

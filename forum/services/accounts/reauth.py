@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from forum.errors import ValidationError
 from forum.models import User, utcnow
 from forum.services.accounts import accounts
-from forum.services.accounts.sso import UNUSABLE_PASSWORD
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 
 RECENT = timedelta(minutes=10)
 

@@ -29,6 +29,7 @@ from forum.markup import normalize
 from forum.models import EmbedSite, Role, SsoIdentity, SsoTokenUse, User, utcnow
 from forum.secretbox import SecretUnreadable
 from forum.services.accounts import accounts
+from forum.services.accounts.accounts import UNUSABLE_PASSWORD
 from forum.services.audit import audit
 from forum.services.discussion import sites, thread_pages
 
@@ -41,7 +42,6 @@ MAX_LIFETIME = timedelta(hours=1)
 TOKEN_MAX = 8192
 CLAIM_MAX = 255  # SsoIdentity.subject and SsoTokenUse.jti
 USERNAME_BASE_MAX = 24  # room for a "-NNNNNN" suffix within 30 characters
-UNUSABLE_PASSWORD = "!"  # not an Argon2 hash: no password ever verifies against it
 
 
 def exchange(token, site_origin) -> User:
