@@ -10,10 +10,16 @@ chosen, so a made-up `lang` changes nothing (and never makes a cache entry).
 
 from __future__ import annotations
 
+import contextlib
+import json
+from functools import cache
 from pathlib import Path
 
+from babel.messages.extract import extract_from_file
 from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
+from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 
 DEFAULT = "en"
@@ -22,6 +28,7 @@ RTL = {"ar", "he", "fa", "ur", "yi"}
 COOKIE = "forum_lang"
 COOKIE_SECONDS = 365 * 24 * 3600
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+SCRIPTS = Path(__file__).resolve().parent.parent / "static"
 
 babel = Babel()
 
@@ -66,6 +73,21 @@ def requested_lang() -> str | None:
     return None
 
 
+def own_choice() -> str | None:
+    """The signed-in reader's saved language, if it is still shipped."""
+    user = current_user if request else None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return shipped_tag(getattr(user, "locale", None))
+
+
+def shipped_tag(wish) -> str | None:
+    """wish as a shipped locale's tag ("pt-br" -> "pt-BR"), or None."""
+    if not isinstance(wish, str):
+        return None
+    return {tag.lower(): tag for tag in shipped()}.get(wish.strip().replace("_", "-").lower())
+
+
 def select_locale() -> str:
     if "forum_locale" not in g:
         g.forum_locale = choose(
@@ -73,8 +95,93 @@ def select_locale() -> str:
             request.cookies.get(COOKIE),
             request.accept_languages,
             shipped(),
+            own=own_choice(),
         )
     return g.forum_locale.replace("-", "_")
+
+
+def current() -> str:
+    """The locale this request is served in, as a tag ("pt-BR")."""
+    return html_lang()
+
+
+@contextlib.contextmanager
+def recipient_language(user):
+    """Write what follows (an email) in user's language: their own choice, else
+    English.  A reader who signs up is given the language they signed up in."""
+    tag = shipped_tag(getattr(user, "locale", None)) or DEFAULT
+    with force_locale(tag.replace("-", "_")):
+        yield
+
+
+def language_names() -> list[tuple[str, str]]:
+    """(tag, the language's own name) for every shipped locale: "Español", "日本語"."""
+    from babel import Locale
+
+    names = []
+    for tag in shipped():
+        try:
+            name = Locale.parse(tag, sep="-").get_display_name() or tag
+        except (ValueError, LookupError):
+            name = tag
+        names.append((tag, name[:1].upper() + name[1:]))
+    return names
+
+
+# -- the scripts' strings ------------------------------------------------------------
+
+
+@cache
+def script_messages(directory: Path = SCRIPTS) -> tuple[tuple[str, ...], ...]:
+    """Every gettext("…") and ngettext("…", "…", n) in static/, read once: the
+    msgids a page's scripts may ask for (1-tuples and 2-tuples for plurals)."""
+    found: dict[tuple[str, ...], None] = {}
+    for path in sorted(directory.rglob("*.js")):
+        for _line, funcname, message, _comments in extract_from_file(
+            "javascript", str(path), keywords={"gettext": None, "ngettext": (1, 2)}
+        ):
+            if funcname == "gettext" and isinstance(message, str):
+                found[(message,)] = None
+            elif funcname == "ngettext" and isinstance(message, tuple | list) and len(message) >= 2:
+                found[(message[0], message[1])] = None
+    return tuple(found)
+
+
+# One number of each CLDR plural category, to ask gettext which form it takes.
+def _samples(locale) -> dict[str, int]:
+    rule = locale.plural_form
+    samples: dict[str, int] = {}
+    for n in range(0, 1001):
+        samples.setdefault(rule(n), n)
+    return samples
+
+
+_catalog_cache: dict[str, str] = {}
+
+
+def script_catalog() -> Markup:
+    """The page's scripts' strings in this request's language, as JSON for
+    <script type="application/json" id="forum-i18n">: {msgid: text} and, for
+    plurals, {singular: {"one": …, "other": …}} keyed by Intl.PluralRules'
+    categories.  Built once per locale; English sends {} (scripts fall back to
+    their own text)."""
+    tag = current()
+    if tag not in _catalog_cache:
+        catalog: dict[str, object] = {}
+        if tag != DEFAULT:
+            samples = _samples(get_locale())
+            for message in script_messages():
+                if len(message) == 1:
+                    catalog[message[0]] = gettext(message[0])
+                else:
+                    catalog[message[0]] = {
+                        category: ngettext(message[0], message[1], n, num="%(num)s")
+                        for category, n in samples.items()
+                    }
+        text = json.dumps(catalog, ensure_ascii=False, sort_keys=True)
+        # Safe inside <script>: no "</" can close the element early.
+        _catalog_cache[tag] = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(_catalog_cache[tag])
 
 
 def html_lang() -> str:
@@ -92,6 +199,9 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_global(html_lang)
     app.add_template_global(html_dir)
+    app.add_template_global(script_catalog)
+    # {% trans %} blocks collapse their whitespace, as `make messages` extracts them.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.after_request
     def remember_language(response):

@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     # Short labels a publisher's sign-on vouched for (e.g. "subscriber"), shown
     # beside the name; set at each sign-on from a site an admin allowed to.
     badges: Mapped[list] = mapped_column(JSON, default=list)
+    # The language the reader chose (a shipped locale such as "es" or "pt-BR"); None
+    # follows the browser.  Emails go out in it (else in the one they signed up in).
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
