@@ -180,7 +180,9 @@ def script_catalog() -> Markup:
                     }
         text = json.dumps(catalog, ensure_ascii=False, sort_keys=True)
         # Safe inside <script>: no "</" can close the element early.
-        _catalog_cache[tag] = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+            text = text.replace(raw, escaped)
+        _catalog_cache[tag] = text
     return Markup(_catalog_cache[tag])
 
 

@@ -11,6 +11,7 @@ from forum.services.accounts import guests
 from forum.services.discussion import spoilers
 from forum.services.discussion.comments import BODY_MAX, THEORY_TITLE
 from forum.services.discussion.trees import descendants
+from forum.vocabulary import label
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
 MAX_NESTING = 6
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(spoiler_free_text)
     app.add_template_global(highlighted, "highlight")
     app.add_template_filter(iso)
+    app.add_template_filter(label)
     app.add_template_filter(when)
     app.add_template_global(descendants)
     app.add_template_global(MAX_NESTING, "MAX_NESTING")
