@@ -29,6 +29,7 @@ from forum.views import (
     feeds,
     formatting,
     guests,
+    languages,
     moderation,
     negotiation,
     own_data,
@@ -96,6 +97,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(sign_in.bp)
     app.register_blueprint(own_data.bp)
     app.register_blueprint(people_admin.bp)
+    app.register_blueprint(languages.bp)
 
     formatting.init_app(app)
 

@@ -11,15 +11,15 @@ chosen, so a made-up `lang` changes nothing (and never makes a cache entry).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
 
 from babel.messages.extract import extract_from_file
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 
 DEFAULT = "en"
@@ -156,34 +156,42 @@ def _samples(locale) -> dict[str, int]:
     return samples
 
 
-_catalog_cache: dict[str, str] = {}
+_catalog_cache: dict[str, tuple[str, str]] = {}
 
 
-def script_catalog() -> Markup:
-    """The page's scripts' strings in this request's language, as JSON for
-    <script type="application/json" id="forum-i18n">: {msgid: text} and, for
-    plurals, {singular: {"one": …, "other": …}} keyed by Intl.PluralRules'
-    categories.  Built once per locale; English sends {} (scripts fall back to
-    their own text)."""
-    tag = current()
+def script_catalog(tag: str | None = None) -> tuple[str, str]:
+    """The scripts' strings in a language (this request's by default), as the
+    text of a script that sets window.forumCatalog, and a short hash of it for
+    the URL (so browsers keep it for a year and fetch it again when it changes).
+    {msgid: text}, and for plurals {singular: {"one": ..., "other": ...}} keyed
+    by Intl.PluralRules' categories.  Built once per locale and process."""
+    tag = tag or current()
     if tag not in _catalog_cache:
         catalog: dict[str, object] = {}
         if tag != DEFAULT:
-            samples = _samples(get_locale())
-            for message in script_messages():
-                if len(message) == 1:
-                    catalog[message[0]] = gettext(message[0])
-                else:
-                    catalog[message[0]] = {
-                        category: ngettext(message[0], message[1], n, num="%(num)s")
-                        for category, n in samples.items()
-                    }
-        text = json.dumps(catalog, ensure_ascii=False, sort_keys=True)
-        # Safe inside <script>: no "</" can close the element early.
-        for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-            text = text.replace(raw, escaped)
-        _catalog_cache[tag] = text
-    return Markup(_catalog_cache[tag])
+            with force_locale(tag.replace("-", "_")):
+                samples = _samples(get_locale())
+                for message in script_messages():
+                    if len(message) == 1:
+                        catalog[message[0]] = gettext(message[0])
+                    else:
+                        catalog[message[0]] = {
+                            category: ngettext(message[0], message[1], n, num="%(num)s")
+                            for category, n in samples.items()
+                        }
+        data = json.dumps(catalog, ensure_ascii=False, sort_keys=True)
+        text = f"window.forumCatalog = {data};\n"
+        _catalog_cache[tag] = (text, hashlib.sha256(text.encode()).hexdigest()[:12])
+    return _catalog_cache[tag]
+
+
+def script_catalog_url() -> str | None:
+    """Where this page's scripts find their strings; None in English (they fall
+    back to their own text)."""
+    tag = current()
+    if tag == DEFAULT:
+        return None
+    return url_for("languages.script_catalog", tag=tag, v=script_catalog(tag)[1])
 
 
 def html_lang() -> str:
@@ -201,7 +209,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_global(html_lang)
     app.add_template_global(html_dir)
-    app.add_template_global(script_catalog)
+    app.add_template_global(script_catalog_url)
     # {% trans %} blocks collapse their whitespace, as `make messages` extracts them.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

@@ -108,6 +108,8 @@
         history.replaceState(null, "", "#c" + data.id);
       } else if (data.type === "forum:ready") {
         ready = true;
+        // The frame's own title is in the reader's language.
+        if (typeof data.title === "string" && data.title) frame.title = data.title.slice(0, 300);
         var spent = sent && sent === box.getAttribute("data-sso");
         sendSignIn();
         // The frame came back (its own sort links reload it) without its sign-in,
@@ -150,13 +152,19 @@
 
   function fetchCounts(keys, boxes) {
     var url = forum + "/api/v1/counts?keys=" + keys.map(encodeURIComponent).join(",");
+    // "N comments" in the discussion's language: its data-lang, else the reader's
+    // browser's (as the frame does).
+    var host = document.querySelector("#forum-thread[data-lang], .forum-thread[data-lang]");
+    if (host) url += "&lang=" + encodeURIComponent(host.getAttribute("data-lang"));
     fetch(url, { credentials: "omit" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !data.counts) return;
         boxes.forEach(function (box) {
           var n = data.counts[box.getAttribute("data-forum-count")];
-          if (typeof n === "number") box.textContent = n + (n === 1 ? " comment" : " comments");
+          var label = data.labels && data.labels[box.getAttribute("data-forum-count")];
+          if (typeof label === "string") box.textContent = label;
+          else if (typeof n === "number") box.textContent = n + (n === 1 ? " comment" : " comments");
         });
       })
       .catch(function () { /* counts are a nicety; the page works without them */ });

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
+from babel.dates import format_date, format_time, format_timedelta
 from flask import Flask, current_app
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from forum.markup import highlight, spoiler_free_text
@@ -27,35 +29,39 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def when(moment: datetime) -> str:
-    """A date a person reads at a glance: "24 Nov 2026, 05:30 UTC"."""
+    """A date a person reads at a glance, in their language and always in UTC:
+    "Nov 24, 2026, 05:30 UTC", "24 nov 2026, 05:30 UTC", "2026/11/24 05:30 UTC"."""
     moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+    locale = get_locale()
+    day = format_date(moment, "medium", locale=locale)
+    clock = format_time(moment, "HH:mm", tzinfo=UTC, locale=locale)
+    return locale.datetime_formats["medium"].format(clock, day) + " UTC"
 
 
 def age(moment: datetime) -> str:
-    """How long ago, roughly: "3 days", "5 hours", "12 minutes"."""
+    """How long ago, roughly, in the reader's language: "3 days", "5 hours"."""
     seconds = max(0, (utcnow() - moment).total_seconds())
-    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return "under a minute"
+    if seconds < 60:
+        return gettext("under a minute")
+    return format_timedelta(seconds, threshold=1, locale=get_locale())
 
 
 def ago(moment: datetime) -> str:
-    """ "3 hours ago"; the exact time goes in the <time> element's title."""
-    text = age(moment)
-    return "just now" if text == "under a minute" else f"{text} ago"
+    """ "3 hours ago", "hace 3 horas"; the exact time goes in the <time> element's title."""
+    seconds = max(0, (utcnow() - moment).total_seconds())
+    if seconds < 60:
+        return gettext("just now")
+    return format_timedelta(-seconds, threshold=1, add_direction=True, locale=get_locale())
 
 
 def cover_for(comment, muted=None, spoiler_window=False) -> str | None:
     """Why a comment starts collapsed for this reader (its summary line), or None."""
     if muted and comment.author_id in muted:
-        return "Comment by a reader you muted — show"
+        return gettext("Comment by a reader you muted — show")
     if comment.spoiler:
-        return "Contains spoilers — show"
+        return gettext("Contains spoilers — show")
     if spoiler_window and (comment.parent_id is not None or comment.is_theory):
-        return "Collapsed during the spoiler window — show"
+        return gettext("Collapsed during the spoiler window — show")
     return None
 
 

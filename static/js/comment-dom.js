@@ -5,6 +5,9 @@
 // with a cookie there, JSON with a bearer token here) and stays in its file.
 // A plain ES module: no build step; both pages load it with their own script.
 
+// The reader's language (static/js/i18n.js, loaded before every module).
+const { gettext, ngettext } = window.forumI18n;
+
 export function fromHTML(html) {
   var template = document.createElement("template");
   template.innerHTML = html.trim();
@@ -87,7 +90,7 @@ export function openReplyForm(link, template) {
   var textarea = form.elements.body;
   var label = form.querySelector('label[for="' + textarea.id + '"]');
   var author = article.querySelector(".author");
-  if (author) label.textContent = "Your reply to " + author.textContent;
+  if (author) label.textContent = gettext("Your reply to %(name)s", { name: author.textContent });
   article.after(form);
   textarea.focus();
   return form;
@@ -171,8 +174,9 @@ export function showMoreReplies(control, chunk, maxNesting) {
   }
   return {
     focus: first || (chunk.next ? control : conversation),
-    message: (added === 1 ? "1 more reply" : added + " more replies") + " loaded" +
-      (chunk.next ? "; " + chunk.label + " to come." : "."),
+    message: chunk.next
+      ? ngettext("%(num)s more reply loaded; %(rest)s to come.", "%(num)s more replies loaded; %(rest)s to come.", added, { rest: chunk.label })
+      : ngettext("%(num)s more reply loaded.", "%(num)s more replies loaded.", added),
   };
 }
 

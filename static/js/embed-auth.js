@@ -10,10 +10,10 @@
   var token = box.dataset.token;
   box.removeAttribute("data-token");
   if (!window.opener || window.opener.closed) {
-    status.textContent = "The discussion that asked you to sign in is gone. Close this window and reload the article.";
+    status.textContent = window.forumI18n.gettext("The discussion that asked you to sign in is gone. Close this window and reload the article.");
     return;
   }
   window.opener.postMessage({ type: "forum:token", token: token }, window.location.origin);
-  status.textContent = "Signed in. You can close this window.";
+  status.textContent = window.forumI18n.gettext("Signed in. You can close this window.");
   window.setTimeout(function () { window.close(); }, 300);
 })();

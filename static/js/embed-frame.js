@@ -10,6 +10,9 @@ import {
 } from "./comment-dom.js";
 import { makeProof } from "./guest-proof.js";
 
+// The reader's language (static/js/i18n.js, loaded before every module).
+const { gettext, ngettext } = window.forumI18n;
+
 (function () {
   "use strict";
 
@@ -119,7 +122,7 @@ import { makeProof } from "./guest-proof.js";
 
   function problem(result) {
     var error = result.data && result.data.error;
-    if (!error) return "Something went wrong (" + result.status + "). Try again.";
+    if (!error) return gettext("Something went wrong (%(status)s). Try again.", { status: result.status });
     var fields = error.fields ? Object.keys(error.fields).map(function (k) { return error.fields[k]; }) : [];
     return fields.length ? fields.join(" ") : error.message;
   }
@@ -140,7 +143,7 @@ import { makeProof } from "./guest-proof.js";
     tellHost({ type: "forum:signin-needed", reason: reason });
     if (hostLogin || !url) return;
     popup = window.open(url, "forum-signin", "popup,width=480,height=680");
-    if (!popup) showError("Your browser blocked the sign-in window. Allow pop-ups for this page and try again.");
+    if (!popup) showError(gettext("Your browser blocked the sign-in window. Allow pop-ups for this page and try again."));
   }
   document.getElementById("embed-signin").addEventListener("click", function () { needSignIn("signin", root.dataset.signin); });
   document.getElementById("embed-register").addEventListener("click", function () { needSignIn("register", root.dataset.register); });
@@ -180,12 +183,12 @@ import { makeProof } from "./guest-proof.js";
         tellHost({ type: "forum:signin-failed", message: why });
         // Signed out now (the token before went first); then the reason, which
         // the fresh list would otherwise clear.
-        refresh().then(function () { showError("Signing in through " + host + " did not work: " + why); });
+        refresh().then(function () { showError(gettext("Signing in through %(site)s did not work: %(why)s", { site: host, why: why })); });
       }
     }, function () {
       if (turn !== signInTurn) return;
-      showError("The forum could not be reached to sign you in.");
-      tellHost({ type: "forum:signin-failed", message: "The forum could not be reached." });
+      showError(gettext("The forum could not be reached to sign you in."));
+      tellHost({ type: "forum:signin-failed", message: gettext("The forum could not be reached.") });
     });
   }
 
@@ -195,7 +198,7 @@ import { makeProof } from "./guest-proof.js";
     saveToken(null);
     tellHost({ type: "forum:signin-needed", reason: "expired" });
     refresh().then(function () {
-      showError("Your sign-in has ended. Sign in again to post: what you wrote is kept.");
+      showError(gettext("Your sign-in has ended. Sign in again to post: what you wrote is kept."));
     });
   }
 
@@ -230,7 +233,7 @@ import { makeProof } from "./guest-proof.js";
     user = data.user;
     announceAccount();
     var name = document.getElementById("embed-user");
-    name.textContent = user ? "Signed in as " + user.display_name : "";
+    name.textContent = user ? gettext("Signed in as %(name)s", { name: user.display_name }) : "";
     name.hidden = !user;
     document.getElementById("embed-signout").hidden = !user;
     document.getElementById("embed-signin-area").hidden = !!user;
@@ -272,7 +275,7 @@ import { makeProof } from "./guest-proof.js";
       showError("");
       reportHeight();
       if (focusId) focusComment(focusId);
-    }, function () { showError("The forum could not be reached. Check your connection."); });
+    }, function () { showError(gettext("The forum could not be reached. Check your connection.")); });
   }
 
   // -- posting ---------------------------------------------------------------------------
@@ -302,7 +305,7 @@ import { makeProof } from "./guest-proof.js";
           renewKey(form);
         }
         var waiting = result.data.comment.status === "pending";
-        var thanks = waiting ? "Thank you! Your comment waits for a moderator." : "Your comment is up.";
+        var thanks = waiting ? gettext("Thank you! Your comment waits for a moderator.") : gettext("Your comment is up.");
         var status = document.getElementById("embed-notice"); // role=status: read out
         status.textContent = thanks;
         status.hidden = false;
@@ -322,7 +325,7 @@ import { makeProof } from "./guest-proof.js";
       refresh(result.data.comment.id);
     }, function () {
       button.disabled = false;
-      formError(form, "The forum could not be reached; your text is still here. Try again.");
+      formError(form, gettext("The forum could not be reached; your text is still here. Try again."));
     });
   }
 
@@ -428,7 +431,7 @@ import { makeProof } from "./guest-proof.js";
       announce(shown.message);
     }, function () {
       control.removeAttribute("aria-busy");
-      showError("The forum could not be reached. Check your connection.");
+      showError(gettext("The forum could not be reached. Check your connection."));
     });
   }
 
@@ -463,7 +466,7 @@ import { makeProof } from "./guest-proof.js";
       if (!result.ok || !result.data) return;
       var fresh = result.data.comment_count - shown;
       if (fresh > 0) {
-        newButton.textContent = "Show " + fresh + (fresh === 1 ? " new comment" : " new comments");
+        newButton.textContent = ngettext("Show %(num)s new comment", "Show %(num)s new comments", fresh);
         newBox.hidden = false;
         reportHeight();
       }
@@ -485,7 +488,7 @@ import { makeProof } from "./guest-proof.js";
     if (root.dataset.guests === "on") guestMode(true, false);
     reportHeight();
   }
-  tellHost({ type: "forum:ready", signedIn: !!token() });
+  tellHost({ type: "forum:ready", signedIn: !!token(), title: document.title });
   if (root.dataset.focus === "on") {
     var wanted = document.querySelector(".comment[id^=c]");
     var match = /[?&]comment=(\d+)/.exec(window.location.search);

@@ -1,15 +1,11 @@
-// The page's scripts speak the reader's language: the server puts this locale's
-// strings in <script type="application/json" id="forum-i18n"> (see forum/i18n.py),
-// and every script asks here.  Text not in the catalog (English) is shown as
+// The page's scripts speak the reader's language: a script before this one,
+// /i18n/<locale>.js (forum/i18n.py), sets window.forumCatalog to this locale's
+// strings, and every script asks here.  Text not in the catalog (English) is shown as
 // written.  Placeholders are named, as in the Python catalogs: "%(num)s replies".
 (function () {
   "use strict";
 
-  var catalog = {};
-  var element = document.getElementById("forum-i18n");
-  if (element) {
-    try { catalog = JSON.parse(element.textContent) || {}; } catch (e) { catalog = {}; }
-  }
+  var catalog = window.forumCatalog || {};
   var lang = document.documentElement.lang || "en";
   var rules = null;
   try { rules = new Intl.PluralRules(lang); } catch (e) { rules = null; }

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
 
+  var gettext = window.forumI18n.gettext;
+
   var form = document.getElementById("mod-queue");
   var dialog = document.getElementById("shortcuts");
   var live = document.getElementById("mod-live");
@@ -72,7 +74,7 @@
         item.hidden = true;
         var box = item.querySelector("input[type=checkbox]");
         if (box) { box.checked = false; box.disabled = true; }  // out of any bulk action
-        announce("Comment " + id + ": " + answer.status + ".");
+        announce(gettext("Comment %(id)s: %(status)s.", { id: id, status: answer.status_label || answer.status }));
         if (next) {
           select(next);
         } else {
@@ -80,7 +82,7 @@
           var done = document.createElement("p");
           done.className = "empty";
           done.tabIndex = -1;
-          done.textContent = "Nothing more on this page. Reload for the next ones.";
+          done.textContent = gettext("Nothing more on this page. Reload for the next ones.");
           form.querySelector(".mod-list").after(done);
           current = null;
           done.focus();

@@ -24,7 +24,7 @@
     var button = document.createElement("button");
     button.type = "button"; // never submits: comments also sit inside the moderation form
     button.className = "spoiler-toggle";
-    button.textContent = "Spoiler";
+    button.textContent = window.forumI18n.gettext("Spoiler");
     button.setAttribute("aria-controls", text.id);
     // Moderators judge what they cannot see otherwise: in the queue, spoilers start open.
     var open = Boolean(spoiler.closest(".mod-item"));

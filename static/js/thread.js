@@ -8,6 +8,9 @@ import {
 } from "./comment-dom.js";
 import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
 
+// The reader's language (static/js/i18n.js, loaded before every module).
+const { gettext, ngettext } = window.forumI18n;
+
 (function () {
   "use strict";
 
@@ -68,7 +71,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
       return response.json();
     }).then(function (tally) {
       showTally(form, tally.score, tally.my_vote);
-      announce("Score " + tally.score + ".");
+      announce(gettext("Score %(score)s.", { score: tally.score }));
     }).catch(function () {
       form.dataset.plain = "1";  // let the browser post it the plain way
       form.requestSubmit(button);
@@ -110,7 +113,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
           var count = response.headers.get("X-Forum-Comment-Count");
           var counter = discussion.querySelector("#discussion-heading .count");
           if (count !== null && counter) {
-            counter.textContent = "(" + count + (count === "1" ? " comment)" : " comments)");
+            counter.textContent = ngettext("(%(num)s comment)", "(%(num)s comments)", Number(count));
           }
           if (form.classList.contains("reply-form")) {
             form.remove();
@@ -127,8 +130,8 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
           var article = item && item.querySelector("article");
           if (article) article.focus();
           announce(article && article.classList.contains("pending")
-            ? "Your comment was sent and is awaiting moderation."
-            : "Your comment was posted.");
+            ? gettext("Your comment was sent and is awaiting moderation.")
+            : gettext("Your comment was posted."));
         });
       }
       if (type.indexOf("application/json") !== -1) {
@@ -138,7 +141,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
       form.dataset.plain = "1";
       form.submit();
     }).catch(function () {
-      showFormStatus(form, "Could not reach the server. Check your connection and try again.");
+      showFormStatus(form, gettext("Could not reach the server. Check your connection and try again."));
     }).finally(function () {
       button.disabled = false;
     });
@@ -202,7 +205,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
           var first = added[0].querySelector("article");
           if (first) first.focus();
         }
-        announce(items.length + " more comments loaded.");
+        announce(ngettext("%(num)s more comment loaded.", "%(num)s more comments loaded.", items.length));
       })
       .catch(function () { window.location.href = link.href; });
   });
@@ -246,7 +249,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
       collapsed.dataset.more = String(more);
       collapsed.dataset.latest = String(Math.max(Number(collapsed.dataset.latest) || 0, item.id));
       collapsed.querySelector(".more-label").textContent =
-        more.toLocaleString("en-US") + (more === 1 ? " more reply" : " more replies");
+        ngettext("%(num)s more reply", "%(num)s more replies", more);
       return;
     }
     var known = !item.parent_id || document.getElementById("c" + item.parent_id) ||
@@ -272,7 +275,7 @@ import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
       if (!update) return;
       update.items.forEach(arrive);
       if (pending.length) {
-        button.textContent = pending.length + (pending.length === 1 ? " new comment" : " new comments") + " — show";
+        button.textContent = ngettext("%(num)s new comment — show", "%(num)s new comments — show", pending.length);
         bar.hidden = false;
       }
     }).catch(function () { /* offline for a moment: try again next time */ });

@@ -215,7 +215,7 @@ def test_relative_times_with_the_exact_time_on_hover(client, crowd):
     post(client, tokens["alice"], "just said")
     page = html(client.get("/articles/a-story"))
     assert re.search(
-        r'<time datetime="[^"]+Z" title="\d+ \w+ \d{4}, \d\d:\d\d UTC">just now</time>', page
+        r'<time datetime="[^"]+Z" title="\w+ \d+, \d{4}, \d\d:\d\d UTC">just now</time>', page
     )
 
 
@@ -259,7 +259,7 @@ def test_profile_api_and_spoiler_window_settings(app, client, crowd):
         headers=tokens["mona"],
     )
     assert window.status_code == 200
-    assert "Spoiler window until 1 Jan 2999" in html(clients["bob"].get("/articles/a-story"))
+    assert "Spoiler window until Jan 1, 2999" in html(clients["bob"].get("/articles/a-story"))
     ended = clients["mona"].post(
         "/moderation/threads/a-story",
         data={"status": "open", "moderation": "default", "spoiler_until": ""},
