@@ -19,6 +19,13 @@ READERS = [
     ("quillfeather", "Quill"),
     ("mapmaker_j", "Jun Sato"),
 ]
+# The Spanish article's readers: publishers write in their own language, and the
+# forum never translates what they or their readers write.
+LECTORES = [
+    ("lucia_marin", "Lucía Marín"),
+    ("dflores", "Diego Flores"),
+    ("tere_quinto", "Tere Quinto"),
+]
 
 WELCOME = """\
 This is your forum. Every article gets a discussion underneath it, and readers
@@ -69,11 +76,37 @@ revisit this thread after the finale and see who called it.
 """
 
 
+RELOJ = """\
+La tercera temporada de *El reloj de Cádiz* se estrena el jueves, y hemos visto
+los dos primeros capítulos. La serie sigue fiel a sí misma: calles estrechas,
+mucho viento de levante y una familia de relojeros que guarda más secretos que
+engranajes.
+
+## Lo que podemos contar sin destripar nada
+
+Amparo Lobato ha vuelto al taller de la calle Sopranis después de diez años
+fuera, y lo primero que hace es parar el reloj de la torre. No explica por qué.
+Su sobrino Julián, que se ha quedado con el negocio, encuentra en el sótano una
+caja de cartas sin abrir, todas con el mismo matasellos de 1987.
+
+Los guionistas prometen que el misterio de la torre se resuelve en esta temporada,
+y que la primera pista aparece en los cinco primeros minutos.
+
+## Os toca
+
+¿Por qué paró Amparo el reloj? ¿Quién escribió esas cartas y por qué nadie las
+abrió? Dejad vuestras teorías abajo: volveremos a este hilo después del final
+para ver quién acertó.
+"""
+
+
 def load(now: datetime | None = None) -> bool:
-    """Create the demo articles, readers and discussions; False if already there."""
-    if db.session.scalar(select(Article.id).where(Article.slug == "welcome-to-the-forum")):
-        return False
+    """Create the demo articles, readers and discussions; False if already there.
+    The Spanish article joins a demo loaded before it existed."""
     now = now or utcnow()
+    added = _load_spanish(now)
+    if db.session.scalar(select(Article.id).where(Article.slug == "welcome-to-the-forum")):
+        return added
     readers = {username: _reader(username, name) for username, name in READERS}
 
     welcome = threads.save_article(
@@ -223,6 +256,60 @@ def load(now: datetime | None = None) -> bool:
         theory_title="This thread outlives the season",
     )
     hello.featured = True
+    db.session.flush()
+    return True
+
+
+def _load_spanish(now: datetime) -> bool:
+    """An article in Spanish with its own short discussion, so `make run` shows
+    the forum around another language's content (the pages follow the reader's
+    language; the article and comments stay as written)."""
+    slug = "el-reloj-de-cadiz-tercera-temporada"
+    if db.session.scalar(select(Article.id).where(Article.slug == slug)):
+        return False
+    lectores = {username: _reader(username, name) for username, name in LECTORES}
+    reloj = threads.save_article(
+        slug,
+        "Primer vistazo: El reloj de Cádiz vuelve, y alguien lo ha parado",
+        RELOJ,
+        summary="La tercera temporada empieza con la torre en silencio. ¿Qué creéis que pasará?",
+        byline="Sección de series",
+        published_at=now - timedelta(hours=30),
+    )
+    amparo = _comment(
+        reloj.thread,
+        lectores["lucia_marin"],
+        None,
+        now - timedelta(hours=26),
+        "Amparo paró el reloj porque marca la hora de algo que pasó en 1987. Si el reloj "
+        "sigue andando, alguien del barrio se dará cuenta de que la hora no cuadra.",
+        theory_title="El reloj guarda la hora del crimen",
+    )
+    _comment(
+        reloj.thread,
+        lectores["dflores"],
+        amparo,
+        now - timedelta(hours=24),
+        "Me gusta, pero ¿entonces por qué esperó diez años para volver? Yo creo que las "
+        "cartas son suyas y nunca llegó a enviarlas.",
+    )
+    _comment(
+        reloj.thread,
+        lectores["tere_quinto"],
+        None,
+        now - timedelta(hours=5),
+        "Para quien haya visto el avance: la última carta está firmada por "
+        "||el padre de Julián, que supuestamente murió en 1986||. Ahí lo dejo.",
+        spoiler=True,
+    )
+    _comment(
+        reloj.thread,
+        lectores["dflores"],
+        None,
+        now - timedelta(hours=2),
+        "Sin teorías por ahora. Solo decir que la música de la cabecera sigue siendo "
+        "lo mejor de la serie.",
+    )
     db.session.flush()
     return True
 

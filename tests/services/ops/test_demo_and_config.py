@@ -18,10 +18,10 @@ def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "nothing to do" in second.output
     with app.app_context():
-        assert db.session.query(Article).count() == 2
+        assert db.session.query(Article).count() == 3
         comments = db.session.query(Comment).count()
-        assert comments >= 8
-        assert db.session.query(User).count() == 4
+        assert comments >= 12
+        assert db.session.query(User).count() == 7
     page = client.get("/articles/welcome-to-the-forum")
     assert page.status_code == 200
     lantern = client.get("/articles/the-lantern-coast-season-two-first-look").get_data(as_text=True)
@@ -35,6 +35,11 @@ def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
     assert theories.count('class="theory-card"') == 3
     index = client.get("/").get_data(as_text=True)
     assert "Welcome to the forum" in index and "The Lantern Coast" in index
+    # One article in another language, with its discussion, never translated.
+    reloj = client.get("/articles/el-reloj-de-cadiz-tercera-temporada").get_data(as_text=True)
+    assert "Dejad vuestras teorías abajo" in reloj
+    assert "El reloj guarda la hora del crimen" in reloj
+    assert "El reloj de Cádiz" in index
     # Demo readers cannot be signed into with a guessable password.
     assert (
         client.post(
