@@ -50,6 +50,7 @@ LABELS: dict[tuple[type, str], object] = {
     (ModerationAction, ModerationAction.UNMARK_SPOILER.value): lazy_gettext("unmarked as spoiler"),
     (ModerationAction, ModerationAction.CONFIRM_THEORY.value): lazy_gettext("confirmed the theory"),
     (ModerationAction, ModerationAction.DEBUNK_THEORY.value): lazy_gettext("debunked the theory"),
+    (ModerationAction, ModerationAction.REOPEN_THEORY.value): lazy_gettext("reopened the theory"),
     (NotificationKind, NotificationKind.REPLY.value): lazy_gettext(
         "Someone replies to one of my comments"
     ),
