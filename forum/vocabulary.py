@@ -33,8 +33,8 @@ LABELS: dict[tuple[type, str], object] = {
     (ModerationMode, ModerationMode.PRE.value): lazy_gettext(
         "pre-moderation (held until approved)"
     ),
-    (ModerationMode, ModerationMode.POST.value): lazy_gettext("post-moderation (shown at once)"),
-    (ModerationMode, ModerationMode.TRUSTED.value): lazy_gettext("trusted readers skip the queue"),
+    (ModerationMode, ModerationMode.POST.value): lazy_gettext("post-moderation"),
+    (ModerationMode, ModerationMode.TRUSTED.value): lazy_gettext("trusted readers first"),
     (FlagReason, FlagReason.SPAM.value): lazy_gettext("spam"),
     (FlagReason, FlagReason.ABUSE.value): lazy_gettext("abuse"),
     (FlagReason, FlagReason.OFF_TOPIC.value): lazy_gettext("off topic"),

@@ -242,9 +242,9 @@ const { gettext, ngettext } = window.forumI18n;
     notice.textContent = data.notice || "";
     notice.hidden = !data.notice;
     var count = document.getElementById("embed-count");
-    count.textContent = String(data.count);
+    count.dataset.count = String(data.count);
     shown = data.count;
-    count.nextSibling.textContent = data.count === 1 ? " comment" : " comments";
+    count.textContent = ngettext("%(num)s comment", "%(num)s comments", data.count);
   }
 
   // The thread as this reader sees it (their pending comments, their votes).
@@ -456,7 +456,7 @@ const { gettext, ngettext } = window.forumI18n;
   // While the frame is on screen, ask now and then whether the count changed; the
   // reader decides when to show them (nothing jumps under their eyes).
 
-  var shown = Number(document.getElementById("embed-count").textContent) || 0;
+  var shown = Number(document.getElementById("embed-count").dataset.count) || 0;
   var newBox = document.getElementById("embed-new");
   var newButton = document.getElementById("embed-show-new");
   var every = Number(root.dataset.poll) * 1000;

@@ -182,7 +182,7 @@ def test_ban_notes_and_unban_by_form(app, make, staff):
 def test_thread_panel_closes_and_sets_mode(app, make, staff):
     page = html(staff["mona"].get("/articles/a-story"))
     assert 'action="/moderation/threads/a-story"' in page
-    assert '<option value="default" selected>site default (post)</option>' in page
+    assert '<option value="default" selected>site default (post-moderation)</option>' in page
     assert 'action="/moderation/threads/a-story"' not in html(
         staff["alice"].get("/articles/a-story")
     )
