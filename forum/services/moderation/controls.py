@@ -59,7 +59,7 @@ def update_thread(
             "Only a thread under one of this site's articles has one."
         )
     if guests is not None and not isinstance(guests, bool):
-        fields["guests"] = gettext("Use %(true)s or %(false)s.", true="true", false="false")
+        fields["guests"] = gettext("Use true or false.")
     if fields:
         raise ValidationError(fields=fields)
     before = _thread_state(thread)
