@@ -177,7 +177,7 @@ def _excerpt(comment: Comment) -> str:
     """The comment's words for an email: never a spoiler, whole or inline."""
     if spoilers.withheld(comment):
         return gettext("(Covered because of spoilers: read it on the site.)")
-    return spoiler_free_text(comment.html, 500)
+    return spoiler_free_text(comment.html, 500, placeholder=gettext("[spoiler]"))
 
 
 def withdraw(comment: Comment) -> None:
