@@ -97,5 +97,6 @@ def test_an_account_made_outside_a_request_follows_the_browser(app):
 def test_refusals_carry_plain_text_for_json():
     refused = ValidationError(fields={"body": lazy_gettext("Write something first.")})
     assert type(refused.message) is str and refused.message == "Some fields need another look."
-    assert type(refused.fields["body"]) is str and refused.fields["body"] == "Write something first."
+    body = refused.fields["body"]
+    assert type(body) is str and body == "Write something first."
     assert type(NotFound().message) is str and str(NotFound()) == "There is nothing here."
