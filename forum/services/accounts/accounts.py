@@ -130,9 +130,13 @@ def register(
 
 
 def signup_locale() -> str | None:
-    """The language a new account gets: the one its request is served in (None
-    outside a request: an account made from the command line follows the browser)."""
-    return i18n.current() if has_request_context() else None
+    """The language a new account gets: the one its request is served in. None
+    (follow the browser) outside a request (the command line), and while the
+    forum ships one language only: a choice nobody made would otherwise outrank
+    the browser's wishes once more languages ship."""
+    if not has_request_context() or len(i18n.shipped()) < 2:
+        return None
+    return i18n.current()
 
 
 def hash_password(password: str) -> str:

@@ -1,7 +1,8 @@
 """A new account is given the language it signed up in (forum.i18n.current()),
 whichever door it came through: the registration page, the API, a guest's first
-comment.  Outside a request (the command line) it gets none, and follows the
-browser.  Refusals reach JSON as plain text, whatever language they are in.
+comment.  Outside a request (the command line), or while only one language
+ships, it gets none, and follows the browser.  Refusals reach JSON as plain
+text, whatever language they are in.
 
 Until catalogs ship, the locales are configured by hand (as in
 tests/views/test_languages.py): the words stay English, the choosing is tested."""
@@ -92,6 +93,17 @@ def test_an_account_made_outside_a_request_follows_the_browser(app):
         accounts.register("cli_made", "cli@example.org", PASSWORD)
         db.session.commit()
     assert locale_of(app, "cli_made") is None
+
+
+def test_with_one_language_shipped_nothing_is_chosen_for_the_reader(app_with):
+    app = app_with(FORUM_LOCALES=["en"])
+    response = app.test_client().post(
+        "/api/v1/users",
+        json={"username": "solo", "email": "solo@example.org", "password": PASSWORD},
+        headers=SPANISH,
+    )
+    assert response.status_code == 201
+    assert locale_of(app, "solo") is None
 
 
 def test_refusals_carry_plain_text_for_json():
