@@ -4,67 +4,73 @@ forum/views/negotiation.py turns any of them into the contract's JSON or a page.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from sqlalchemy import exc as sa_exc
 
 
 class ForumError(Exception):
+    """A refusal a person reads: `message` and `fields` are in the request's
+    language, made plain str when raised (a class's default message is a lazy
+    string until then), so JSON and pages get text whatever reads them."""
+
     status = 400
     code = "bad_request"
-    message = "The request could not be understood."
+    message = lazy_gettext("The request could not be understood.")
     retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str | None = None, fields: dict[str, str] | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
-        self.fields = fields or {}
+        text = str(message or self.message)
+        super().__init__(text)
+        self.message = text
+        self.fields = {name: str(reason) for name, reason in (fields or {}).items()}
 
 
 class ValidationError(ForumError):
     status = 422
     code = "validation_error"
-    message = "Some fields need another look."
+    message = lazy_gettext("Some fields need another look.")
 
 
 class Unauthorized(ForumError):
     status = 401
     code = "unauthorized"
-    message = "Please log in first."
+    message = lazy_gettext("Please log in first.")
 
 
 class Forbidden(ForumError):
     status = 403
     code = "forbidden"
-    message = "You are not allowed to do that."
+    message = lazy_gettext("You are not allowed to do that.")
 
 
 class NotFound(ForumError):
     status = 404
     code = "not_found"
-    message = "There is nothing here."
+    message = lazy_gettext("There is nothing here.")
 
 
 class Conflict(ForumError):
     status = 409
     code = "conflict"
-    message = "That conflicts with something that already exists."
+    message = lazy_gettext("That conflicts with something that already exists.")
 
 
 class Banned(ForumError):
     status = 403
     code = "banned"
-    message = "Your account cannot post at the moment."
+    message = lazy_gettext("Your account cannot post at the moment.")
 
 
 class ThreadClosed(ForumError):
     status = 409
     code = "thread_closed"
-    message = "This discussion is closed to new comments."
+    message = lazy_gettext("This discussion is closed to new comments.")
 
 
 class RateLimited(ForumError):
     status = 429
     code = "rate_limited"
-    message = "Too many requests; try again later."
+    message = lazy_gettext("Too many requests; try again later.")
 
     def __init__(self, message: str | None = None, retry_after: int = 600):
         super().__init__(message)
@@ -74,7 +80,7 @@ class RateLimited(ForumError):
 class EmailUnverified(ForumError):
     status = 403
     code = "email_unverified"
-    message = (
+    message = lazy_gettext(
         "Confirm your email address first: open the link we emailed you "
         "(your account page can send it again)."
     )
@@ -83,7 +89,9 @@ class EmailUnverified(ForumError):
 class CsrfFailed(ForumError):
     status = 400
     code = "csrf_failed"
-    message = "The CSRF token is missing or wrong; fetch a new one from GET /api/v1/session."
+    message = lazy_gettext(
+        "The CSRF token is missing or wrong; fetch a new one from GET /api/v1/session."
+    )
 
 
 class Unavailable(ForumError):
@@ -91,17 +99,23 @@ class Unavailable(ForumError):
 
     status = 503
     code = "unavailable"
-    message = "The forum's database cannot be reached right now; try again in a few seconds."
+    message = lazy_gettext(
+        "The forum's database cannot be reached right now; try again in a few seconds."
+    )
     retry_after = 5
 
 
 class StorageFull(Unavailable):
     code = "storage_full"
-    message = "The server's storage is full, so nothing was saved. Please try again later."
+    message = lazy_gettext(
+        "The server's storage is full, so nothing was saved. Please try again later."
+    )
     retry_after = 60
 
 
-BUSY_MESSAGE = "The forum is busy right now, so nothing was saved; try again in a few seconds."
+BUSY_MESSAGE = lazy_gettext(
+    "The forum is busy right now, so nothing was saved; try again in a few seconds."
+)
 
 # SQLite says everything with OperationalError, bugs ("no such table", syntax)
 # included: only these messages are passing trouble worth a 503.
@@ -163,4 +177,4 @@ class ExternalSignInFailed(ForumError):
 
     status = 400
     code = "sign_in_failed"
-    message = "Signing in with that account did not work. Try again."
+    message = lazy_gettext("Signing in with that account did not work. Try again.")

@@ -5,6 +5,7 @@ on these forms by show_errors()."""
 from uuid import uuid4
 
 from flask import abort
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,80 +24,97 @@ from forum.services.discussion.comments import THEORY_TITLE
 
 
 class RegisterForm(FlaskForm):
-    username = StringField("Username", description="3–30 letters, digits, _ or -")
-    email = EmailField("Email", description="Never shown to other readers")
-    password = PasswordField("Password", description="At least 10 characters")
+    username = StringField(
+        lazy_gettext("Username"), description=lazy_gettext("3–30 letters, digits, _ or -")
+    )
+    email = EmailField(
+        lazy_gettext("Email"), description=lazy_gettext("Never shown to other readers")
+    )
+    password = PasswordField(
+        lazy_gettext("Password"), description=lazy_gettext("At least 10 characters")
+    )
     next = HiddenField()
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username")
-    password = PasswordField("Password")
+    username = StringField(lazy_gettext("Username"))
+    password = PasswordField(lazy_gettext("Password"))
     next = HiddenField()
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
-        "Your comment",
-        description=(
+        lazy_gettext("Your comment"),
+        description=lazy_gettext(
             "Markdown works: **bold**, *italic*, links, and ||spoilers|| to hide a twist. "
             "Write @name to let a reader know (the first 10 you mention)."
         ),
     )
     parent_id = HiddenField()
     theory_title = StringField(
-        "Theory title (optional)",
-        description="Give it a title to post it as a theory: "
-        f"{THEORY_TITLE[0]} to {THEORY_TITLE[1]} characters.",
+        lazy_gettext("Theory title (optional)"),
+        description=lazy_gettext(
+            "Give it a title to post it as a theory: %(low)s to %(high)s characters.",
+            low=THEORY_TITLE[0],
+            high=THEORY_TITLE[1],
+        ),
         render_kw={"maxlength": THEORY_TITLE[1]},
     )
-    spoiler = BooleanField("The whole comment is a spoiler")
+    spoiler = BooleanField(lazy_gettext("The whole comment is a spoiler"))
     # A fresh key per rendered form: sending the form twice posts one comment
     # (forum.services.idempotency).
     idempotency_key = HiddenField(default=lambda: str(uuid4()))
     # Shown to visitors without an account where guests are welcome.
     guest_name = StringField(
-        "Your name",
-        description="Shown with your comment, marked as a guest's.",
+        lazy_gettext("Your name"),
+        description=lazy_gettext("Shown with your comment, marked as a guest's."),
         render_kw={"maxlength": 50, "autocomplete": "nickname"},
     )
     guest_email = EmailField(
-        "Email (optional)",
-        description="Never shown. For replies: we mail you a link to confirm it first.",
+        lazy_gettext("Email (optional)"),
+        description=lazy_gettext(
+            "Never shown. For replies: we mail you a link to confirm it first."
+        ),
         render_kw={"maxlength": 254, "autocomplete": "email"},
     )
     # The trap: hidden from people, filled in by form-filling robots.
-    website = StringField("Leave this empty", render_kw={"tabindex": "-1", "autocomplete": "off"})
+    website = StringField(
+        lazy_gettext("Leave this empty"), render_kw={"tabindex": "-1", "autocomplete": "off"}
+    )
     proof_challenge = HiddenField()
     proof_nonce = HiddenField()
 
 
 class EditForm(FlaskForm):
-    body = TextAreaField("Your comment")
+    body = TextAreaField(lazy_gettext("Your comment"))
 
 
 # Every reason needs its label: a new FlagReason without one fails at import.
 FLAG_REASON_LABELS = {
-    FlagReason.SPAM: "Spam or advertising",
-    FlagReason.ABUSE: "Abusive or hateful",
-    FlagReason.OFF_TOPIC: "Off topic",
-    FlagReason.SPOILER: "An unmarked spoiler",
-    FlagReason.OTHER: "Something else",
+    FlagReason.SPAM: lazy_gettext("Spam or advertising"),
+    FlagReason.ABUSE: lazy_gettext("Abusive or hateful"),
+    FlagReason.OFF_TOPIC: lazy_gettext("Off topic"),
+    FlagReason.SPOILER: lazy_gettext("An unmarked spoiler"),
+    FlagReason.OTHER: lazy_gettext("Something else"),
 }
 
 
 class FlagForm(FlaskForm):
     reason = RadioField(
-        "Why should a moderator look at it?",
+        lazy_gettext("Why should a moderator look at it?"),
         choices=[SelectChoice(reason.value, FLAG_REASON_LABELS[reason]) for reason in FlagReason],
         validate_choice=False,  # the service says what is wrong, in one place
     )
-    note = TextAreaField("Anything the moderators should know? (optional)")
+    note = TextAreaField(lazy_gettext("Anything the moderators should know? (optional)"))
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField("Display name", description="How your name appears on comments")
-    bio = TextAreaField("About you", description="A line or two; at most 300 characters")
+    display_name = StringField(
+        lazy_gettext("Display name"), description=lazy_gettext("How your name appears on comments")
+    )
+    bio = TextAreaField(
+        lazy_gettext("About you"), description=lazy_gettext("A line or two; at most 300 characters")
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -122,31 +140,40 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("Email", description="The address your account uses")
+    email = EmailField(
+        lazy_gettext("Email"), description=lazy_gettext("The address your account uses")
+    )
 
 
 class EmailLinkForm(FlaskForm):
     """Ask for a sign-in link by email (forum.services.accounts.email_sign_in)."""
 
     email = EmailField(
-        "Email", description="We email a link that signs you in, once, for 15 minutes"
+        lazy_gettext("Email"),
+        description=lazy_gettext("We email a link that signs you in, once, for 15 minutes"),
     )
 
 
 class ChooseUsernameForm(FlaskForm):
     """A first sign-in with an account elsewhere: the name to be known by here."""
 
-    username = StringField("Username", description="3–30 letters, digits, _ or -")
+    username = StringField(
+        lazy_gettext("Username"), description=lazy_gettext("3–30 letters, digits, _ or -")
+    )
     next = HiddenField()
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", description="At least 10 characters")
+    password = PasswordField(
+        lazy_gettext("New password"), description=lazy_gettext("At least 10 characters")
+    )
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password")
-    password = PasswordField("New password", description="At least 10 characters")
+    current_password = PasswordField(lazy_gettext("Current password"))
+    password = PasswordField(
+        lazy_gettext("New password"), description=lazy_gettext("At least 10 characters")
+    )
 
 
 class Lazy:

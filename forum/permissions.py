@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 
 from forum.errors import Banned, EmailUnverified, Forbidden, ThreadClosed, Unauthorized
 from forum.models import Comment, CommentStatus, Role, Thread, User, utcnow
@@ -157,12 +158,22 @@ def require_can_post(user, thread: Thread) -> None:
 
 
 def ban_message(user) -> str:
+    """The banned reader's sentence: until when, and why (the moderator's words)."""
+    reason = user.ban_reason
     if user.ban_is_permanent:
-        until = "for good"
-    else:
-        until = f"until {user.banned_until:%d %b %Y, %H:%M} UTC"
-    reason = f" Reason: {user.ban_reason}" if user.ban_reason else ""
-    return f"Your account is banned from posting {until}.{reason}"
+        if reason:
+            return gettext(
+                "Your account is banned from posting for good. Reason: %(reason)s", reason=reason
+            )
+        return gettext("Your account is banned from posting for good.")
+    when = f"{user.banned_until:%d %b %Y, %H:%M}"
+    if reason:
+        return gettext(
+            "Your account is banned from posting until %(when)s UTC. Reason: %(reason)s",
+            when=when,
+            reason=reason,
+        )
+    return gettext("Your account is banned from posting until %(when)s UTC.", when=when)
 
 
 def require_not_banned(user) -> None:

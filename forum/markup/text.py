@@ -157,6 +157,7 @@ def excerpt(clean_html: str, limit: int = EXCERPT) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def spoiler_free_text(clean_html: str, limit: int = 500) -> str:
-    """Plain text of stored HTML with each inline spoiler shown as [spoiler]."""
-    return excerpt(without_spoilers(clean_html, "[spoiler]"), limit)
+def spoiler_free_text(clean_html: str, limit: int = 500, placeholder: str = "[spoiler]") -> str:
+    """Plain text of stored HTML with each inline spoiler shown as placeholder
+    (plain text: the caller's words for it in the reader's language)."""
+    return excerpt(without_spoilers(clean_html, html.escape(placeholder)), limit)

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +40,7 @@ def check_key(raw, field: str | None = None) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str) or not KEY.fullmatch(raw) or not raw.strip():
-        message = "Use 1 to 100 printable ASCII characters as the idempotency key."
+        message = gettext("Use 1 to 100 printable ASCII characters as the idempotency key.")
         if field:
             raise ValidationError(fields={field: message})
         raise ValidationError(message)
@@ -80,7 +81,9 @@ def post_once(author: User, key: str | None, post: Callable[[], Comment]) -> tup
         db.session.rollback()
         earlier = earlier_comment(author_id, key)
         if earlier is None:
-            raise Conflict("A request with this idempotency key is still being handled.") from None
+            raise Conflict(
+                gettext("A request with this idempotency key is still being handled.")
+            ) from None
         return earlier, False
     if record.id % FORGET_EVERY == 0:
         forget_old()

@@ -9,12 +9,20 @@ forum.services.discussion.comments.post_comment().  The views keep the HTTP
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from forum.errors import ValidationError
 from forum.models import Comment, Thread, User
 from forum.services import idempotency
 from forum.services.discussion import comments, visibility
 
+# The refusal of a parent that is not there (or not this author's to see), in
+# English: no_parent() says it in the request's language.
 NO_PARENT = "There is no comment with that id."
+
+
+def no_parent() -> str:
+    return gettext("There is no comment with that id.")
 
 
 def post_comment(
@@ -61,5 +69,5 @@ def find_parent(author: User, parent_id: int | None) -> Comment | None:
         return None
     parent = comments.comment_by_id_or_none(parent_id)
     if parent is None or not visibility.can_view(author, parent):
-        raise ValidationError(fields={"parent_id": NO_PARENT})
+        raise ValidationError(fields={"parent_id": no_parent()})
     return parent

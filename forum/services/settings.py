@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from forum import secretbox
@@ -21,7 +22,7 @@ from forum.models import Setting
 @dataclass(frozen=True)
 class Field:
     key: str
-    label: str
+    label: str  # a lazy string: in the language of the page that shows it
     kind: str  # "words", "choice", "int", "float", "text", "secret"
     default: object
     help: str = ""
@@ -30,49 +31,157 @@ class Field:
     high: float = 10**6
 
 
+# The settings page's words, translated when the page shows them.
 FIELDS = [
-    Field("banned_words", "Banned words and phrases", "words", [],
-          "One per line. Comments containing them are refused or held as spam."),
-    Field("banned_action", "When a banned word is found", "choice", "refuse",
-          "Refuse the comment with a message, or accept it into the Spam queue.",
-          choices=("refuse", "spam")),
-    Field("suspect_words", "Suspect words and phrases", "words", [],
-          "One per line. Comments containing them wait in Pending, the word highlighted."),
-    Field("banned_email_domains", "Banned email domains", "words", [],
-          "One per line, e.g. spam.example. Their accounts cannot post."),
-    Field("premoderated_email_domains", "Pre-moderated email domains", "words", [],
-          "One per line. Every comment from these accounts waits in Pending."),
-    Field("max_links", "Links allowed before a hold", "int", 2,
-          "A comment with more links waits in Pending.", high=1000),
-    Field("duplicate_hours", "Duplicate window (hours)", "int", 24,
-          "The same text from the same account within this window goes to Spam.", high=24 * 365),
-    Field("new_account_minutes", "New account age (minutes)", "int", 30,
-          "Accounts younger than this…", high=10**6),
-    Field("new_account_comments", "…may post this many comments before a hold", "int", 3,
-          high=10**4),
-    Field("rejection_threshold", "Rejection rate that restores pre-moderation", "float", 0.5,
-          "Share of an account's recent moderated comments rejected or marked spam.", high=1),
-    Field("rejection_window", "Recent decisions considered", "int", 10,
-          "Pre-moderation starts once at least 3 of these decisions exist.", low=3, high=1000),
-    Field("flag_threshold", "Flags that hide a comment", "int", 3,
-          "In post-moderation, a comment with this many new flags waits for review.",
-          low=1, high=1000),
-    Field("trusted_after", "Approved comments before an account is trusted", "int", 3,
-          "In trusted mode.", high=1000),
-    Field("guest_moderation", "Comments from guests (FORUM_GUESTS=on)", "choice", "pre",
-          "pre: every guest comment waits in Pending. post: published once the automatic "
-          "rules pass; one without the proof of work, or written in seconds, still waits.",
-          choices=("pre", "post")),
-    Field("guest_proof_bits", "Guests' proof of work (bits)", "int", 16,
-          "Work a guest's browser does per comment: each bit doubles it; 16 is a few "
-          "hundred milliseconds.", low=8, high=24),
-    Field("guest_min_seconds", "Guests' least writing time (seconds)", "int", 3,
-          "A guest comment sent sooner after the form was opened waits in Pending.", high=600),
-    Field("hook_url", "External moderation hook URL", "text", "",
-          "Optional. Each new or edited comment is POSTed here (JSON, signed)."),
-    Field("hook_secret", "Hook signing secret", "secret", "",
-          "HMAC-SHA256 key; the signature is sent as X-Forum-Signature."),
-]  # fmt: skip
+    Field(
+        "banned_words",
+        lazy_gettext("Banned words and phrases"),
+        "words",
+        [],
+        lazy_gettext("One per line. Comments containing them are refused or held as spam."),
+    ),
+    Field(
+        "banned_action",
+        lazy_gettext("When a banned word is found"),
+        "choice",
+        "refuse",
+        lazy_gettext("Refuse the comment with a message, or accept it into the Spam queue."),
+        choices=("refuse", "spam"),
+    ),
+    Field(
+        "suspect_words",
+        lazy_gettext("Suspect words and phrases"),
+        "words",
+        [],
+        lazy_gettext(
+            "One per line. Comments containing them wait in Pending, the word highlighted."
+        ),
+    ),
+    Field(
+        "banned_email_domains",
+        lazy_gettext("Banned email domains"),
+        "words",
+        [],
+        lazy_gettext("One per line, e.g. spam.example. Their accounts cannot post."),
+    ),
+    Field(
+        "premoderated_email_domains",
+        lazy_gettext("Pre-moderated email domains"),
+        "words",
+        [],
+        lazy_gettext("One per line. Every comment from these accounts waits in Pending."),
+    ),
+    Field(
+        "max_links",
+        lazy_gettext("Links allowed before a hold"),
+        "int",
+        2,
+        lazy_gettext("A comment with more links waits in Pending."),
+        high=1000,
+    ),
+    Field(
+        "duplicate_hours",
+        lazy_gettext("Duplicate window (hours)"),
+        "int",
+        24,
+        lazy_gettext("The same text from the same account within this window goes to Spam."),
+        high=24 * 365,
+    ),
+    Field(
+        "new_account_minutes",
+        lazy_gettext("New account age (minutes)"),
+        "int",
+        30,
+        lazy_gettext("Accounts younger than this…"),
+        high=10**6,
+    ),
+    Field(
+        "new_account_comments",
+        lazy_gettext("…may post this many comments before a hold"),
+        "int",
+        3,
+        high=10**4,
+    ),
+    Field(
+        "rejection_threshold",
+        lazy_gettext("Rejection rate that restores pre-moderation"),
+        "float",
+        0.5,
+        lazy_gettext("Share of an account's recent moderated comments rejected or marked spam."),
+        high=1,
+    ),
+    Field(
+        "rejection_window",
+        lazy_gettext("Recent decisions considered"),
+        "int",
+        10,
+        lazy_gettext("Pre-moderation starts once at least 3 of these decisions exist."),
+        low=3,
+        high=1000,
+    ),
+    Field(
+        "flag_threshold",
+        lazy_gettext("Flags that hide a comment"),
+        "int",
+        3,
+        lazy_gettext("In post-moderation, a comment with this many new flags waits for review."),
+        low=1,
+        high=1000,
+    ),
+    Field(
+        "trusted_after",
+        lazy_gettext("Approved comments before an account is trusted"),
+        "int",
+        3,
+        lazy_gettext("In trusted mode."),
+        high=1000,
+    ),
+    Field(
+        "guest_moderation",
+        lazy_gettext("Comments from guests (FORUM_GUESTS=on)"),
+        "choice",
+        "pre",
+        lazy_gettext(
+            "pre: every guest comment waits in Pending. post: published once the automatic "
+            "rules pass; one without the proof of work, or written in seconds, still waits."
+        ),
+        choices=("pre", "post"),
+    ),
+    Field(
+        "guest_proof_bits",
+        lazy_gettext("Guests' proof of work (bits)"),
+        "int",
+        16,
+        lazy_gettext(
+            "Work a guest's browser does per comment: each bit doubles it; 16 is a few "
+            "hundred milliseconds."
+        ),
+        low=8,
+        high=24,
+    ),
+    Field(
+        "guest_min_seconds",
+        lazy_gettext("Guests' least writing time (seconds)"),
+        "int",
+        3,
+        lazy_gettext("A guest comment sent sooner after the form was opened waits in Pending."),
+        high=600,
+    ),
+    Field(
+        "hook_url",
+        lazy_gettext("External moderation hook URL"),
+        "text",
+        "",
+        lazy_gettext("Optional. Each new or edited comment is POSTed here (JSON, signed)."),
+    ),
+    Field(
+        "hook_secret",
+        lazy_gettext("Hook signing secret"),
+        "secret",
+        "",
+        lazy_gettext("HMAC-SHA256 key; the signature is sent as X-Forum-Signature."),
+    ),
+]
 BY_KEY = {field.key: field for field in FIELDS}
 
 
@@ -98,23 +207,31 @@ def parse(form: dict[str, str]) -> dict[str, object]:
         if field.kind == "words":
             values[field.key] = sorted({line.strip() for line in raw.splitlines() if line.strip()})
             if any(len(w) > 100 for w in values[field.key]):
-                fields[field.key] = "Keep each entry under 100 characters."
+                fields[field.key] = gettext("Keep each entry under 100 characters.")
         elif field.kind == "choice":
             if raw not in field.choices:
-                fields[field.key] = f"Choose one of: {', '.join(field.choices)}."
+                fields[field.key] = gettext(
+                    "Choose one of: %(values)s.", values=", ".join(field.choices)
+                )
             values[field.key] = raw
         elif field.kind in ("int", "float"):
             try:
                 number = int(raw) if field.kind == "int" else float(raw)
             except ValueError:
-                fields[field.key] = "Enter a number."
+                fields[field.key] = gettext("Enter a number.")
                 continue
             if not field.low <= number <= field.high:
-                fields[field.key] = f"Use a number from {field.low:g} to {field.high:g}."
+                fields[field.key] = gettext(
+                    "Use a number from %(low)s to %(high)s.",
+                    low=f"{field.low:g}",
+                    high=f"{field.high:g}",
+                )
             values[field.key] = number
         elif field.kind == "text":
             if raw and not is_web_address(raw):
-                fields[field.key] = "Use an http:// or https:// address, or leave it empty."
+                fields[field.key] = gettext(
+                    "Use an http:// or https:// address, or leave it empty."
+                )
             values[field.key] = raw[:2000]
         else:  # secret: empty keeps the stored one
             if raw:
@@ -133,22 +250,22 @@ def as_form(changes: dict) -> dict[str, str]:
         value = changes.get(field.key, current()[field.key] if field.kind != "secret" else "")
         if field.kind == "words":
             if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
-                fields[field.key] = "Send a list of strings."
+                fields[field.key] = gettext("Send a list of strings.")
                 continue
             form[field.key] = "\n".join(value)
         elif field.kind in ("int", "float"):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                fields[field.key] = "Send a number."
+                fields[field.key] = gettext("Send a number.")
                 continue
             form[field.key] = str(value)
         else:
             if not isinstance(value, str):
-                fields[field.key] = "Send a string."
+                fields[field.key] = gettext("Send a string.")
                 continue
             form[field.key] = value
     unknown = set(changes) - set(BY_KEY)
     for key in unknown:
-        fields[str(key)[:60]] = "There is no such setting."
+        fields[str(key)[:60]] = gettext("There is no such setting.")
     if fields:
         raise ValidationError(fields=fields)
     return form

@@ -11,9 +11,11 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import gettext, ngettext
 from sqlalchemy import select, update
 
+from forum import i18n
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.markup import normalize
@@ -48,17 +50,21 @@ def _hasher() -> tuple[PasswordHasher, str]:
 def check_username(username) -> str | None:
     """The reason a username is unacceptable, or None."""
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
-        return "Use 3 to 30 letters, digits, _ or -."
+        return gettext("Use 3 to 30 letters, digits, _ or -.")
     return None
 
 
 def check_password(password) -> str | None:
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        return f"Use at least {PASSWORD_MIN} characters."
+        return ngettext(
+            "Use at least %(num)s character.", "Use at least %(num)s characters.", PASSWORD_MIN
+        )
     if len(password) > PASSWORD_MAX:
-        return f"Use at most {PASSWORD_MAX} characters."
+        return ngettext(
+            "Use at most %(num)s character.", "Use at most %(num)s characters.", PASSWORD_MAX
+        )
     if not _is_utf8(password):
-        return "Use characters that can be typed; this one has a broken character."
+        return gettext("Use characters that can be typed; this one has a broken character.")
     return None
 
 
@@ -74,11 +80,11 @@ def _is_utf8(text: str) -> bool:
 def normalize_email(email) -> tuple[str | None, str | None]:
     """(normalized address, None) or (None, reason)."""
     if not isinstance(email, str) or len(email) > 254 or not _is_utf8(email):
-        return None, "Enter a valid email address."
+        return None, gettext("Enter a valid email address.")
     try:
         info = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError:
-        return None, "Enter a valid email address."
+        return None, gettext("Enter a valid email address.")
     return info.normalized, None
 
 
@@ -103,7 +109,7 @@ def register(
 
     # A conflict carries no "fields" (the contract keeps those for validation).
     if find_user(username) is not None:
-        raise Conflict("That username is taken.")
+        raise Conflict(gettext("That username is taken."))
     # An address already in use is not refused: saying so would tell anyone
     # which addresses have accounts here (see User.email_key).
 
@@ -115,10 +121,22 @@ def register(
         display_name=normalize(display_name or username)[:50] or username,
         password_hash=hash_password(password),
         role=role,
+        # Signed up on a page or through the API: the language it was in is theirs.
+        locale=signup_locale(),
     )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def signup_locale() -> str | None:
+    """The language a new account gets: the one its request is served in. None
+    (follow the browser) outside a request (the command line), and while the
+    forum ships one language only: a choice nobody made would otherwise outrank
+    the browser's wishes once more languages ship."""
+    if not has_request_context() or len(i18n.shipped()) < 2:
+        return None
+    return i18n.current()
 
 
 def hash_password(password: str) -> str:

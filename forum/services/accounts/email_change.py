@@ -13,10 +13,11 @@ other link for the old state stops working. It lives three days.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse as parse_limit
 
-from forum import links
+from forum import i18n, links
 from forum.errors import RateLimited, ValidationError
 from forum.extensions import counters, db
 from forum.models import User, is_id, utcnow
@@ -41,20 +42,27 @@ def request_change(user: User, new_email, password, signed_in_at=None) -> str:
     if problem:
         raise ValidationError(fields={"email": problem})
     if user.email_key is not None and address.lower() == user.email_key:
-        raise ValidationError(fields={"email": "That is the address your account has already."})
+        raise ValidationError(
+            fields={"email": gettext("That is the address your account has already.")}
+        )
     if not counters.hit(MAILS, "email-change", str(user.id)):
-        raise RateLimited("You asked for several links already; try again in an hour.")
+        raise RateLimited(gettext("You asked for several links already; try again in an hour."))
     token = _signer().dumps([user.id, [address, user.email_key or ""]])
     link = links.external("own_data.confirm_email_change_page", token=token)
-    outbox.enqueue_account_email(
-        user,
-        address,
-        "Confirm your new email address",
-        f"Someone (we hope you) asked to use this address for the account "
-        f"@{user.username} on this forum.\n\nConfirm it by opening:\n{link}\n\n"
-        "The link works for three days. Until it is opened, the account keeps its "
-        "old address. If you did not ask for this, ignore this email.",
-    )
+    with i18n.recipient_language(user):
+        outbox.enqueue_account_email(
+            user,
+            address,
+            gettext("Confirm your new email address"),
+            gettext(
+                "Someone (we hope you) asked to use this address for the account "
+                "@%(username)s on this forum.\n\nConfirm it by opening:\n%(link)s\n\n"
+                "The link works for three days. Until it is opened, the account keeps its "
+                "old address. If you did not ask for this, ignore this email.",
+                username=user.username,
+                link=link,
+            ),
+        )
     return address
 
 
@@ -85,14 +93,18 @@ def confirm_change(token) -> User | None:
     user.email_key = address.lower()
     user.email_verified_at = utcnow()  # the link reached that inbox
     if old and old.lower() != address.lower():
-        outbox.enqueue_account_email(
-            user,
-            old,
-            "Your email address was changed",
-            f"The account @{user.username} on this forum now uses another email "
-            "address; this one will get no more mail from it.\n\n"
-            "If you did not make this change, reset your password at once and "
-            "write to the forum's operators.",
-        )
+        with i18n.recipient_language(user):
+            outbox.enqueue_account_email(
+                user,
+                old,
+                gettext("Your email address was changed"),
+                gettext(
+                    "The account @%(username)s on this forum now uses another email "
+                    "address; this one will get no more mail from it.\n\n"
+                    "If you did not make this change, reset your password at once and "
+                    "write to the forum's operators.",
+                    username=user.username,
+                ),
+            )
     db.session.flush()
     return user

@@ -13,10 +13,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext, lazy_gettext, ngettext
 from limits import parse as parse_limit
 from sqlalchemy import select
 
-from forum import links
+from forum import i18n, links
 from forum.extensions import counters, db
 from forum.models import User, utcnow
 from forum.services import single_use
@@ -28,7 +29,7 @@ from forum.services.notify import outbox
 SALT = "forum.email-sign-in"
 MAX_AGE = 15 * 60  # seconds
 PURPOSE = "sign-in"
-SUBJECT = "Your sign-in link"
+SUBJECT = lazy_gettext("Your sign-in link")
 # Emails to one address, whoever asks: past it nothing more is sent, and the
 # answer stays the same (the links already sent still work).
 MAILS = parse_limit("5 per hour")
@@ -49,26 +50,40 @@ def request_link(address) -> int:
     ]
     if not users:
         return 0
-    lines = []
-    for user in users:
-        token = _signer(SALT).dumps([user.id, [secrets.token_urlsafe(16), user.email_key]])
-        lines.append(f"@{user.username}:\n{links.external('sign_in.email_link', token=token)}\n")
-    accounts_line = (
-        "Open this link within 15 minutes to sign in:"
-        if len(users) == 1
-        else f"This address belongs to {len(users)} accounts here. Open the link of the one "
-        "you want within 15 minutes:"
+    # Each account's name and link, a blank line between them.
+    links_text = "\n\n".join(
+        f"@{user.username}:\n{links.external('sign_in.email_link', token=_token(user))}"
+        for user in users
     )
-    outbox.enqueue_account_email(
-        users[0],
-        users[0].email,
-        SUBJECT,
-        "Someone (we hope you) asked to sign in to this forum without a password.\n\n"
-        f"{accounts_line}\n\n" + "\n".join(lines) + "\n"
-        "Each link works once. If you did not ask for it, ignore this email: nobody can "
-        "sign in without opening it.",
-    )
+    # One email, in the language of the address's first account.
+    with i18n.recipient_language(users[0]):
+        if len(users) == 1:
+            accounts_line = gettext("Open this link within 15 minutes to sign in:")
+        else:
+            accounts_line = ngettext(
+                "This address belongs to %(num)s account here. Open the link of the one "
+                "you want within 15 minutes:",
+                "This address belongs to %(num)s accounts here. Open the link of the one "
+                "you want within 15 minutes:",
+                len(users),
+            )
+        body = "\n\n".join(
+            [
+                gettext("Someone (we hope you) asked to sign in to this forum without a password."),
+                accounts_line,
+                links_text,
+                gettext(
+                    "Each link works once. If you did not ask for it, ignore this email: "
+                    "nobody can sign in without opening it."
+                ),
+            ]
+        )
+        outbox.enqueue_account_email(users[0], users[0].email, str(SUBJECT), body)
     return len(users)
+
+
+def _token(user: User) -> str:
+    return _signer(SALT).dumps([user.id, [secrets.token_urlsafe(16), user.email_key]])
 
 
 def user_for_link(token) -> User | None:

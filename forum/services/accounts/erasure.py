@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from forum import permissions
@@ -87,9 +88,22 @@ def other_admins(user: User) -> int:
 
 
 def require_not_last_admin(user: User, what: str) -> None:
-    """Raises Forbidden if user is the only admin left."""
+    """Raises Forbidden if user is the only admin left; `what` is the step refused,
+    "role" (changing their role) or "delete" (deleting the account)."""
     if user.role == Role.ADMIN and other_admins(user) == 0:
-        raise Forbidden(f"{user.username} is the only admin: make another admin before {what}.")
+        if what == "role":
+            raise Forbidden(
+                gettext(
+                    "%(name)s is the only admin: make another admin before changing this role.",
+                    name=user.username,
+                )
+            )
+        raise Forbidden(
+            gettext(
+                "%(name)s is the only admin: make another admin before deleting this account.",
+                name=user.username,
+            )
+        )
 
 
 def delete_account(
@@ -110,16 +124,18 @@ def delete_account(
     now = now or utcnow()
     if on_behalf and actor is not None and actor.id == user.id:
         # The admin tools ask no password: one's own account goes from its own page.
-        raise Forbidden("Delete your own account from your account's page, with your password.")
+        raise Forbidden(
+            gettext("Delete your own account from your account's page, with your password.")
+        )
     by_owner = actor is not None and actor.id == user.id
     if actor is not None and not by_owner:
-        permissions.require(permissions.can_administer(actor), "Admins only.")
+        permissions.require(permissions.can_administer(actor), gettext("Admins only."))
     reason = short_text(reason, "reason")
     if actor is not None and not by_owner and not reason:
-        raise ValidationError(fields={"reason": "Say why, for the record."})
+        raise ValidationError(fields={"reason": gettext("Say why, for the record.")})
     if is_deleted(user):
-        raise Forbidden("This account is deleted already.")
-    require_not_last_admin(user, "deleting this account")
+        raise Forbidden(gettext("This account is deleted already."))
+    require_not_last_admin(user, "delete")
 
     uid = user.id
     db.session.flush()  # what the session holds reaches the database before the bulk SQL

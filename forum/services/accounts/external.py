@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import asdict, replace
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -72,7 +73,7 @@ def account_for(claims: Claims) -> User | None:
     if identity is None:
         return None
     if not can_sign_in(identity.user):
-        raise ExternalSignInFailed("The account linked to that sign-in is closed.")
+        raise ExternalSignInFailed(gettext("The account linked to that sign-in is closed."))
     identity.email = clean_email(claims.email)
     return identity.user
 
@@ -84,7 +85,7 @@ def create_account(claims: Claims, username) -> User:
     if reason := accounts.check_username(username):
         raise ValidationError(fields={"username": reason})
     if accounts.find_user(username) is not None:
-        raise ValidationError(fields={"username": "That username is taken; try another."})
+        raise ValidationError(fields={"username": gettext("That username is taken; try another.")})
     email = clean_email(claims.email)
     try:
         with db.session.begin_nested():
@@ -97,6 +98,7 @@ def create_account(claims: Claims, username) -> User:
                 email_verified_at=utcnow() if email and claims.email_verified else None,
                 display_name=clean_name(claims.name) or username,
                 password_hash=UNUSABLE_PASSWORD,
+                locale=accounts.signup_locale(),
             )
             db.session.add(user)
             db.session.flush()
@@ -104,7 +106,9 @@ def create_account(claims: Claims, username) -> User:
             db.session.flush()
     except IntegrityError as error:
         # A race: the same name taken, or the same identity linked, a moment ago.
-        raise Conflict("That username or that sign-in was just taken; try again.") from error
+        raise Conflict(
+            gettext("That username or that sign-in was just taken; try again.")
+        ) from error
     return user
 
 
@@ -114,7 +118,9 @@ def link(user: User, claims: Claims) -> ExternalIdentity:
     identity = find(claims.provider, claims.subject)
     if identity is not None:
         if identity.user_id != user.id:
-            raise Conflict("That account elsewhere already signs in to another account here.")
+            raise Conflict(
+                gettext("That account elsewhere already signs in to another account here.")
+            )
         identity.email = clean_email(claims.email)
         return identity
     try:
@@ -123,7 +129,9 @@ def link(user: User, claims: Claims) -> ExternalIdentity:
             db.session.add(identity)
             db.session.flush()
     except IntegrityError as error:
-        raise Conflict("That account elsewhere was just linked to another account.") from error
+        raise Conflict(
+            gettext("That account elsewhere was just linked to another account.")
+        ) from error
     return identity
 
 
@@ -158,10 +166,12 @@ def unlink(user: User, identity_id) -> ExternalIdentity:
         db.session.get(ExternalIdentity, identity_id) if isinstance(identity_id, int) else None
     )
     if identity is None or identity.user_id != user.id:
-        raise ValidationError("That sign-in is not linked to your account.")
+        raise ValidationError(gettext("That sign-in is not linked to your account."))
     if not other_ways_in(user, identity):
         raise ValidationError(
-            "This is your only way to sign in: set a password or link another account first."
+            gettext(
+                "This is your only way to sign in: set a password or link another account first."
+            )
         )
     db.session.delete(identity)
     db.session.flush()

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from sqlalchemy import func, or_, select, update
 
-from forum import links
+from forum import i18n, links
 from forum.errors import Unauthorized, ValidationError
 from forum.extensions import counters, db
 from forum.markup import name_key, normalize
@@ -66,8 +67,8 @@ CONFIRM_SALT = "forum.guest-address"
 CONFIRM_PURPOSE = "guest-address"
 CONFIRM_MAX_AGE = timedelta(days=3)
 CONFIRM_MAILS = parse_limit("3 per day")
-GUESTS_OFF = "Sign in to comment: this discussion does not take comments from guests."
-NO_NAME = "Sign in, or give a name to comment as a guest."
+GUESTS_OFF = lazy_gettext("Sign in to comment: this discussion does not take comments from guests.")
+NO_NAME = lazy_gettext("Sign in, or give a name to comment as a guest.")
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,23 @@ def can_reply(viewer, comment: Comment, thread: Thread) -> bool:
 def check_name(raw) -> str:
     """The guest's name as stored; raises ValidationError (guest_name)."""
     if not isinstance(raw, str):
-        raise ValidationError(fields={"guest_name": "Give a name to post under, as text."})
+        raise ValidationError(fields={"guest_name": gettext("Give a name to post under, as text.")})
     name = " ".join(normalize(raw).split())
     low, high = NAME
     if not low <= len(name) <= high:
-        raise ValidationError(fields={"guest_name": f"Use {low} to {high} characters."})
+        raise ValidationError(
+            fields={
+                "guest_name": gettext("Use %(low)s to %(high)s characters.", low=low, high=high)
+            }
+        )
     key = name_key(name)
     if len(key) < low or not any(ch.isalnum() for ch in name):
-        raise ValidationError(fields={"guest_name": "Use a name with letters or digits in it."})
+        raise ValidationError(
+            fields={"guest_name": gettext("Use a name with letters or digits in it.")}
+        )
     if _speaks_for_the_forum(name, key) or _taken(key):
         raise ValidationError(
-            fields={"guest_name": "That name belongs to a reader here; choose another."}
+            fields={"guest_name": gettext("That name belongs to a reader here; choose another.")}
         )
     return name
 
@@ -231,6 +238,8 @@ def _guest(name: str, email: str | None, known_id, key, thread_id) -> tuple[User
         is_guest=True,
         email_kinds=[],  # no mail at all until the address is confirmed
         created_at=utcnow(),
+        # The language the guest wrote in: their confirmation email comes in it.
+        locale=accounts.signup_locale(),
     )
     db.session.add(guest)
     db.session.flush()
@@ -272,15 +281,20 @@ def send_confirmation(guest: User) -> bool:
         return False
     token = _signer().dumps([guest.id, guest.email_key, secrets.token_hex(8)])
     link = links.external("guests.confirm", token=token)
-    outbox.enqueue_account_email(
-        guest,
-        guest.email,
-        "Confirm your address to hear about replies",
-        f"Hello {guest.display_name},\n\nYou commented as a guest and left this address for "
-        f"replies. Open this link to confirm it is yours:\n{link}\n\nUntil you do, we send "
-        "nothing more. The link works for three days and once. If this was not you, ignore "
-        "this email.",
-    )
+    with i18n.recipient_language(guest):
+        outbox.enqueue_account_email(
+            guest,
+            guest.email,
+            gettext("Confirm your address to hear about replies"),
+            gettext(
+                "Hello %(name)s,\n\nYou commented as a guest and left this address for "
+                "replies. Open this link to confirm it is yours:\n%(link)s\n\nUntil you do, "
+                "we send nothing more. The link works for three days and once. If this was "
+                "not you, ignore this email.",
+                name=guest.display_name,
+                link=link,
+            ),
+        )
     return True
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
+from flask_babel import gettext
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -64,8 +65,10 @@ def _get_json(url: str, **kwargs) -> dict | list:
         return response.json()
     except (requests.RequestException, ValueError) as error:
         raise ExternalSignInFailed(
-            "The sign-in provider could not be reached or gave an answer we cannot read. "
-            "Try again in a moment."
+            gettext(
+                "The sign-in provider could not be reached or gave an answer we cannot read. "
+                "Try again in a moment."
+            )
         ) from error
 
 
@@ -84,14 +87,20 @@ def metadata(provider: Provider, fresh_keys: bool = False) -> tuple[dict, KeySet
         if not isinstance(document, dict) or document.get("issuer") != provider.issuer:
             # OpenID Connect Discovery 1.0 §4.3: the document must name the issuer
             # we asked, exactly, or someone else's keys could vouch for tokens.
-            raise ExternalSignInFailed("The sign-in provider's configuration names another issuer.")
+            raise ExternalSignInFailed(
+                gettext("The sign-in provider's configuration names another issuer.")
+            )
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             if not isinstance(document.get(key), str):
-                raise ExternalSignInFailed(f"The sign-in provider's configuration lacks {key}.")
+                raise ExternalSignInFailed(
+                    gettext("The sign-in provider's configuration lacks %(key)s.", key=key)
+                )
     try:
         keys = KeySet.import_key_set(_get_json(document["jwks_uri"]))
     except (JoseError, ValueError, TypeError, KeyError) as error:
-        raise ExternalSignInFailed("The sign-in provider's keys cannot be read.") from error
+        raise ExternalSignInFailed(
+            gettext("The sign-in provider's keys cannot be read.")
+        ) from error
     with _metadata_lock:
         _metadata[provider.issuer] = (now, document, keys)
     return document, keys
@@ -140,19 +149,29 @@ def finish(provider: Provider, pending, args) -> Claims:
     prove it: no or another sign-in under way, a state that differs, an error from
     the provider, a code the token endpoint refuses, an ID token that fails a check."""
     if not isinstance(pending, dict) or pending.get("provider") != provider.name:
-        raise ExternalSignInFailed("This sign-in was not started here, or has ended. Start again.")
+        raise ExternalSignInFailed(
+            gettext("This sign-in was not started here, or has ended. Start again.")
+        )
     if time.time() - pending.get("started", 0) > PENDING_MAX_AGE:
-        raise ExternalSignInFailed("This sign-in took too long. Start again.")
+        raise ExternalSignInFailed(gettext("This sign-in took too long. Start again."))
     state = args.get("state")
     if not isinstance(state, str) or not hmac.compare_digest(
         state.encode(), str(pending.get("state")).encode()
     ):
-        raise ExternalSignInFailed("This sign-in was not started here, or has ended. Start again.")
+        raise ExternalSignInFailed(
+            gettext("This sign-in was not started here, or has ended. Start again.")
+        )
     if args.get("error"):
-        raise ExternalSignInFailed(f"{provider.label} did not sign you in. Try again if you like.")
+        raise ExternalSignInFailed(
+            gettext(
+                "%(provider)s did not sign you in. Try again if you like.", provider=provider.label
+            )
+        )
     code = args.get("code")
     if not isinstance(code, str) or not code or len(code) > 2048:
-        raise ExternalSignInFailed(f"{provider.label} sent no sign-in code.")
+        raise ExternalSignInFailed(
+            gettext("%(provider)s sent no sign-in code.", provider=provider.label)
+        )
     if provider.kind == GITHUB:
         token = _token(provider, pending, GITHUB_TOKEN, code, "client_secret_post")
         return _github_claims(provider, token)
@@ -172,10 +191,15 @@ def _token(provider: Provider, pending: dict, endpoint: str, code: str, token_au
         )
     except (AuthlibBaseError, requests.RequestException, ValueError) as error:
         raise ExternalSignInFailed(
-            f"{provider.label} refused the sign-in code (used already, or expired). Start again."
+            gettext(
+                "%(provider)s refused the sign-in code (used already, or expired). Start again.",
+                provider=provider.label,
+            )
         ) from error
     if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
-        raise ExternalSignInFailed(f"{provider.label} did not sign you in. Start again.")
+        raise ExternalSignInFailed(
+            gettext("%(provider)s did not sign you in. Start again.", provider=provider.label)
+        )
     return token
 
 
@@ -184,7 +208,9 @@ def verify_id_token(provider: Provider, raw, nonce) -> dict:
     asymmetric algorithm), iss, aud (and azp), exp, iat and nonce are right.
     Raises ExternalSignInFailed."""
     if not isinstance(raw, str) or not raw or len(raw) > 65536:
-        raise ExternalSignInFailed(f"{provider.label} sent no ID token.")
+        raise ExternalSignInFailed(
+            gettext("%(provider)s sent no ID token.", provider=provider.label)
+        )
     document, keys = metadata(provider)
     try:
         try:
@@ -207,14 +233,21 @@ def verify_id_token(provider: Provider, raw, nonce) -> dict:
         ).validate(token.claims)
     except (JoseError, ValueError, TypeError) as error:
         raise ExternalSignInFailed(
-            f"{provider.label}'s answer did not pass our checks. Start again."
+            gettext(
+                "%(provider)s's answer did not pass our checks. Start again.",
+                provider=provider.label,
+            )
         ) from error
     claims = token.claims
     audience = claims["aud"]
     if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != provider.client_id:
-        raise ExternalSignInFailed(f"{provider.label}'s answer was meant for another site.")
+        raise ExternalSignInFailed(
+            gettext("%(provider)s's answer was meant for another site.", provider=provider.label)
+        )
     if not isinstance(nonce, str) or not isinstance(claims["sub"], str):
-        raise ExternalSignInFailed(f"{provider.label}'s answer did not pass our checks.")
+        raise ExternalSignInFailed(
+            gettext("%(provider)s's answer did not pass our checks.", provider=provider.label)
+        )
     return claims
 
 
@@ -245,7 +278,7 @@ def _github_claims(provider: Provider, token: dict) -> Claims:
     }
     user = _get_json(f"{GITHUB_API}/user", headers=headers)
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
-        raise ExternalSignInFailed("GitHub did not say who you are. Start again.")
+        raise ExternalSignInFailed(gettext("GitHub did not say who you are. Start again."))
     try:
         emails = _get_json(f"{GITHUB_API}/user/emails", headers=headers)
     except ExternalSignInFailed:

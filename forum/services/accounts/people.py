@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +23,11 @@ def update_profile(user: User, display_name, bio) -> User:
     name = normalize(display_name) if isinstance(display_name, str) else ""
     bio = normalize(bio) if isinstance(bio, str) else ""
     if not 1 <= len(name) <= NAME_MAX:
-        fields["display_name"] = f"Use 1 to {NAME_MAX} characters."
+        fields["display_name"] = gettext("Use 1 to %(max)s characters.", max=NAME_MAX)
     if len(bio) > BIO_MAX:
-        fields["bio"] = f"Keep it under {BIO_MAX} characters."
+        fields["bio"] = ngettext(
+            "Keep it under %(num)s character.", "Keep it under %(num)s characters.", BIO_MAX
+        )
     if fields:
         raise ValidationError(fields=fields)
     if name != user.display_name:
@@ -48,7 +51,7 @@ def is_muting(viewer, user: User) -> bool:
 def mute(viewer: User, user: User) -> None:
     permissions.require_signed_in(viewer)
     if viewer.id == user.id:
-        raise ValidationError("You cannot mute yourself.")
+        raise ValidationError(gettext("You cannot mute yourself."))
     if is_muting(viewer, user):
         return
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
+
 from forum.errors import ValidationError
 from forum.models import User, utcnow
 from forum.services.accounts import accounts
@@ -25,14 +27,19 @@ def require_owner(
     an account without one, the sign-in is under RECENT old."""
     if has_password(user):
         if accounts.authenticate(user.username, password) is None:
-            raise ValidationError(fields={"password": "That is not your password."})
+            raise ValidationError(fields={"password": gettext("That is not your password.")})
         return
     now = now or utcnow()
     if signed_in_at is None or now - signed_in_at > RECENT:
         minutes = int(RECENT.total_seconds() // 60)
         raise ValidationError(
             fields={
-                "password": f"Your account has no password: sign out and in again, then "
-                f"do this within {minutes} minutes."
+                "password": ngettext(
+                    "Your account has no password: sign out and in again, then "
+                    "do this within %(num)s minute.",
+                    "Your account has no password: sign out and in again, then "
+                    "do this within %(num)s minutes.",
+                    minutes,
+                )
             }
         )

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse as parse_limit
 from sqlalchemy import select
 
-from forum import links
+from forum import i18n, links
 from forum.errors import ValidationError
 from forum.extensions import counters, db
 from forum.models import User, is_id, utcnow
@@ -82,16 +83,21 @@ def request_reset(address) -> int:
     for user in users:
         token = _signer(RESET_SALT).dumps([user.id, _fingerprint(user)])
         link = links.external("auth.reset_password", token=token)
-        outbox.enqueue_account_email(
-            user,
-            user.email,
-            "Reset your password",
-            f"Someone (we hope you) asked to reset the password of the account "
-            f"@{user.username} on this forum.\n\n"
-            f"Choose a new password here within an hour:\n{link}\n\n"
-            "The link works once. If you did not ask for it, ignore this email: "
-            "your password stays as it is.",
-        )
+        with i18n.recipient_language(user):
+            outbox.enqueue_account_email(
+                user,
+                user.email,
+                gettext("Reset your password"),
+                gettext(
+                    "Someone (we hope you) asked to reset the password of the account "
+                    "@%(username)s on this forum.\n\n"
+                    "Choose a new password here within an hour:\n%(link)s\n\n"
+                    "The link works once. If you did not ask for it, ignore this email: "
+                    "your password stays as it is.",
+                    username=user.username,
+                    link=link,
+                ),
+            )
     return len(users)
 
 
@@ -119,7 +125,9 @@ def set_password(user: User, password, keep_session=None) -> None:
 def change_password(user: User, current, new, keep_session) -> None:
     """The signed-in owner changes their password. Raises ValidationError."""
     if accounts.authenticate(user.username, current) is None:
-        raise ValidationError(fields={"current_password": "That is not your current password."})
+        raise ValidationError(
+            fields={"current_password": gettext("That is not your current password.")}
+        )
     set_password(user, new, keep_session)
 
 
@@ -137,13 +145,19 @@ def send_verification(user: User) -> bool:
         return False
     token = _signer(VERIFY_SALT).dumps([user.id, user.email_key])
     link = links.external("auth.verify_email", token=token)
-    outbox.enqueue_account_email(
-        user,
-        user.email,
-        "Confirm your email address",
-        f"Welcome, {user.display_name}!\n\nConfirm that this address is yours by opening:\n"
-        f"{link}\n\nThe link works for three days. If you did not sign up, ignore this email.",
-    )
+    with i18n.recipient_language(user):
+        outbox.enqueue_account_email(
+            user,
+            user.email,
+            gettext("Confirm your email address"),
+            gettext(
+                "Welcome, %(name)s!\n\nConfirm that this address is yours by opening:\n"
+                "%(link)s\n\nThe link works for three days. If you did not sign up, "
+                "ignore this email.",
+                name=user.display_name,
+                link=link,
+            ),
+        )
     return True
 
 

@@ -19,6 +19,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from flask_babel import gettext, ngettext
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -54,7 +55,7 @@ def exchange(token, site_origin) -> User:
     Raises ValidationError (fields "sso" or "site") for every refusal.
     """
     if not isinstance(token, str) or not token or len(token) > TOKEN_MAX or not token.isascii():
-        raise _refused("Send the token your site signed, as a string.")
+        raise _refused(gettext("Send the token your site signed, as a string."))
     site = _site(token, site_origin)
     claims = _verified_claims(token, site)
     # Checked before the token is spent, so a site can fix its claims and retry.
@@ -76,16 +77,23 @@ def _site(token: str, site_origin) -> EmbedSite:
         origin = addresses.normalize_origin(site_origin)
         if origin is None:
             raise ValidationError(
-                "Single sign-on needs the origin of the page.",
-                fields={"site": "Give the page's origin, like https://news.example."},
+                gettext("Single sign-on needs the origin of the page."),
+                fields={"site": gettext("Give the page's origin, like https://news.example.")},
             )
     else:
         origin = _origin_from_header(token) or _only_sso_origin()
     site = sites.site_for(origin)
     if not sites.is_allowed(origin):
-        raise _refused(f"{origin} is not allowed to embed this forum's discussions.")
+        raise _refused(
+            gettext("%(origin)s is not allowed to embed this forum's discussions.", origin=origin)
+        )
     if site is None or not site.sso_secret:
-        raise _refused(f"Single sign-on is not set up for {origin}; an admin can set it up.")
+        raise _refused(
+            gettext(
+                "Single sign-on is not set up for %(origin)s; an admin can set it up.",
+                origin=origin,
+            )
+        )
     return site
 
 
@@ -104,11 +112,13 @@ def _only_sso_origin() -> str:
     ).all()
     candidates = [origin for origin in candidates if sites.is_allowed(origin)]
     if not candidates:
-        raise _refused("Single sign-on is not set up on this forum.")
+        raise _refused(gettext("Single sign-on is not set up on this forum."))
     if len(candidates) > 1:
         raise ValidationError(
-            "Say which site signed this token.",
-            fields={"site": 'Send "site": the origin of the page, like https://news.example.'},
+            gettext("Say which site signed this token."),
+            fields={
+                "site": gettext('Send "site": the origin of the page, like https://news.example.')
+            },
         )
     return candidates[0]
 
@@ -119,8 +129,12 @@ def _verified_claims(token: str, site: EmbedSite) -> dict:
     except SecretUnreadable:
         # Sealed under another SECRET_KEY (changed, or a backup restored elsewhere).
         raise _refused(
-            f"{site.origin}'s sign-on secret must be set again (this forum's secret key "
-            "changed since it was made): an admin can replace it under Moderation → Embedding."
+            gettext(
+                "%(origin)s's sign-on secret must be set again (this forum's secret key "
+                "changed since it was made): an admin can replace it under Moderation → "
+                "Embedding.",
+                origin=site.origin,
+            )
         ) from None
     try:
         claims = jwt.decode(
@@ -134,38 +148,62 @@ def _verified_claims(token: str, site: EmbedSite) -> dict:
             options={"require": ["exp", "sub", "jti"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError:
-        raise _refused("This sign-on token has expired; your site must sign a fresh one.") from None
+        raise _refused(
+            gettext("This sign-on token has expired; your site must sign a fresh one.")
+        ) from None
     except jwt.ImmatureSignatureError:
         raise _refused(
-            "This sign-on token is not valid yet (nbf or iat is in the future); "
-            "check the clock of your site's server."
+            gettext(
+                "This sign-on token is not valid yet (nbf or iat is in the future); "
+                "check the clock of your site's server."
+            )
         ) from None
     except jwt.InvalidAlgorithmError:
-        raise _refused(f"Sign-on tokens must be signed with {ALGORITHM}.") from None
+        raise _refused(
+            gettext("Sign-on tokens must be signed with %(algorithm)s.", algorithm=ALGORITHM)
+        ) from None
     except jwt.InvalidSignatureError:
         raise _refused(
-            f"This sign-on token was not signed with {site.origin}'s current secret "
-            "(forged, meant for another site, or signed with a replaced secret)."
+            gettext(
+                "This sign-on token was not signed with %(origin)s's current secret "
+                "(forged, meant for another site, or signed with a replaced secret).",
+                origin=site.origin,
+            )
         ) from None
     except jwt.MissingRequiredClaimError as error:
-        raise _refused(f"This sign-on token lacks the '{error.claim}' claim.") from None
+        raise _refused(
+            gettext("This sign-on token lacks the '%(claim)s' claim.", claim=error.claim)
+        ) from None
     except jwt.InvalidTokenError:
-        raise _refused("This is not a sign-on token (a JWT signed with HS256).") from None
+        raise _refused(gettext("This is not a sign-on token (a JWT signed with HS256).")) from None
 
     exp = claims["exp"]
     # PyJWT accepts anything int() takes ("123", 1e300); we want a plain number.
     if not isinstance(exp, int | float) or isinstance(exp, bool) or not math.isfinite(exp):
-        raise _refused("The 'exp' claim must be a number of seconds since 1970.")
+        raise _refused(gettext("The 'exp' claim must be a number of seconds since 1970."))
     if exp > utcnow().timestamp() + (MAX_LIFETIME + LEEWAY).total_seconds():
-        raise _refused("This sign-on token lives too long: sign it for an hour at most.")
+        raise _refused(gettext("This sign-on token lives too long: sign it for an hour at most."))
     for claim in ("sub", "jti"):
         value = claims[claim]
         if not isinstance(value, str) or not 1 <= len(value) <= CLAIM_MAX:
-            raise _refused(f"The '{claim}' claim must be a string of 1 to {CLAIM_MAX} characters.")
+            raise _refused(
+                gettext(
+                    "The '%(claim)s' claim must be a string of 1 to %(max)s characters.",
+                    claim=claim,
+                    max=CLAIM_MAX,
+                )
+            )
         if not value.isprintable():  # no controls, no lone surrogates
-            raise _refused(f"The '{claim}' claim has characters that cannot be stored.")
+            raise _refused(
+                gettext("The '%(claim)s' claim has characters that cannot be stored.", claim=claim)
+            )
     if "aud" in claims and not _audience_matches(claims["aud"], site.origin):
-        raise _refused(f"This sign-on token is meant for another audience than {site.origin}.")
+        raise _refused(
+            gettext(
+                "This sign-on token is meant for another audience than %(origin)s.",
+                origin=site.origin,
+            )
+        )
     return claims
 
 
@@ -185,8 +223,10 @@ def _record_use(site: EmbedSite, jti: str, expires_at: datetime) -> None:
         # nothing else; PostgreSQL needs it before any further statement.
         db.session.rollback()
         raise _refused(
-            "This sign-on token was already used; your site must sign a new one "
-            "for every page view."
+            gettext(
+                "This sign-on token was already used; your site must sign a new one "
+                "for every page view."
+            )
         ) from None
     # Opportunistic cleanup: rows past their token's expiry guard nothing.
     db.session.execute(delete(SsoTokenUse).where(SsoTokenUse.expires_at < utcnow()))
@@ -223,11 +263,15 @@ def _role_claim(claim) -> Role | None:
         return None
     if claim == "admin":
         raise _refused(
-            "The 'role' claim cannot make an admin: a site may make a reader a "
-            "moderator, nothing more."
+            gettext(
+                "The 'role' claim cannot make an admin: a site may make a reader a "
+                "moderator, nothing more."
+            )
         )
     if not isinstance(claim, str) or claim not in SITE_ROLES:
-        raise _refused('The \'role\' claim must be "moderator" or "reader" (or be left out).')
+        raise _refused(
+            gettext('The \'role\' claim must be "moderator" or "reader" (or be left out).')
+        )
     return SITE_ROLES[claim]
 
 
@@ -238,7 +282,13 @@ def badges_from(claim) -> list[str]:
     if claim is None:
         return []
     if not isinstance(claim, list) or len(claim) > BADGES_MAX:
-        raise _refused(f"The 'badges' claim must be a list of at most {BADGES_MAX} labels.")
+        raise _refused(
+            ngettext(
+                "The 'badges' claim must be a list of at most %(num)s label.",
+                "The 'badges' claim must be a list of at most %(num)s labels.",
+                BADGES_MAX,
+            )
+        )
     badges: list[str] = []
     for item in claim:
         label = (
@@ -248,10 +298,17 @@ def badges_from(claim) -> list[str]:
         )
         if not 1 <= len(label) <= BADGE_MAX or not _BADGE.fullmatch(label):
             raise _refused(
-                f"Each badge must be 1 to {BADGE_MAX} letters, digits, spaces or hyphens."
+                gettext(
+                    "Each badge must be 1 to %(max)s letters, digits, spaces or hyphens.",
+                    max=BADGE_MAX,
+                )
             )
         if label.casefold() in RESERVED_BADGES:
-            raise _refused(f"'{label}' is a mark of the forum's own; choose another badge.")
+            raise _refused(
+                gettext(
+                    "'%(label)s' is a mark of the forum's own; choose another badge.", label=label
+                )
+            )
         if label.casefold() not in (b.casefold() for b in badges):
             badges.append(label)
     return badges
@@ -357,8 +414,8 @@ def _account(site: EmbedSite, claims: dict) -> SsoIdentity:
         except IntegrityError:
             continue
     raise ValidationError(
-        "Signing in took several tries; try again.",
-        fields={"sso": "Try again with a new token."},
+        gettext("Signing in took several tries; try again."),
+        fields={"sso": gettext("Try again with a new token.")},
     )
 
 
@@ -378,6 +435,7 @@ def _new_user(claims: dict) -> User:
         email_key=email.lower() if email else None,
         display_name=_display_name(claims, username),
         password_hash=UNUSABLE_PASSWORD,
+        locale=accounts.signup_locale(),
     )
     db.session.add(user)
     db.session.flush()
@@ -459,4 +517,7 @@ def _usable_email(claim, owner: User | None) -> str | None:
 
 
 def _refused(why: str) -> ValidationError:
-    return ValidationError("Single sign-on was refused: " + why, fields={"sso": why})
+    """A refusal of the token: `why` (already in the reader's language) is the field's."""
+    return ValidationError(
+        gettext("Single sign-on was refused: %(why)s", why=why), fields={"sso": why}
+    )

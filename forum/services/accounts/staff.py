@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import and_, func, select
 
 from forum import permissions
@@ -47,14 +48,22 @@ def search(query=None, role=None, after=None, limit: int = PAGE) -> PeoplePage:
         base = base.where(User.role == parse_role(role, "role"))
     if isinstance(after, str) and after:
         if "\x00" in after:
-            raise ValidationError(fields={"after": "Use the next_after of the page before."})
+            raise ValidationError(
+                fields={"after": gettext("Use the next_after of the page before.")}
+            )
         base = base.where(User.username_key > after[:60])
     if query is None or query == "":
         return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
     if not isinstance(query, str) or len(query) > QUERY_MAX:
-        raise ValidationError(fields={"q": f"Use at most {QUERY_MAX} characters."})
+        raise ValidationError(
+            fields={
+                "q": ngettext(
+                    "Use at most %(num)s character.", "Use at most %(num)s characters.", QUERY_MAX
+                )
+            }
+        )
     if "\x00" in query:  # no database column holds one (PostgreSQL refuses it outright)
-        raise ValidationError(fields={"q": "Leave out the NUL character."})
+        raise ValidationError(fields={"q": gettext("Leave out the NUL character.")})
     text = query.strip().lower()
     if not text:
         return _page(db.session.scalars(base.order_by(User.username_key).limit(limit + 1)), limit)
@@ -93,7 +102,9 @@ def _page(rows, limit: int) -> PeoplePage:
 def parse_role(value, field: str = "role") -> Role:
     """Raises ValidationError naming field."""
     if not isinstance(value, str) or value not in ROLE_VALUES:
-        raise ValidationError(fields={field: f"Use one of: {', '.join(ROLE_VALUES)}."})
+        raise ValidationError(
+            fields={field: gettext("Use one of: %(values)s.", values=", ".join(ROLE_VALUES))}
+        )
     return Role(value)
 
 
@@ -102,18 +113,20 @@ def set_role(actor: User | None, user: User, role, reason=None) -> bool:
     Returns whether anything changed. Raises Forbidden (not an admin; the last
     admin stepping down) or ValidationError (role)."""
     if actor is not None:
-        permissions.require(permissions.can_administer(actor), "Admins only.")
+        permissions.require(permissions.can_administer(actor), gettext("Admins only."))
     new = parse_role(role)
     if user.deleted_at is not None:
-        raise ValidationError(fields={"role": "This account is deleted."})
+        raise ValidationError(fields={"role": gettext("This account is deleted.")})
     if user.is_guest:
-        raise ValidationError(fields={"role": "A guest's name has no account to give a role."})
+        raise ValidationError(
+            fields={"role": gettext("A guest's name has no account to give a role.")}
+        )
     # Set by one of ours, even to what it was: no publisher's sign-on takes it back.
     sso.forget_granted_role(user)
     if new == user.role:
         return False
     if new != Role.ADMIN:
-        require_not_last_admin(user, "changing this role")
+        require_not_last_admin(user, "role")
     before = {"role": user.role.value}
     user.role = new
     audit(actor, "set_role", user, reason, before, {"role": new.value})

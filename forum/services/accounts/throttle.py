@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 
+from flask_babel import gettext, ngettext
 from limits import parse_many
 
 from forum.errors import RateLimited
@@ -47,8 +48,11 @@ def check(name, address) -> None:
                 wait = max(wait, counters.reset_at(item, scope, key) - time.time())
     if wait > 0:
         raise RateLimited(
-            f"Too many failed sign-ins: wait {_spoken(wait)} before trying again, "
-            "or reset your password.",
+            gettext(
+                "Too many failed sign-ins: wait %(wait)s before trying again, "
+                "or reset your password.",
+                wait=_spoken(wait),
+            ),
             retry_after=int(wait) + 1,
         )
 
@@ -70,7 +74,7 @@ def succeeded(name, address) -> None:
 def _spoken(seconds: float) -> str:
     seconds = int(seconds) + 1
     if seconds < 90:
-        return f"{seconds} seconds"
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
     if seconds < 5400:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds / 3600)} hours"
+        return ngettext("%(num)s minute", "%(num)s minutes", round(seconds / 60))
+    return ngettext("%(num)s hour", "%(num)s hours", round(seconds / 3600))

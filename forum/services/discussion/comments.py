@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,13 +46,19 @@ DEPTH_MAX = 100
 def check_body(body) -> str:
     """The normalized body; raises ValidationError."""
     if not isinstance(body, str):
-        raise ValidationError(fields={"body": "Write your comment as text."})
+        raise ValidationError(fields={"body": gettext("Write your comment as text.")})
     body = normalize(body)
     if not body:
-        raise ValidationError(fields={"body": "Write something first."})
+        raise ValidationError(fields={"body": gettext("Write something first.")})
     if len(body) > BODY_MAX:
         raise ValidationError(
-            fields={"body": f"Keep it to {BODY_MAX:,} characters at most (this is {len(body):,})."}
+            fields={
+                "body": gettext(
+                    "Keep it to %(max)s characters at most (this is %(length)s).",
+                    max=f"{BODY_MAX:,}",
+                    length=f"{len(body):,}",
+                )
+            }
         )
     return body
 
@@ -75,25 +82,29 @@ def post_comment(
     fields = {}
     if parent is not None:
         if parent.thread_id != thread.id:
-            fields["parent_id"] = "That comment belongs to another discussion."
+            fields["parent_id"] = gettext("That comment belongs to another discussion.")
         elif parent.status == CommentStatus.DELETED:
-            fields["parent_id"] = "That comment was deleted; reply to another one."
+            fields["parent_id"] = gettext("That comment was deleted; reply to another one.")
         elif parent.depth >= DEPTH_MAX:
-            fields["parent_id"] = "This reply chain is as deep as it goes; reply further up."
+            fields["parent_id"] = gettext(
+                "This reply chain is as deep as it goes; reply further up."
+            )
         elif not permissions.can_reply(author, parent):
-            fields["parent_id"] = "That comment cannot be replied to yet."
+            fields["parent_id"] = gettext("That comment cannot be replied to yet.")
     if theory_title is not None:
         if not isinstance(theory_title, str):
-            fields["theory_title"] = "Give the theory a title as text."
+            fields["theory_title"] = gettext("Give the theory a title as text.")
         else:
             theory_title = normalize(theory_title)
             low, high = THEORY_TITLE
             if parent is not None:
-                fields["theory_title"] = "Only a top-level comment can be a theory."
+                fields["theory_title"] = gettext("Only a top-level comment can be a theory.")
             elif not low <= len(theory_title) <= high:
-                fields["theory_title"] = f"Use {low} to {high} characters."
+                fields["theory_title"] = gettext(
+                    "Use %(low)s to %(high)s characters.", low=low, high=high
+                )
     if not isinstance(spoiler, bool):
-        fields["spoiler"] = "Use true or false."
+        fields["spoiler"] = gettext("Use true or false.")
     if fields:
         raise ValidationError(fields=fields)
 
@@ -198,7 +209,11 @@ def require_editable(user, comment: Comment, now: datetime | None = None) -> Non
     permissions.require_signed_in(user)
     permissions.require(
         permissions.can_edit(user, comment, now or utcnow(), window),
-        f"Comments can be edited by their author for {window} minutes after posting.",
+        ngettext(
+            "Comments can be edited by their author for %(num)s minute after posting.",
+            "Comments can be edited by their author for %(num)s minutes after posting.",
+            window,
+        ),
     )
 
 
@@ -231,7 +246,9 @@ def _flush_or_conflict() -> None:
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("This comment changed a moment ago; reload and try again.") from None
+        raise Conflict(
+            gettext("This comment changed a moment ago; reload and try again.")
+        ) from None
 
 
 def change_status(comment: Comment, status: CommentStatus) -> None:
@@ -261,7 +278,7 @@ def comment_by_id(comment_id) -> Comment:
     """Raises NotFound."""
     comment = comment_by_id_or_none(comment_id)
     if comment is None:
-        raise NotFound("There is no comment with that id.")
+        raise NotFound(gettext("There is no comment with that id."))
     return comment
 
 
@@ -269,7 +286,7 @@ def visible_comment(viewer, comment_id) -> Comment:
     """The comment if this viewer may see it; raises NotFound otherwise."""
     comment = comment_by_id(comment_id)
     if not visibility.can_view(viewer, comment):
-        raise NotFound("There is no comment with that id.")
+        raise NotFound(gettext("There is no comment with that id."))
     return comment
 
 

@@ -8,6 +8,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 
+from flask_babel import gettext
 from sqlalchemy import and_, or_
 
 from forum.errors import ValidationError
@@ -23,7 +24,7 @@ def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, 
     fields = {}
     sort = sort or "oldest"
     if sort not in SORTS:
-        fields["sort"] = "Use oldest, newest or top."
+        fields["sort"] = gettext("Use oldest, newest or top.")
     if limit in (None, ""):
         limit = default_limit
     else:
@@ -32,12 +33,14 @@ def parse_page_args(sort, limit, cursor, default_limit: int) -> tuple[str, int, 
         except (TypeError, ValueError):
             limit = 0
         if not 1 <= limit <= LIMIT_MAX:
-            fields["limit"] = f"Use a whole number from 1 to {LIMIT_MAX}."
+            fields["limit"] = gettext("Use a whole number from 1 to %(max)s.", max=LIMIT_MAX)
     position = None
     if cursor:
         position = decode_cursor(cursor, sort)
         if position is None:
-            fields["cursor"] = "This cursor is not valid for this list; start again without it."
+            fields["cursor"] = gettext(
+                "This cursor is not valid for this list; start again without it."
+            )
     if fields:
         raise ValidationError(fields=fields)
     return sort, limit, position
@@ -51,7 +54,11 @@ def parse_replies_cursor(cursor) -> tuple | None:
     position = decode_cursor(cursor, REPLY_CURSOR)
     if position is None:
         raise ValidationError(
-            fields={"after": "This cursor is not valid for these replies; start again without it."}
+            fields={
+                "after": gettext(
+                    "This cursor is not valid for these replies; start again without it."
+                )
+            }
         )
     return position
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -33,7 +34,7 @@ def user_feed(username) -> tuple[User, list[Comment]]:
     raises NotFound."""
     user = accounts.find_user(username)
     if user is None:
-        raise NotFound("There is no reader with that name.")
+        raise NotFound(gettext("There is no reader with that name."))
     return user, _newest(Comment.author_id == user.id)
 
 

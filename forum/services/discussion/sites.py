@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from forum import secretbox
@@ -75,12 +76,12 @@ def _site(origin, create: bool = False) -> EmbedSite:
     normalized = normalize_origin(origin)
     if normalized is None:
         raise ValidationError(
-            fields={"origin": "Give an origin like https://news.example (no path)."}
+            fields={"origin": gettext("Give an origin like https://news.example (no path).")}
         )
     site = site_for(normalized)
     if site is None:
         if not create:
-            raise NotFound("That origin is not on the list.")
+            raise NotFound(gettext("That origin is not on the list."))
         site = EmbedSite(origin=normalized, allowed=normalized in configured_origins())
         db.session.add(site)
         db.session.flush()

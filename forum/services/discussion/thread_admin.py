@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from forum import permissions
@@ -29,14 +30,14 @@ def embedded_threads(
 
     Raises Forbidden, or ValidationError for a cursor that is not one of ours.
     """
-    permissions.require(permissions.can_manage_embedding(viewer), "Admins only.")
+    permissions.require(permissions.can_manage_embedding(viewer), gettext("Admins only."))
     query = select(Thread).where(Thread.origin.is_not(None))
     if origin is not None:
         query = query.where(Thread.origin == origin)
     if cursor:
         position = decode_cursor(cursor, _CURSOR_KIND)
         if position is None:
-            raise ValidationError(fields={"cursor": "This cursor is not valid here."})
+            raise ValidationError(fields={"cursor": gettext("This cursor is not valid here.")})
         _, created_at, ident = position
         query = query.where(
             or_(
@@ -67,16 +68,20 @@ def rename_thread(actor, thread: Thread, title, url) -> Thread:
 
     Raises Forbidden, or ValidationError (fields: title, url).
     """
-    permissions.require(permissions.can_manage_embedding(actor), "Admins only.")
+    permissions.require(permissions.can_manage_embedding(actor), gettext("Admins only."))
     fields = {}
     title = normalize(title) if isinstance(title, str) else ""
     title = " ".join(title.split())  # one line
     if not 1 <= len(title) <= TITLE_MAX:
-        fields["title"] = f"Give the thread a title of at most {TITLE_MAX} characters."
+        fields["title"] = ngettext(
+            "Give the thread a title of at most %(num)s character.",
+            "Give the thread a title of at most %(num)s characters.",
+            TITLE_MAX,
+        )
     url = "" if url is None else url
     url = url.strip() if isinstance(url, str) else None
     if url is None or (url and not is_web_address(url, URL_MAX)):
-        fields["url"] = "Give a full http:// or https:// address, or leave it empty."
+        fields["url"] = gettext("Give a full http:// or https:// address, or leave it empty.")
     if fields:
         raise ValidationError(fields=fields)
     before = {"title": thread.title, "url": thread.url}
@@ -97,9 +102,9 @@ def merge_threads(actor, source: Thread, target: Thread) -> int:
     make no sense: into itself, from or into a thread already merged (no
     chains), or away from an article's own thread.
     """
-    permissions.require(permissions.can_manage_embedding(actor), "Admins only.")
+    permissions.require(permissions.can_manage_embedding(actor), gettext("Admins only."))
     if source.id == target.id:
-        raise _refused("A thread cannot be merged into itself.")
+        raise _refused(gettext("A thread cannot be merged into itself."))
     # Lock both rows (in id order, so two merges cannot deadlock) and re-read
     # them: a merge that ran meanwhile must be seen before deciding.
     db.session.execute(
@@ -111,18 +116,39 @@ def merge_threads(actor, source: Thread, target: Thread) -> int:
     db.session.refresh(source)
     db.session.refresh(target)
     if source.merged_into_id is not None:
-        into = keys_by_id([source.merged_into_id]).get(source.merged_into_id, "another thread")
-        raise _refused(f"{source.key} was already merged into {into}.")
-    if target.merged_into_id is not None:
-        into = keys_by_id([target.merged_into_id]).get(target.merged_into_id, "another thread")
+        into = keys_by_id([source.merged_into_id]).get(source.merged_into_id)
+        if into is None:
+            raise _refused(
+                gettext("%(key)s was already merged into another thread.", key=source.key)
+            )
         raise _refused(
-            f"{target.key} was itself merged into {into}: merge into {into} instead "
-            "(merges do not chain)."
+            gettext("%(key)s was already merged into %(into)s.", key=source.key, into=into)
+        )
+    if target.merged_into_id is not None:
+        into = keys_by_id([target.merged_into_id]).get(target.merged_into_id)
+        if into is None:
+            raise _refused(
+                gettext(
+                    "%(key)s was itself merged into another thread: merge into another "
+                    "thread instead (merges do not chain).",
+                    key=target.key,
+                )
+            )
+        raise _refused(
+            gettext(
+                "%(key)s was itself merged into %(into)s: merge into %(into)s instead "
+                "(merges do not chain).",
+                key=target.key,
+                into=into,
+            )
         )
     if source.article_id is not None:
         raise _refused(
-            f"{source.key} is the discussion of one of this site's articles; "
-            "merge the other thread into it instead."
+            gettext(
+                "%(key)s is the discussion of one of this site's articles; "
+                "merge the other thread into it instead.",
+                key=source.key,
+            )
         )
 
     count_before = source.comment_count

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import String, bindparam, or_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
@@ -113,7 +114,7 @@ def thread_head(key) -> ThreadHead:
     if threads.is_valid_key(key):
         row = db.session.connection().execute(_HEAD, {"key": key}).first()
     if row is None:
-        raise NotFound("There is no discussion with that key.")
+        raise NotFound(gettext("There is no discussion with that key."))
     if row.shown_id is not None:
         return ThreadHead(*row[len(_HEAD_COLUMNS) :])
     return ThreadHead(*row[: len(_HEAD_COLUMNS)])

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -32,7 +33,7 @@ def thread_by_key(key) -> Thread:
     if is_valid_key(key):
         thread = db.session.scalar(select(Thread).where(Thread.key == key))
     if thread is None:
-        raise NotFound("There is no discussion with that key.")
+        raise NotFound(gettext("There is no discussion with that key."))
     return thread
 
 
@@ -41,7 +42,7 @@ def thread_shown_by_key(key) -> Thread:
     it into. Raises NotFound for an unknown (or malformed) key."""
     thread = shown_under(key) if is_valid_key(key) else None
     if thread is None:
-        raise NotFound("There is no discussion with that key.")
+        raise NotFound(gettext("There is no discussion with that key."))
     return thread
 
 
@@ -53,7 +54,7 @@ def article_by_slug(slug) -> Article:
             select(Article).options(joinedload(Article.thread)).where(Article.slug == slug)
         )
     if article is None or article.thread is None:
-        raise NotFound("There is no article at this address.")
+        raise NotFound(gettext("There is no article at this address."))
     return article
 
 
@@ -112,12 +113,12 @@ def save_article(
     """
     fields = {}
     if not SLUG.fullmatch(slug or "") or len(slug) > 120:
-        fields["slug"] = "Use lower-case letters, digits and single hyphens."
+        fields["slug"] = gettext("Use lower-case letters, digits and single hyphens.")
     title, body = normalize(title or ""), normalize(body or "")
     if not 1 <= len(title) <= 200:
-        fields["title"] = "Give the article a title of at most 200 characters."
+        fields["title"] = gettext("Give the article a title of at most 200 characters.")
     if not body:
-        fields["body"] = "The article needs a body."
+        fields["body"] = gettext("The article needs a body.")
     if fields:
         raise ValidationError(fields=fields)
 
@@ -151,7 +152,7 @@ def embedded_thread(key) -> Thread | None:
     """The thread a publisher's page embeds under `key`, if it exists yet; raises
     NotFound for a malformed key."""
     if not is_valid_key(key):
-        raise NotFound("A thread key is 1 to 200 letters, digits and _ . : - characters.")
+        raise NotFound(gettext("A thread key is 1 to 200 letters, digits and _ . : - characters."))
     return shown_under(key)
 
 
@@ -167,7 +168,7 @@ def thread_for_embed(key, origin: str, title=None, url=None) -> tuple[Thread, bo
     malformed key.
     """
     if not is_valid_key(key):
-        raise NotFound("A thread key is 1 to 200 letters, digits and _ . : - characters.")
+        raise NotFound(gettext("A thread key is 1 to 200 letters, digits and _ . : - characters."))
     thread = shown_under(key)
     if thread is not None:
         return thread, False

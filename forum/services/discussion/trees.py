@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import Integer, and_, bindparam, case, cast, func, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
@@ -321,7 +322,7 @@ def visible_root(viewer, thread: Thread, comment_id) -> Comment:
             )
         ).first()
     if root is None:
-        raise NotFound("There is no such conversation in this discussion.")
+        raise NotFound(gettext("There is no such conversation in this discussion."))
     return root
 
 

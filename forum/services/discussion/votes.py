@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -52,10 +53,12 @@ def vote(user: User, comment: Comment, value) -> Tally:
     permissions.require_signed_in(user)
     permissions.require_not_banned(user)
     if permissions.is_author(user, comment):
-        raise permissions.Forbidden("You cannot vote on your own comment.")
-    permissions.require(permissions.can_vote(user, comment), "This comment cannot be voted on.")
+        raise permissions.Forbidden(gettext("You cannot vote on your own comment."))
+    permissions.require(
+        permissions.can_vote(user, comment), gettext("This comment cannot be voted on.")
+    )
     if not isinstance(value, int) or isinstance(value, bool) or value not in (1, -1, 0):
-        raise ValidationError(fields={"value": "Use 1, -1, or 0 to take your vote back."})
+        raise ValidationError(fields={"value": gettext("Use 1, -1, or 0 to take your vote back.")})
 
     previous = db.session.scalar(
         select(Vote.value).where(Vote.comment_id == comment.id, Vote.user_id == user.id)
@@ -87,7 +90,9 @@ def vote(user: User, comment: Comment, value) -> Tally:
             )
     except IntegrityError:  # the same reader's other request got there first
         db.session.rollback()
-        raise Conflict("Your vote changed in another window; reload and try again.") from None
+        raise Conflict(
+            gettext("Your vote changed in another window; reload and try again.")
+        ) from None
 
     up = int(value == 1) - int(previous == 1)
     down = int(value == -1) - int(previous == -1)

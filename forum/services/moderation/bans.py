@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
+
 from forum import permissions
 from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
@@ -24,12 +26,12 @@ from forum.services.moderation.decisions import short_text
 
 def ban(actor: User, user: User, reason, until: datetime | None = None) -> User:
     """Ban until a time (None: for good). Raises Forbidden or ValidationError."""
-    permissions.require(permissions.can_ban(actor, user), "You cannot ban this account.")
+    permissions.require(permissions.can_ban(actor, user), gettext("You cannot ban this account."))
     reason = short_text(reason, "reason")
     if not reason:
-        raise ValidationError(fields={"reason": "Say why; the reader will see it."})
+        raise ValidationError(fields={"reason": gettext("Say why; the reader will see it.")})
     if until is not None and until <= utcnow():
-        raise ValidationError(fields={"until": "Choose a time in the future."})
+        raise ValidationError(fields={"until": gettext("Choose a time in the future.")})
     before = _ban_state(user)
     user.banned_until = until or PERMANENT
     user.ban_reason = reason
@@ -39,9 +41,9 @@ def ban(actor: User, user: User, reason, until: datetime | None = None) -> User:
 
 
 def unban(actor: User, user: User, reason=None) -> User:
-    permissions.require(permissions.can_ban(actor, user), "You cannot unban this account.")
+    permissions.require(permissions.can_ban(actor, user), gettext("You cannot unban this account."))
     if not permissions.is_banned(user):
-        raise Conflict("This account is not banned.")
+        raise Conflict(gettext("This account is not banned."))
     before = _ban_state(user)
     user.banned_until = None
     user.ban_reason = None
@@ -61,10 +63,10 @@ def _ban_state(user: User) -> dict:
 def add_note(actor: User, user: User, body) -> UserNote:
     permissions.require(permissions.can_moderate(actor))
     if not isinstance(body, str) or not normalize(body):
-        raise ValidationError(fields={"body": "Write the note first."})
+        raise ValidationError(fields={"body": gettext("Write the note first.")})
     body = normalize(body)
     if len(body) > 2000:
-        raise ValidationError(fields={"body": "Keep notes under 2,000 characters."})
+        raise ValidationError(fields={"body": gettext("Keep notes under 2,000 characters.")})
     note = UserNote(user_id=user.id, author_id=actor.id, body=body, created_at=utcnow())
     db.session.add(note)
     audit(actor, "note", user, body[:200])
@@ -76,5 +78,5 @@ def user_by_name(username) -> User:
     """Raises NotFound."""
     user = find_user(username)
     if user is None:
-        raise NotFound("There is no account with that name.")
+        raise NotFound(gettext("There is no account with that name."))
     return user

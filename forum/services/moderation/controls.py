@@ -3,6 +3,8 @@ spoiler date, and the site-wide settings moderators may change."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from forum import permissions
 from forum.errors import ValidationError
 from forum.extensions import db
@@ -38,16 +40,26 @@ def update_thread(
     if status is not None and (
         not isinstance(status, str) or status not in {s.value for s in ThreadStatus}
     ):
-        fields["status"] = f"Use {' or '.join(s.value for s in ThreadStatus)}."
+        fields["status"] = gettext(
+            "Use %(open)s or %(closed)s.",
+            open=ThreadStatus.OPEN.value,
+            closed=ThreadStatus.CLOSED.value,
+        )
     modes = [m.value for m in ModerationMode]
     if moderation is not None and (
         not isinstance(moderation, str) or moderation not in [*modes, "default"]
     ):
-        fields["moderation"] = f"Use {', '.join(modes)}, or default for the site's setting."
+        fields["moderation"] = gettext(
+            "Use %(values)s, or %(default)s for the site's setting.",
+            values=", ".join(modes),
+            default="default",
+        )
     if spoiler_until is not UNCHANGED and thread.article is None:
-        fields["spoiler_until"] = "Only a thread under one of this site's articles has one."
+        fields["spoiler_until"] = gettext(
+            "Only a thread under one of this site's articles has one."
+        )
     if guests is not None and not isinstance(guests, bool):
-        fields["guests"] = "Use true or false."
+        fields["guests"] = gettext("Use true or false.")
     if fields:
         raise ValidationError(fields=fields)
     before = _thread_state(thread)

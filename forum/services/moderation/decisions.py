@@ -7,9 +7,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum import permissions
+from forum import permissions, vocabulary
 from forum.addresses import is_web_address
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
@@ -71,7 +72,9 @@ def act(
     """
     permissions.require(permissions.can_moderate(actor))
     if not isinstance(action, str) or action not in ACTIONS:
-        raise ValidationError(fields={"action": f"Use one of: {', '.join(ACTIONS)}."})
+        raise ValidationError(
+            fields={"action": gettext("Use one of: %(values)s.", values=", ".join(ACTIONS))}
+        )
     action = ModerationAction(action)
     reason = short_text(reason, "reason")
     note = short_text(note, "note")
@@ -79,7 +82,9 @@ def act(
     if seen_status is not None and seen_status != comment.status.value:
         raise Conflict(_already(comment))
     if seen_revision is not None and str(seen_revision) != str(comment.revision):
-        raise Conflict("This comment changed since you opened it (edited or decided); reload it.")
+        raise Conflict(
+            gettext("This comment changed since you opened it (edited or decided); reload it.")
+        )
     now = now or utcnow()
     before = _state(comment)
     # Held when posted and never shown: approving it is its first publication.
@@ -87,7 +92,7 @@ def act(
         reason.get("rule") == "flags" for reason in comment.hold_reasons
     )
     with (
-        conflict_if_changed("Another moderator changed this comment just now; reload it."),
+        conflict_if_changed(gettext("Another moderator changed this comment just now; reload it.")),
         db.session.no_autoflush,  # one UPDATE of the comment, at the flush below
     ):
         _APPLY[action](comment, reason=reason, note=note, link=link)
@@ -128,15 +133,21 @@ def conflict_if_changed(message: str):
 
 
 def _already(comment: Comment) -> str:
-    who = comment.moderated_by.username if comment.moderated_by else "someone"
-    return f"Already handled: {who} marked it {comment.status.value}."
+    status = vocabulary.label(comment.status)
+    if comment.moderated_by is None:
+        return gettext("Already handled: someone marked it %(status)s.", status=status)
+    return gettext(
+        "Already handled: %(name)s marked it %(status)s.",
+        name=comment.moderated_by.username,
+        status=status,
+    )
 
 
 def _approve(comment: Comment, **_) -> None:
     if comment.status == CommentStatus.APPROVED and comment.open_flags == 0:
         raise Conflict(_already(comment))
     if comment.status == CommentStatus.DELETED:
-        raise Conflict("Its author deleted it; there is nothing to approve.")
+        raise Conflict(gettext("Its author deleted it; there is nothing to approve."))
     comment.open_flags = 0  # the flags so far are answered; new ones count afresh
     change_status(comment, CommentStatus.APPROVED)
 
@@ -146,7 +157,7 @@ def _remove_as(status: CommentStatus):
         if comment.status == status:
             raise Conflict(_already(comment))
         if comment.status == CommentStatus.DELETED:
-            raise Conflict("Its author deleted it already.")
+            raise Conflict(gettext("Its author deleted it already."))
         comment.open_flags = 0
         change_status(comment, status)
 
@@ -155,30 +166,46 @@ def _remove_as(status: CommentStatus):
 
 def _restore(comment: Comment, **_) -> None:
     if comment.status not in (CommentStatus.REJECTED, CommentStatus.SPAM):
-        raise Conflict("Only rejected or spam comments can be restored.")
+        raise Conflict(gettext("Only rejected or spam comments can be restored."))
     change_status(comment, CommentStatus.APPROVED)
+
+
+# What a moderator is told when the comment already is as they ask.
+_ALREADY = {
+    ("featured", True): lazy_gettext("It is already featured."),
+    ("featured", False): lazy_gettext("It is not featured."),
+    ("spoiler", True): lazy_gettext("It is already spoiler."),
+    ("spoiler", False): lazy_gettext("It is not spoiler."),
+}
 
 
 def _toggle(attribute: str, value: bool, needs_approved: bool = False):
     def toggle(comment: Comment, **_) -> None:
         if getattr(comment, attribute) == value:
-            raise Conflict(f"It is {'already' if value else 'not'} {attribute.replace('_', ' ')}.")
+            raise Conflict(_ALREADY[attribute, value])
         if needs_approved and comment.status != CommentStatus.APPROVED:
-            raise Conflict("Only an approved comment can be featured.")
+            raise Conflict(gettext("Only an approved comment can be featured."))
         setattr(comment, attribute, value)
         comment.thread.version = Thread.version + 1
 
     return toggle
 
 
+_THEORY_ALREADY = {
+    TheoryStatus.OPEN: lazy_gettext("This theory is already open."),
+    TheoryStatus.CONFIRMED: lazy_gettext("This theory is already confirmed."),
+    TheoryStatus.DEBUNKED: lazy_gettext("This theory is already debunked."),
+}
+
+
 def _theory(status: TheoryStatus):
     def settle(comment: Comment, note=None, link=None, **_) -> None:
         if not comment.is_theory:
-            raise Conflict("This comment is not a theory.")
+            raise Conflict(gettext("This comment is not a theory."))
         if comment.status != CommentStatus.APPROVED:
-            raise Conflict("Only a published theory can be settled.")
+            raise Conflict(gettext("Only a published theory can be settled."))
         if comment.theory_status == status:
-            raise Conflict(f"This theory is already {status.value}.")
+            raise Conflict(_THEORY_ALREADY[status])
         comment.theory_status = status
         comment.theory_note = note if status != TheoryStatus.OPEN else None
         comment.theory_link = link if status != TheoryStatus.OPEN else None
@@ -207,10 +234,18 @@ def short_text(value, name: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValidationError(fields={name: "Write it as text."})
+        raise ValidationError(fields={name: gettext("Write it as text.")})
     value = normalize(value)
     if len(value) > REASON_MAX:
-        raise ValidationError(fields={name: f"Keep it under {REASON_MAX} characters."})
+        raise ValidationError(
+            fields={
+                name: ngettext(
+                    "Keep it under %(num)s character.",
+                    "Keep it under %(num)s characters.",
+                    REASON_MAX,
+                )
+            }
+        )
     return value or None
 
 
@@ -218,5 +253,5 @@ def _link(value) -> str | None:
     if value is None or value == "":
         return None
     if not is_web_address(value):
-        raise ValidationError(fields={"link": "Give a full http:// or https:// address."})
+        raise ValidationError(fields={"link": gettext("Give a full http:// or https:// address.")})
     return value

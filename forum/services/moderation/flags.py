@@ -3,6 +3,7 @@ post-moderation once enough readers agree."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,19 +35,24 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
     permissions.require_signed_in(user)
     permissions.require_not_banned(user)
     if permissions.is_author(user, comment):
-        raise permissions.Forbidden("You cannot report your own comment.")
-    permissions.require(permissions.can_flag(user, comment), "This comment cannot be reported.")
+        raise permissions.Forbidden(gettext("You cannot report your own comment."))
+    permissions.require(
+        permissions.can_flag(user, comment), gettext("This comment cannot be reported.")
+    )
     if not isinstance(reason, str) or reason not in {r.value for r in FlagReason}:
-        raise ValidationError(fields={"reason": f"Use one of: {', '.join(FlagReason)}."})
+        raise ValidationError(
+            fields={"reason": gettext("Use one of: %(values)s.", values=", ".join(FlagReason))}
+        )
     note = short_text(note, "note")
     existing = db.session.scalar(
         select(Flag.id).where(Flag.comment_id == comment.id, Flag.user_id == user.id)
     )
     if existing is not None:
-        raise Conflict("You have already reported this comment.")
+        raise Conflict(gettext("You have already reported this comment."))
     threshold = settings.current()["flag_threshold"]
     hide = moderation_mode(comment.thread) == ModerationMode.POST
-    with conflict_if_changed("This comment changed just now; try again."), db.session.no_autoflush:
+    changed = gettext("This comment changed just now; try again.")
+    with conflict_if_changed(changed), db.session.no_autoflush:
         report = Flag(comment=comment, user=user, reason=FlagReason(reason), note=note)
         db.session.add(report)
         flags = comment.open_flags + 1
@@ -61,5 +67,5 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
             db.session.flush()
         except IntegrityError:  # the same reader, twice at once
             db.session.rollback()
-            raise Conflict("You have already reported this comment.") from None
+            raise Conflict(gettext("You have already reported this comment.")) from None
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -69,7 +70,7 @@ def queue(viewer, name: str, limit: int = 50, cursor=None, author: User | None =
     statements.  Raises Forbidden, NotFound or ValidationError."""
     permissions.require(permissions.can_moderate(viewer))
     if name not in QUEUES:
-        raise NotFound("There is no such queue.")
+        raise NotFound(gettext("There is no such queue."))
     query, newest_first = _queue_query(name)
     if author is not None:
         query = query.where(Comment.author_id == author.id)
@@ -77,7 +78,9 @@ def queue(viewer, name: str, limit: int = 50, cursor=None, author: User | None =
     if cursor:
         position = decode_cursor(cursor, name)
         if position is None:
-            raise ValidationError(fields={"cursor": "This cursor is not valid for this queue."})
+            raise ValidationError(
+                fields={"cursor": gettext("This cursor is not valid for this queue.")}
+            )
     if position is not None:
         _, created_at, comment_id = position
         if newest_first:
@@ -217,7 +220,7 @@ def _newest_first_page(query, model, kind, limit, cursor):
     if cursor:
         position = decode_cursor(cursor, kind)
         if position is None:
-            raise ValidationError(fields={"cursor": "This cursor is not valid here."})
+            raise ValidationError(fields={"cursor": gettext("This cursor is not valid here.")})
         _, created_at, ident = position
         same_time = (model.created_at == created_at) & (model.id < ident)
         query = query.where((model.created_at < created_at) | same_time)

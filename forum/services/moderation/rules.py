@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from forum import permissions
@@ -68,7 +69,12 @@ def banned_words(sub: Submission) -> None:
     words = [m.found for m in found]
     if sub.settings["banned_action"] == "refuse":
         raise ValidationError(
-            fields={"body": f"Please remove words this forum does not allow: {', '.join(words)}."}
+            fields={
+                "body": gettext(
+                    "Please remove words this forum does not allow: %(words)s.",
+                    words=", ".join(words),
+                )
+            }
         )
     sub.hold(CommentStatus.SPAM, "banned_word", f"Banned: {', '.join(words)}", words=words)
 
@@ -94,7 +100,7 @@ def email_domain(sub: Submission) -> None:
         return  # a single-sign-on account whose publisher gave no usable address
     domain = sub.author.email_key.rpartition("@")[2]
     if _in_domains(domain, sub.settings["banned_email_domains"]):
-        raise Forbidden("Accounts with this email domain cannot post here.")
+        raise Forbidden(gettext("Accounts with this email domain cannot post here."))
     if _in_domains(domain, sub.settings["premoderated_email_domains"]):
         sub.hold(CommentStatus.PENDING, "email_domain", f"Pre-moderated email domain {domain}")
 
@@ -223,7 +229,8 @@ def external_hook(sub: Submission) -> None:
     verdict = answer.get("action")
     reason = str(answer.get("reason") or "")[:200]
     if verdict == "refuse":
-        raise ValidationError(fields={"body": reason or "This comment was not accepted."})
+        # The service's own words, in its language; ours when it gave none.
+        raise ValidationError(fields={"body": reason or gettext("This comment was not accepted.")})
     if verdict in ("hold", "spam"):
         status = CommentStatus.SPAM if verdict == "spam" else CommentStatus.PENDING
         sub.hold(status, "hook", f"Moderation service: {reason or verdict}")

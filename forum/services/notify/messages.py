@@ -1,4 +1,4 @@
-"""What an email says: the labels of the kinds a reader can opt into, the signed
+"""What an email says: the footer naming the kind a reader opted into, the signed
 one-click unsubscribe links, and the message built from an outbox row.
 
 Links come from forum.links (FORUM_BASE_URL), never from a request's host.
@@ -6,26 +6,34 @@ Links come from forum.links (FORUM_BASE_URL), never from a request's host.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
+from flask_babel import gettext
 from flask_mailman import EmailMessage
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from forum import links
+from forum import links, vocabulary
 from forum.addresses import is_web_address
 from forum.models import NotificationKind, OutboxMessage, User, utcnow
 
-# What each kind is called on the preferences page and in the email footer.
-KIND_LABELS = {
-    NotificationKind.REPLY: "Someone replies to one of my comments",
-    NotificationKind.THREAD_REPLY: "A new comment appears in a discussion I follow",
-    NotificationKind.APPROVED: "A moderator approves my held comment",
-    NotificationKind.REJECTED: "A moderator rejects my held comment",
-    NotificationKind.THEORY_CONFIRMED: "One of my theories is confirmed",
-    NotificationKind.THEORY_DEBUNKED: "One of my theories is debunked",
-    NotificationKind.MENTION: "Someone mentions me (@username)",
-}
+
+class _KindLabels(Mapping):
+    """What each kind is called on the preferences page and in the email footer,
+    in the current language: forum.vocabulary's label, read when asked for."""
+
+    def __getitem__(self, kind) -> str:
+        return vocabulary.label(NotificationKind(kind))
+
+    def __iter__(self):
+        return iter(NotificationKind)
+
+    def __len__(self) -> int:
+        return len(NotificationKind)
+
+
+KIND_LABELS = _KindLabels()
 
 UNSUBSCRIBE_SALT = "forum.mail.unsubscribe"
 # Unsubscribe links never expire: an old email must still let its reader opt out,
@@ -70,13 +78,17 @@ def wants_email(user: User, kind: NotificationKind | str) -> bool:
 
 
 def footer(kind: NotificationKind, stop_link: str) -> str:
-    """The end of every notification email: why it came, and how to stop it."""
-    return (
-        "\n\n-- \n"
-        f"You get this email because you chose: {KIND_LABELS[kind]}.\n"
-        f"Stop these emails: {stop_link}\n"
-        f"Choose which emails you get: {links.external('account.notifications')}\n"
-    )
+    """The end of every notification email: why it came, and how to stop it (in
+    the current language: the caller writes in the recipient's)."""
+    lines = [
+        gettext("You get this email because you chose: %(kind)s.", kind=vocabulary.label(kind)),
+        gettext("Stop these emails: %(link)s", link=stop_link),
+        gettext(
+            "Choose which emails you get: %(link)s",
+            link=links.external("account.notifications"),
+        ),
+    ]
+    return "\n\n-- \n" + "".join(f"{line}\n" for line in lines)
 
 
 def one_line(text: str) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from forum import permissions
+from forum import i18n, permissions
 from forum.extensions import db
 from forum.markup import spoiler_free_text
 from forum.models import (
@@ -30,24 +31,27 @@ from forum.services.notify import outbox
 # Readers one comment can notify by naming them (the composer's hint says so).
 MENTIONS_NOTIFIED = 10
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
+# The one-line sentence of each kind; %(actor)s and %(thread)s are filled in.
 SUBJECTS = {
-    NotificationKind.REPLY: "{actor} replied to your comment",
-    NotificationKind.THREAD_REPLY: "New comment on “{thread}”",
-    NotificationKind.APPROVED: "Your comment on “{thread}” is published",
-    NotificationKind.REJECTED: "Your comment on “{thread}” was removed",
-    NotificationKind.THEORY_CONFIRMED: "You called it: your theory was confirmed",
-    NotificationKind.THEORY_DEBUNKED: "Your theory was debunked",
-    NotificationKind.MENTION: "{actor} mentioned you",
+    NotificationKind.REPLY: lazy_gettext("%(actor)s replied to your comment"),
+    NotificationKind.THREAD_REPLY: lazy_gettext("New comment on “%(thread)s”"),
+    NotificationKind.APPROVED: lazy_gettext("Your comment on “%(thread)s” is published"),
+    NotificationKind.REJECTED: lazy_gettext("Your comment on “%(thread)s” was removed"),
+    NotificationKind.THEORY_CONFIRMED: lazy_gettext("You called it: your theory was confirmed"),
+    NotificationKind.THEORY_DEBUNKED: lazy_gettext("Your theory was debunked"),
+    NotificationKind.MENTION: lazy_gettext("%(actor)s mentioned you"),
 }
 
 
 def describe(note: Notification) -> str:
-    """The one-line sentence shown in the list and used as the email subject."""
+    """The one-line sentence shown in the list and used as the email subject, in
+    the current language."""
     comment = note.comment
-    return SUBJECTS[note.kind].format(
-        actor=note.actor.display_name if note.actor else "Someone",
-        thread=comment.thread.title if comment is not None else "a discussion",
-    )
+    return str(SUBJECTS[note.kind]) % {
+        # Who did it, when they are gone: said as a name would be.
+        "actor": note.actor.display_name if note.actor else gettext("Someone"),
+        "thread": comment.thread.title if comment is not None else gettext("a discussion"),
+    }
 
 
 # -- announcing ------------------------------------------------------------------------
@@ -152,7 +156,10 @@ def _notify(user_id, kind, comment, told: set[int], muted_by: set[int], detail: 
     recipient = db.session.get(User, user_id)
     if recipient is not None and kind.value in (recipient.email_kinds or []):
         db.session.flush()  # the notification's relationships, for the text
-        outbox.enqueue(recipient, kind, describe(note), _email_body(note), comment_id=comment.id)
+        with i18n.recipient_language(recipient):
+            outbox.enqueue(
+                recipient, kind, describe(note), _email_body(note), comment_id=comment.id
+            )
 
 
 def _email_body(note: Notification) -> str:
@@ -169,8 +176,8 @@ def _email_body(note: Notification) -> str:
 def _excerpt(comment: Comment) -> str:
     """The comment's words for an email: never a spoiler, whole or inline."""
     if spoilers.withheld(comment):
-        return "(Covered because of spoilers: read it on the site.)"
-    return spoiler_free_text(comment.html, 500)
+        return gettext("(Covered because of spoilers: read it on the site.)")
+    return spoiler_free_text(comment.html, 500, placeholder=gettext("[spoiler]"))
 
 
 def withdraw(comment: Comment) -> None:
