@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.extract import extract_from_file
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
@@ -89,6 +89,10 @@ def shipped_tag(wish) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # The command line and background work speak English; an email to a
+        # reader goes through recipient_language(), which forces theirs.
+        return DEFAULT
     if "forum_locale" not in g:
         g.forum_locale = choose(
             request.args.get("lang"),
