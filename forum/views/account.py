@@ -5,6 +5,7 @@ every such email carries."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField
@@ -17,23 +18,30 @@ from forum.models import NotificationKind, User
 from forum.services.accounts import accounts, recovery
 from forum.services.notify import messages
 from forum.views.negotiation import acting_user
+from forum.vocabulary import label
 
 bp = Blueprint("account", __name__)
 
 
 class NotificationsForm(FlaskForm):
     kinds = SelectMultipleField(
-        "Email me when…",
-        choices=[SelectChoice(kind.value, label) for kind, label in messages.KIND_LABELS.items()],
+        lazy_gettext("Email me when…"),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Said in the reader's language, so chosen per request, not at import.
+        self.kinds.choices = [
+            SelectChoice(kind.value, label(kind)) for kind in messages.KIND_LABELS
+        ]
 
 
 class BadUnsubscribeLink(ForumError):
     status = 400
     code = "bad_unsubscribe_link"
-    message = (
+    message = lazy_gettext(
         "This unsubscribe link is not valid: it may have been cut short or changed. "
         "Copy the whole link from the email, or sign in and choose your emails "
         "on your notifications page."
@@ -74,7 +82,7 @@ def change_password():
     session[accounts.SESSION_KEY] = accounts.start_session(user)
     login_user(user)
     db.session.commit()
-    flash("Your password is changed. Every other browser and app was signed out.")
+    flash(gettext("Your password is changed. Every other browser and app was signed out."))
     return redirect(url_for("account.security"))
 
 
@@ -85,7 +93,7 @@ def end_other_sessions():
         return security_page(ChangePasswordForm(), 400)
     accounts.end_other_sessions(current_user, keep=session.get(accounts.SESSION_KEY))
     db.session.commit()
-    flash("Every other browser and app was signed out.")
+    flash(gettext("Every other browser and app was signed out."))
     return redirect(url_for("account.security"))
 
 
@@ -97,9 +105,14 @@ def resend_verification():
         return security_page(ChangePasswordForm(), 400)
     if recovery.send_verification(current_user):
         db.session.commit()
-        flash(f"We sent a new link to {current_user.email}. It works for three days.")
+        flash(
+            gettext(
+                "We sent a new link to %(email)s. It works for three days.",
+                email=current_user.email,
+            )
+        )
     else:
-        flash("Your address is confirmed already.")
+        flash(gettext("Your address is confirmed already."))
     return redirect(url_for("account.security"))
 
 
@@ -124,9 +137,9 @@ def notifications():
         current_user.email_kinds = _ordered(form.kinds.data)  # a new list: saved
         db.session.commit()
         flash(
-            "Saved. We will email you about the things you ticked."
+            gettext("Saved. We will email you about the things you ticked.")
             if current_user.email_kinds
-            else "Saved. We will not email you notifications."
+            else gettext("Saved. We will not email you notifications.")
         )
         return redirect(url_for("account.notifications"))
     if form.is_submitted():
@@ -169,7 +182,7 @@ def _page(token: str, user: User | None, kind: NotificationKind, done: bool):
         "account/unsubscribe.html",
         token=token,
         user=user,
-        label=messages.KIND_LABELS[kind],
+        label=label(kind),
         subscribed=user is not None and messages.wants_email(user, kind),
         done=done,
     )

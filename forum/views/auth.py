@@ -2,6 +2,7 @@
 email address."""
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from forum.addresses import local_path
@@ -39,11 +40,20 @@ def register():
             db.session.commit()
             if recovery.verification_required():
                 flash(
-                    f"Welcome, {user.display_name}! We emailed a link to {user.email}: "
-                    "open it to confirm your address, and you can post."
+                    gettext(
+                        "Welcome, %(name)s! We emailed a link to %(email)s: "
+                        "open it to confirm your address, and you can post.",
+                        name=user.display_name,
+                        email=user.email,
+                    )
                 )
             else:
-                flash(f"Welcome, {user.display_name}! You can join the discussion now.")
+                flash(
+                    gettext(
+                        "Welcome, %(name)s! You can join the discussion now.",
+                        name=user.display_name,
+                    )
+                )
             return redirect(local_path(form.next.data))
     elif form.is_submitted():
         status = 400
@@ -58,12 +68,12 @@ def login():
     if form.validate_on_submit():
         user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
         if user is None:
-            form.form_errors.append("Wrong username or password.")
+            form.form_errors.append(gettext("Wrong username or password."))
             status = 401
         else:
             start_session(user)
             db.session.commit()  # the session record (and a rehashed password, if any)
-            flash(f"Signed in as {user.display_name}.")
+            flash(gettext("Signed in as %(name)s.", name=user.display_name))
             return redirect(local_path(form.next.data))
     elif form.is_submitted():
         status = 400
@@ -78,7 +88,7 @@ def logout():
         db.session.commit()
         logout_user()
         session.clear()
-        flash("You are signed out.")
+        flash(gettext("You are signed out."))
         return redirect("/")
     if not current_user.is_authenticated:
         return redirect("/")
@@ -98,8 +108,10 @@ def request_reset():
         recovery.request_reset(form.email.data)
         db.session.commit()
         flash(
-            "If an account uses that address, a link to choose a new password is on its "
-            "way. It works for an hour."
+            gettext(
+                "If an account uses that address, a link to choose a new password is on its "
+                "way. It works for an hour."
+            )
         )
         return redirect(url_for("auth.login"))
     return render_template(
@@ -127,7 +139,11 @@ def reset_password(token):
                 user.email_verified_at = utcnow()  # the link reached their inbox
             start_session(user)
             db.session.commit()
-            flash("Your password is changed, and you are signed in. Other sessions were ended.")
+            flash(
+                gettext(
+                    "Your password is changed, and you are signed in. Other sessions were ended."
+                )
+            )
             return redirect("/")
     elif form.is_submitted():
         status = 400
@@ -140,7 +156,7 @@ def verify_email(token):
     if user is None:
         return render_template("auth/verify_invalid.html"), 400
     db.session.commit()
-    flash("Thank you: your email address is confirmed.")
+    flash(gettext("Thank you: your email address is confirmed."))
     if current_user.is_authenticated:
         return redirect("/")
     return redirect(url_for("auth.login"))

@@ -1,6 +1,7 @@
 """Avatars: a generated identicon per username, served as SVG."""
 
 from flask import Blueprint, make_response, request
+from flask_babel import gettext
 
 from forum import identicon
 from forum.errors import NotFound
@@ -20,7 +21,7 @@ def show(username):
     # (and serving it costs no database query).  Malformed names are refused with
     # the rule registration uses.
     if check_username(username):
-        raise NotFound("There is no avatar at this address.")
+        raise NotFound(gettext("There is no avatar at this address."))
     response = make_response(identicon.svg(username))
     response.mimetype = "image/svg+xml"
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from forum import permissions
@@ -105,11 +106,11 @@ def create(slug):
             headers["X-Forum-Replayed"] = "1"
         return page, 201 if is_new else 200, headers
     if not is_new:
-        flash("That comment was already posted; here it is.")
+        flash(gettext("That comment was already posted; here it is."))
     elif pending:
-        flash("Thanks! Your comment is awaiting moderation.")
+        flash(gettext("Thanks! Your comment is awaiting moderation."))
     else:
-        flash("Your comment is up.")
+        flash(gettext("Your comment is up."))
     return redirect(_permalink(comment))
 
 
@@ -144,7 +145,8 @@ def reply(comment_id):
     else:
         permissions.require_can_post(current_user, parent.thread)
         permissions.require(
-            permissions.can_reply(current_user, parent), "This comment cannot take replies."
+            permissions.can_reply(current_user, parent),
+            gettext("This comment cannot take replies."),
         )
     article = threads.article_by_slug(parent.thread.key)
     form = CommentForm(parent_id=str(parent.id))
@@ -160,7 +162,7 @@ def edit(comment_id):
     form = EditForm(body=comment.body)
     status = 200
     if form.validate_on_submit():
-        done = "Your comment was updated."
+        done = gettext("Your comment was updated.")
         if save_form(form, done, comments.edit_comment, acting_user(), comment, form.body.data):
             return redirect(_permalink(comment))
         status = 422
@@ -180,7 +182,7 @@ def delete(comment_id):
         slug = comment.thread.key
         comments.delete_comment(acting_user(), comment)
         db.session.commit()
-        flash("The comment was deleted.")
+        flash(gettext("The comment was deleted."))
         return redirect(url_for("pages.article", slug=slug, comment=comment.id) + f"#c{comment.id}")
     return render_template("comments/delete.html", form=form, comment=comment)
 
@@ -193,14 +195,14 @@ def flag(comment_id):
     form = FlagForm()
     status = 200
     if form.validate_on_submit():
-        done = "Thank you. A moderator will look at it."
+        done = gettext("Thank you. A moderator will look at it.")
         reason, note = form.reason.data, form.note.data
         if save_form(form, done, flags.flag, acting_user(), comment, reason, note):
             return redirect(_permalink(comment))
         status = 422
     elif not permissions.can_flag(current_user, comment):
         permissions.require_not_banned(current_user)
-        permissions.require(False, "This comment cannot be reported.")
+        permissions.require(False, gettext("This comment cannot be reported."))
     return render_template("comments/flag.html", form=form, comment=comment), status
 
 

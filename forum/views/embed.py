@@ -23,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
@@ -176,10 +177,10 @@ def _embedding_origin() -> str:
     """
     origin = addresses.normalize_origin(request.args.get("origin"))
     if origin is None or not sites.is_allowed(origin):
-        raise Forbidden("This site is not allowed to embed discussions from this forum.")
+        raise Forbidden(gettext("This site is not allowed to embed discussions from this forum."))
     referrer = request.headers.get("Referer")
     if referrer and addresses.origin_of(referrer) not in (origin, _own_origin()):
-        raise Forbidden("This page was not opened from the site it names.")
+        raise Forbidden(gettext("This page was not opened from the site it names."))
     return origin
 
 
@@ -194,8 +195,10 @@ def _publisher_page(origin: str, url) -> str | None:
     referrer = request.headers.get("Referer") or request.headers.get("Origin")
     if addresses.origin_of(referrer) != origin:
         raise Forbidden(
-            "A new discussion starts only from a page of the site that embeds it: "
-            "this request does not say which page it came from."
+            gettext(
+                "A new discussion starts only from a page of the site that embeds it: "
+                "this request does not say which page it came from."
+            )
         )
     # On that site, clean, or not kept at all (addresses.page_address).
     return addresses.page_address(url, origin)
@@ -215,7 +218,7 @@ def _own_origin() -> str:
 def _count_creation() -> None:
     if not counters.hit(CREATE_LIMIT, "embed-create", client_address()):
         db.session.rollback()
-        raise RateLimited("Too many new discussions from this address; try again later.")
+        raise RateLimited(gettext("Too many new discussions from this address; try again later."))
 
 
 def _frame_only_for(response, origin: str) -> None:
@@ -284,7 +287,7 @@ def _bearer_user():
     scheme, _, raw = header.partition(" ")
     token = accounts.token_for(raw.strip()) if scheme.lower() == "bearer" else None
     if token is None:
-        raise Unauthorized("That sign-in has expired; sign in again.")
+        raise Unauthorized(gettext("That sign-in has expired; sign in again."))
     g._login_user = token.user
     return token.user
 
@@ -305,9 +308,9 @@ def _posted(thread, raw) -> dict | None:
 
 def _posting_notice(user, thread) -> str | None:
     if not thread.is_open:
-        return "This discussion is closed to new comments."
+        return gettext("This discussion is closed to new comments.")
     if user is not None and permissions.is_banned(user):
-        return permissions.ban_message(user)
+        return str(permissions.ban_message(user))
     if user is not None and permissions.must_confirm_email(user):
-        return EmailUnverified.message
+        return str(EmailUnverified.message)  # perhaps a lazy_gettext string
     return None

@@ -9,6 +9,7 @@ never flashed (the session cookie is signed, not encrypted), logged, or shown ag
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from forum import addresses, permissions
@@ -25,7 +26,7 @@ bp = Blueprint("embedding_admin", __name__, url_prefix="/moderation/embedding")
 @bp.before_request
 @login_required
 def admins_only():
-    permissions.require(permissions.can_manage_embedding(current_user), "Admins only.")
+    permissions.require(permissions.can_manage_embedding(current_user), gettext("Admins only."))
 
 
 # -- sites ------------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def add_origin():
         db.session.rollback()
         return _render_sites(422, errors=error.fields, values={"origin": raw})
     db.session.commit()
-    flash(f"{site.origin} may embed discussions.")
+    flash(gettext("%(origin)s may embed discussions.", origin=site.origin))
     return redirect(url_for("embedding_admin.sites_page"))
 
 
@@ -69,7 +70,11 @@ def set_allowed():
     allowed = request.form.get("allowed") == "1"
     flash_outcome(
         lambda: sites.set_allowed(acting_user(), request.form.get("origin"), allowed),
-        lambda site: f"{site.origin} may {'' if allowed else 'no longer '}embed discussions.",
+        lambda site: (
+            gettext("%(origin)s may embed discussions.", origin=site.origin)
+            if allowed
+            else gettext("%(origin)s may no longer embed discussions.", origin=site.origin)
+        ),
     )
     return redirect(url_for("embedding_admin.sites_page"))
 
@@ -95,7 +100,7 @@ def remove_secret():
     origin = request.form.get("origin")
     flash_outcome(
         lambda: sites.remove_sso_secret(acting_user(), origin),
-        f"Single sign-on is off for {addresses.normalize_origin(origin)}.",
+        gettext("Single sign-on is off for %(origin)s.", origin=addresses.normalize_origin(origin)),
     )
     return redirect(url_for("embedding_admin.sites_page"))
 
@@ -109,9 +114,23 @@ def set_sso_roles():
     def said(outcome):
         site, changed = outcome
         if honoured:
-            return f"Sign-on tokens from {site.origin} may now make moderators and give badges."
-        taken = f" ({changed} account(s) lost a role or badges it gave)" if changed else ""
-        return f"{site.origin}'s role and badges claims are ignored from now on{taken}."
+            return gettext(
+                "Sign-on tokens from %(origin)s may now make moderators and give badges.",
+                origin=site.origin,
+            )
+        if changed:
+            # "account(s)" in English as before; other languages get their plural forms.
+            return ngettext(
+                "%(origin)s's role and badges claims are ignored from now on "
+                "(%(num)s account(s) lost a role or badges it gave).",
+                "%(origin)s's role and badges claims are ignored from now on "
+                "(%(num)s account(s) lost a role or badges it gave).",
+                changed,
+                origin=site.origin,
+            )
+        return gettext(
+            "%(origin)s's role and badges claims are ignored from now on.", origin=site.origin
+        )
 
     flash_outcome(lambda: sites.set_sso_roles(acting_user(), origin, honoured), said)
     return redirect(url_for("embedding_admin.sites_page"))
@@ -124,7 +143,11 @@ def set_guests():
     welcome = request.form.get("guests") == "1"
     flash_outcome(
         lambda: sites.set_guests(acting_user(), origin, welcome),
-        lambda site: f"Guests are {'welcome' if welcome else 'turned away'} on {site.origin}.",
+        lambda site: (
+            gettext("Guests are welcome on %(origin)s.", origin=site.origin)
+            if welcome
+            else gettext("Guests are turned away on %(origin)s.", origin=site.origin)
+        ),
     )
     return redirect(url_for("embedding_admin.sites_page"))
 
@@ -138,7 +161,7 @@ def threads_page():
     origin = addresses.normalize_origin(raw_origin) if raw_origin else None
     rows, next_cursor, error, status = [], None, None, 200
     if raw_origin and origin is None:
-        error, status = "Give an origin like https://news.example (no path).", 422
+        error, status = gettext("Give an origin like https://news.example (no path)."), 422
     else:
         try:
             rows, next_cursor = thread_admin.embedded_threads(
@@ -193,7 +216,7 @@ def rename(key):
         db.session.rollback()
         return _render_thread(thread, 422, errors=error.fields, values={"title": title, "url": url})
     db.session.commit()
-    flash("Saved the thread's title and address.")
+    flash(gettext("Saved the thread's title and address."))
     return redirect(url_for("embedding_admin.thread_page", key=thread.key))
 
 
@@ -204,17 +227,26 @@ def merge(key):
     into = (request.form.get("into") or "").strip()
     try:
         if not into:
-            raise ValidationError(fields={"into": "Give the key of the thread to keep."})
+            raise ValidationError(fields={"into": gettext("Give the key of the thread to keep.")})
         try:
             target = threads.thread_by_key(into)
         except NotFound:
             raise ValidationError(
-                fields={"into": f"There is no thread with the key {into[:200]}."}
+                fields={"into": gettext("There is no thread with the key %(key)s.", key=into[:200])}
             ) from None
         moved = thread_admin.merge_threads(acting_user(), source, target)
     except ValidationError as error:
         db.session.rollback()
         return _render_thread(source, 422, errors=error.fields, values={"into": into})
     db.session.commit()
-    flash(f"Merged {source.key} into {target.key}: {moved} comment(s) moved.")
+    # "comment(s)" in English as before; other languages get their plural forms.
+    flash(
+        ngettext(
+            "Merged %(source)s into %(target)s: %(num)s comment(s) moved.",
+            "Merged %(source)s into %(target)s: %(num)s comment(s) moved.",
+            moved,
+            source=source.key,
+            target=target.key,
+        )
+    )
     return redirect(url_for("embedding_admin.thread_page", key=target.key))

@@ -22,6 +22,7 @@ from datetime import datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Blueprint, make_response, request
+from flask_babel import gettext, lazy_gettext
 from markupsafe import escape
 
 from forum import links
@@ -37,7 +38,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 # them little freshness and spares the database a crowd of identical requests.
 MAX_AGE = 300
 EXCERPT = 80
-UNKNOWN_AUTHOR = "Unknown reader"
+UNKNOWN_AUTHOR = lazy_gettext("Unknown reader")
 
 # Everything outside XML 1.0's Char production: C0 controls but tab and newlines,
 # lone surrogates, U+FFFE and U+FFFF.
@@ -51,7 +52,7 @@ def thread_comments(slug):
     thread = article.thread
     return _atom(
         made=(thread.created_at, f"thread:{thread.id}"),
-        title=f"Comments on {thread.title}",
+        title=gettext("Comments on %(title)s", title=thread.title),
         self_url=links.external("feeds.thread_comments", slug=article.slug),
         alternate_url=links.external("pages.article", slug=article.slug),
         since=thread.created_at,
@@ -65,7 +66,7 @@ def user_comments(username):
     user, comments = feeds.user_feed(username)
     return _atom(
         made=(user.created_at, f"user:{user.id}"),
-        title=f"Comments by {user.display_name}",
+        title=gettext("Comments by %(name)s", name=user.display_name),
         self_url=links.external("feeds.user_comments", username=user.username),
         alternate_url=links.external("people.profile", username=user.username),
         since=user.created_at,
@@ -106,21 +107,33 @@ def _atom(
 
 def _entry(feed: Element, comment: Comment, now: datetime, host: str) -> None:
     permalink = links.external("comments.show", comment_id=comment.id)
-    author = comment.author.display_name if comment.author is not None else UNKNOWN_AUTHOR
+    author = comment.author.display_name if comment.author is not None else str(UNKNOWN_AUTHOR)
     withheld = feeds.withheld(comment, now)
     if withheld:
-        summary = "(spoiler)"
-        html = (
-            f"<p>This comment may contain spoilers. "
-            f'<a href="{escape(permalink)}">Read it on the site</a>.</p>'
+        summary = gettext("(spoiler)")
+        # The translation is ours (trusted, like a template's); only the link is data.
+        sentence = gettext(
+            'This comment may contain spoilers. <a href="%(url)s">Read it on the site</a>.',
+            url=escape(permalink),
         )
+        html = f"<p>{sentence}</p>"
     else:
         # Sanitized when it was written; inline spoilers become a link to the site.
-        html = without_spoilers(comment.html, f'<a href="{escape(permalink)}">[spoiler]</a>')
-        summary = f"Theory: {comment.theory_title}" if comment.is_theory else excerpt(html)
+        hidden = escape(gettext("[spoiler]"))
+        spoiler_link = f'<a href="{escape(permalink)}">{hidden}</a>'
+        html = without_spoilers(comment.html, spoiler_link)
+        summary = (
+            gettext("Theory: %(title)s", title=comment.theory_title)
+            if comment.is_theory
+            else excerpt(html)
+        )
     entry = SubElement(feed, "entry")
     _add(entry, "id", _tag(host, comment.created_at, f"comment:{comment.id}"))
-    _add(entry, "title", f"{author}: {summary or '(no text)'}")
+    _add(
+        entry,
+        "title",
+        gettext("%(author)s: %(summary)s", author=author, summary=summary or gettext("(no text)")),
+    )
     SubElement(entry, "link", rel="alternate", type="text/html", href=permalink)
     _add(SubElement(entry, "author"), "name", author)
     _add(entry, "published", iso(comment.created_at))

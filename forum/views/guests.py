@@ -4,6 +4,7 @@ the comments they wrote as a guest (forum.services.accounts.guests)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_number, gettext, ngettext
 from flask_login import current_user, login_required
 
 from forum.extensions import db, limiter
@@ -39,9 +40,16 @@ def claim():
     moved = guests.claim(current_user)
     db.session.commit()
     if moved:
+        # %(count)s, not %(num)s: ngettext's num would be the bare number, without
+        # the separators ("1,200") the reader's language writes it with.
         flash(
-            f"{moved:,} comment{'s' if moved != 1 else ''} you wrote as a guest now show your name."
+            ngettext(
+                "%(count)s comment you wrote as a guest now shows your name.",
+                "%(count)s comments you wrote as a guest now show your name.",
+                moved,
+                count=format_number(moved),
+            )
         )
     else:
-        flash("There are no guest comments left to take over for your address.")
+        flash(gettext("There are no guest comments left to take over for your address."))
     return redirect(url_for("account.security"))

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user, login_required
 
 from forum import permissions
@@ -24,6 +25,7 @@ from forum.addresses import local_path
 from forum.errors import Conflict, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm, require_confirmed
+from forum.models import ModerationMode, ThreadStatus
 from forum.services import settings
 from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
@@ -33,17 +35,17 @@ from forum.views.params import parse_id
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 QUEUE_TITLES = {
-    "pending": "Pending",
-    "reported": "Reported",
-    "spam": "Spam",
-    "rejected": "Rejected",
+    "pending": lazy_gettext("Pending"),
+    "reported": lazy_gettext("Reported"),
+    "spam": lazy_gettext("Spam"),
+    "rejected": lazy_gettext("Rejected"),
 }
 
 
 @bp.before_request
 @login_required
 def moderators_only():
-    permissions.require(permissions.can_moderate(current_user), "Moderators only.")
+    permissions.require(permissions.can_moderate(current_user), gettext("Moderators only."))
 
 
 @bp.get("/")
@@ -60,7 +62,7 @@ def queue(name):
     return render_template(
         "moderation/queue.html",
         page=page,
-        title=QUEUE_TITLES[name],
+        title=str(QUEUE_TITLES[name]),
         counts=queues.queue_counts(),
         form=ConfirmForm(),
     )
@@ -108,7 +110,7 @@ def act(comment_id):
     db.session.commit()
     if wants_json():
         return jsonify({"status": comment.status.value, "counts": _counts()})
-    flash(f"Comment {comment.id}: {_done(action)}.")
+    flash(_done(action, comment.id))
     return redirect(_back())
 
 
@@ -118,7 +120,7 @@ def bulk():
     require_confirmed()
     action = request.form.get("bulk_action")
     if action not in ("approve", "reject", "spam"):
-        flash("Choose what to do with the selected comments.")
+        flash(gettext("Choose what to do with the selected comments."))
         return redirect(_back())
     done, skipped = 0, []
     for raw in request.form.getlist("ids"):
@@ -137,11 +139,11 @@ def bulk():
             done += 1
         except (Conflict, ValidationError) as error:
             db.session.rollback()
-            skipped.append(f"{raw}: {error.message}")
-    flash(
-        f"{done} comment(s) {_done(action)}."
-        + (f" Skipped {'; '.join(skipped)}" if skipped else "")
-    )
+            skipped.append(gettext("%(id)s: %(reason)s", id=raw, reason=error.message))
+    said = _done_in_bulk(action, done)
+    if skipped:
+        said = gettext("%(done)s Skipped %(skipped)s", done=said, skipped="; ".join(skipped))
+    flash(said)
     return redirect(_back())
 
 
@@ -176,7 +178,9 @@ def ban(username):
     flash_outcome(
         ban_until,
         lambda until: (
-            f"{target.username} is banned {'until ' + str(until.date()) if until else 'for good'}."
+            gettext("%(name)s is banned until %(date)s.", name=target.username, date=until.date())
+            if until
+            else gettext("%(name)s is banned for good.", name=target.username)
         ),
     )
     return _back_to_person(target)
@@ -188,7 +192,7 @@ def unban(username):
     target = bans.user_by_name(username)
     flash_outcome(
         lambda: bans.unban(acting_user(), target, request.form.get("reason")),
-        f"{target.username} may post again.",
+        gettext("%(name)s may post again.", name=target.username),
     )
     return _back_to_person(target)
 
@@ -205,7 +209,7 @@ def add_note(username):
     target = bans.user_by_name(username)
     flash_outcome(
         lambda: bans.add_note(acting_user(), target, request.form.get("body")),
-        "Note added.",
+        gettext("Note added."),
         refused=ValidationError,
     )
     return redirect(url_for("moderation.user", username=target.username) + "#notes")
@@ -234,10 +238,7 @@ def update_thread(key):
 
     flash_outcome(
         update,
-        lambda _: (
-            f"Discussion settings saved: {thread.status.value}, "
-            f"{threads.moderation_mode(thread).value}-moderated."
-        ),
+        lambda _: str(_SETTINGS_SAVED[thread.status, threads.moderation_mode(thread)]),
         refused=ValidationError,
     )
     return redirect(local_path(request.form.get("next"), url_for("moderation.index")))
@@ -245,7 +246,7 @@ def update_thread(key):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings():
-    permissions.require(permissions.can_administer(current_user), "Admins only.")
+    permissions.require(permissions.can_administer(current_user), gettext("Admins only."))
     errors, values, status = {}, settings.current(), 200
     if request.method == "POST":
         require_confirmed()
@@ -256,7 +257,11 @@ def edit_settings():
             errors, values, status = error.fields, {**values, **request.form.to_dict()}, 422
         else:
             db.session.commit()
-            flash(f"Saved {len(changed)} change(s)." if changed else "Nothing changed.")
+            flash(
+                ngettext("Saved %(num)s change(s).", "Saved %(num)s change(s).", len(changed))
+                if changed
+                else gettext("Nothing changed.")
+            )
             return redirect(url_for("moderation.edit_settings"))
     return render_template(
         "moderation/settings.html",
@@ -270,7 +275,7 @@ def edit_settings():
 
 @bp.get("/log")
 def log():
-    permissions.require(permissions.can_administer(current_user), "Admins only.")
+    permissions.require(permissions.can_administer(current_user), gettext("Admins only."))
     actor = None
     if request.args.get("actor"):
         actor = bans.user_by_name(request.args["actor"])
@@ -301,15 +306,55 @@ def _back() -> str:
     return local_path(request.form.get("next"), url_for("moderation.index"))
 
 
-def _done(action: str) -> str:
-    return {
-        "approve": "approved",
-        "reject": "rejected",
-        "spam": "marked as spam",
-        "restore": "restored",
-        "feature": "featured",
-        "unfeature": "no longer featured",
-    }.get(action, "updated")
+# Whole sentences, one per decision, so each language can say them its own way.
+def _done(action: str, comment_id: int) -> str:
+    if action == "approve":
+        return gettext("Comment %(id)s: approved.", id=comment_id)
+    if action == "reject":
+        return gettext("Comment %(id)s: rejected.", id=comment_id)
+    if action == "spam":
+        return gettext("Comment %(id)s: marked as spam.", id=comment_id)
+    if action == "restore":
+        return gettext("Comment %(id)s: restored.", id=comment_id)
+    if action == "feature":
+        return gettext("Comment %(id)s: featured.", id=comment_id)
+    if action == "unfeature":
+        return gettext("Comment %(id)s: no longer featured.", id=comment_id)
+    return gettext("Comment %(id)s: updated.", id=comment_id)
+
+
+def _done_in_bulk(action: str, done: int) -> str:
+    # "comment(s)" in English as before; other languages get their plural forms.
+    if action == "approve":
+        return ngettext("%(num)s comment(s) approved.", "%(num)s comment(s) approved.", done)
+    if action == "reject":
+        return ngettext("%(num)s comment(s) rejected.", "%(num)s comment(s) rejected.", done)
+    return ngettext(
+        "%(num)s comment(s) marked as spam.", "%(num)s comment(s) marked as spam.", done
+    )
+
+
+# The flash after a discussion's settings change, whole for each status and mode.
+_SETTINGS_SAVED = {
+    (ThreadStatus.OPEN, ModerationMode.PRE): lazy_gettext(
+        "Discussion settings saved: open, pre-moderated."
+    ),
+    (ThreadStatus.OPEN, ModerationMode.POST): lazy_gettext(
+        "Discussion settings saved: open, post-moderated."
+    ),
+    (ThreadStatus.OPEN, ModerationMode.TRUSTED): lazy_gettext(
+        "Discussion settings saved: open, trusted-moderated."
+    ),
+    (ThreadStatus.CLOSED, ModerationMode.PRE): lazy_gettext(
+        "Discussion settings saved: closed, pre-moderated."
+    ),
+    (ThreadStatus.CLOSED, ModerationMode.POST): lazy_gettext(
+        "Discussion settings saved: closed, post-moderated."
+    ),
+    (ThreadStatus.CLOSED, ModerationMode.TRUSTED): lazy_gettext(
+        "Discussion settings saved: closed, trusted-moderated."
+    ),
+}
 
 
 def _cursor_or_none(raw):
@@ -323,7 +368,9 @@ def _moment(raw) -> datetime | None:
     try:
         moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M")
     except ValueError:
-        raise ValidationError(fields={"spoiler_until": "Pick a date and time (UTC)."}) from None
+        raise ValidationError(
+            fields={"spoiler_until": gettext("Pick a date and time (UTC).")}
+        ) from None
     return moment.replace(tzinfo=UTC)
 
 
@@ -335,6 +382,6 @@ def _date(raw) -> datetime | None:
         day = datetime.strptime(raw, "%Y-%m-%d")
     except ValueError:
         raise ValidationError(
-            fields={"until": "Pick a date, or leave it empty for good."}
+            fields={"until": gettext("Pick a date, or leave it empty for good.")}
         ) from None
     return day.replace(hour=23, minute=59, tzinfo=UTC)

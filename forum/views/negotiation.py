@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Flask, flash, jsonify, render_template, request, url_for
+from flask import Flask, flash, g, jsonify, render_template, request, url_for
+from flask_babel import force_locale, gettext, lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -18,6 +19,7 @@ from markupsafe import escape
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from forum import i18n
 from forum.errors import (
     CsrfFailed,
     ForumError,
@@ -58,7 +60,13 @@ def acting_user():
 
 def error_sentence(error: ForumError) -> str:
     """What a page says about a refused form: each field's message, or the error's."""
-    return " ".join(error.fields.values()) if error.fields else error.message
+    return " ".join(field_messages(error)) if error.fields else str(error.message)
+
+
+def field_messages(error: ForumError) -> list[str]:
+    """The error's field messages as text: they may be lazy_gettext strings, which
+    neither str.join, the session (a flash) nor orjson take as they are."""
+    return [str(message) for message in error.fields.values()]
 
 
 def save_form(form, done: str, change, *args) -> bool:
@@ -71,7 +79,7 @@ def save_form(form, done: str, change, *args) -> bool:
         show_errors(form, error)
         return False
     db.session.commit()
-    flash(done)
+    flash(str(done))
     return True
 
 
@@ -86,7 +94,7 @@ def flash_outcome(change, done, refused: type[ForumError] = ForumError) -> bool:
         flash(error_sentence(error))
         return False
     db.session.commit()
-    flash(done(result) if callable(done) else done)
+    flash(str(done(result) if callable(done) else done))
     return True
 
 
@@ -103,18 +111,51 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 
+# Werkzeug's own words for those statuses (its exceptions' descriptions, word for
+# word), so they can be translated; a description a view chose itself is kept.
+_HTTP_MESSAGES = {
+    400: lazy_gettext(
+        "The browser (or proxy) sent a request that this server could not understand."
+    ),
+    401: lazy_gettext(
+        "The server could not verify that you are authorized to access the URL requested. "
+        "You either supplied the wrong credentials (e.g. a bad password), or your browser "
+        "doesn't understand how to supply the credentials required."
+    ),
+    403: lazy_gettext(
+        "You don't have the permission to access the requested resource. "
+        "It is either read-protected or not readable by the server."
+    ),
+    404: lazy_gettext(
+        "The requested URL was not found on the server. "
+        "If you entered the URL manually please check your spelling and try again."
+    ),
+    405: lazy_gettext("The method is not allowed for the requested URL."),
+    409: lazy_gettext(
+        "A conflict happened while processing the request. "
+        "The resource might have been modified while the request was being processed."
+    ),
+    413: lazy_gettext("The data value transmitted exceeds the capacity limit."),
+    415: lazy_gettext("The server does not support the media type transmitted in the request."),
+    429: lazy_gettext("This user has exceeded an allotted request count. Try again later."),
+}
+
 
 def error_response(error: ForumError, headers: dict[str, str] | None = None):
     headers = dict(headers or {})
     if error.retry_after and "Retry-After" not in headers:
         headers["Retry-After"] = str(error.retry_after)
+    # str(): a message may be a lazy_gettext string (a ForumError's default).
+    message = str(error.message)
     if wants_json():
-        body = {"code": error.code, "message": error.message}
+        body = {"code": error.code, "message": message}
         if error.fields:
-            body["fields"] = error.fields
+            body["fields"] = {name: str(text) for name, text in error.fields.items()}
         response = jsonify({"error": body})
     else:
-        response = render_template("errors/error.html", error=error)
+        response = render_template(
+            "errors/error.html", error=error, message=message, details=field_messages(error)
+        )
     return response, error.status, headers
 
 
@@ -122,7 +163,7 @@ def error_response(error: ForumError, headers: dict[str, str] | None = None):
 # who is signed in (which would fail again when it is in trouble), and builds URLs
 # (which cannot be built for a host name the forum does not answer by).
 _STANDALONE_PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}" dir="{dir}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -143,25 +184,49 @@ def standalone_page(title: str, message: str, stylesheet: str = "", more: str = 
     """The page, every value escaped here; `more` is a link (href, label) or nothing."""
     link = f'\n  <link rel="stylesheet" href="{escape(stylesheet)}">' if stylesheet else ""
     return _STANDALONE_PAGE.format(
-        title=escape(title), message=escape(message), stylesheet=link, more=more
+        lang=escape(i18n.html_lang()),
+        dir=escape(i18n.html_dir()),
+        title=escape(title),
+        message=escape(message),
+        stylesheet=link,
+        more=more,
     )
+
+
+@contextlib.contextmanager
+def language_without_the_database():
+    """The standalone answers' language, chosen without asking who is signed in:
+    the reader's saved choice is read from the database, which may be what just
+    failed (a bearer token's lookup, say). The language this request chose
+    already if it did, else ?lang=, the remembered cookie, Accept-Language."""
+    chosen = g.get("forum_locale") or i18n.choose(
+        request.args.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        request.accept_languages,
+        i18n.shipped(),
+    )
+    with force_locale(chosen.replace("-", "_")):
+        yield
 
 
 def unavailable_response(error: Unavailable):
     headers = {"Retry-After": str(error.retry_after), "Cache-Control": "no-store"}
-    if wants_json():
-        # thread.js shows a JSON error beside the form, the words still in it.
-        body = {"error": {"code": error.code, "message": error.message}}
-        return jsonify(body), error.status, headers
-    retry_here = request.method in ("GET", "HEAD")
-    again = escape(request.full_path.rstrip("?") if retry_here else "/")
-    label = "Try again" if retry_here else "Back to the front page"
-    page = standalone_page(
-        "Storage full" if isinstance(error, StorageFull) else "Back in a moment",
-        error.message,
-        stylesheet=url_for("static", filename="css/forum.css"),
-        more=f'\n    <p><a href="{again}">{label}</a></p>',
-    )
+    with language_without_the_database():
+        if wants_json():
+            # thread.js shows a JSON error beside the form, the words still in it.
+            body = {"error": {"code": error.code, "message": str(error.message)}}
+            return jsonify(body), error.status, headers
+        retry_here = request.method in ("GET", "HEAD")
+        again = escape(request.full_path.rstrip("?") if retry_here else "/")
+        label = escape(gettext("Try again") if retry_here else gettext("Back to the front page"))
+        page = standalone_page(
+            gettext("Storage full")
+            if isinstance(error, StorageFull)
+            else gettext("Back in a moment"),
+            str(error.message),
+            stylesheet=url_for("static", filename="css/forum.css"),
+            more=f'\n    <p><a href="{again}">{label}</a></p>',
+        )
     return page, error.status, headers
 
 
@@ -203,12 +268,16 @@ def init_app(app: Flask) -> None:
         # JavaScript off) had no token: the session starts now, so the reload has one.
         generate_csrf()
         return error_response(
-            CsrfFailed("Your form had expired. Go back, reload the page and try again.")
+            CsrfFailed(gettext("Your form had expired. Go back, reload the page and try again."))
         )
 
     @app.errorhandler(RateLimitExceeded)
     def on_rate_limited(error: RateLimitExceeded):
-        error_obj = ForumError(f"Too many requests: the limit is {error.description}. Try later.")
+        error_obj = ForumError(
+            gettext(
+                "Too many requests: the limit is %(limit)s. Try later.", limit=error.description
+            )
+        )
         error_obj.status, error_obj.code = 429, "rate_limited"
         retry = getattr(error, "retry_after", None) or 60
         return error_response(error_obj, {"Retry-After": str(int(retry))})
@@ -217,19 +286,23 @@ def init_app(app: Flask) -> None:
     def on_untrusted_host(error: SecurityError):
         # A Host (or X-Forwarded-Host) outside TRUSTED_HOSTS (forum.links): no URL
         # can be built for this request, so the answer stands alone.
-        message = (
-            "This forum does not answer by that host name. Its operator sets "
-            "FORUM_BASE_URL (or FORUM_TRUSTED_HOSTS) to the names it serves."
-        )
-        if wants_json():
-            return jsonify({"error": {"code": "bad_request", "message": message}}), 400
-        page = standalone_page("Unknown host name", message)
+        with language_without_the_database():
+            message = gettext(
+                "This forum does not answer by that host name. Its operator sets "
+                "FORUM_BASE_URL (or FORUM_TRUSTED_HOSTS) to the names it serves."
+            )
+            if wants_json():
+                return jsonify({"error": {"code": "bad_request", "message": message}}), 400
+            page = standalone_page(gettext("Unknown host name"), message)
         return page, 400, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def on_http_error(error: HTTPException):
         status = error.code or 500
-        error_obj = ForumError(error.description)
+        description = error.description
+        if status in _HTTP_MESSAGES and description == type(error).description:
+            description = str(_HTTP_MESSAGES[status])  # Werkzeug's default, translated
+        error_obj = ForumError(description)
         error_obj.status = status
         error_obj.code = _HTTP_CODES.get(status, "error")
         response, status, headers = error_response(error_obj)
@@ -240,7 +313,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, _route())
-        error_obj = ForumError("Something went wrong on our side; nothing was saved.")
+        error_obj = ForumError(gettext("Something went wrong on our side; nothing was saved."))
         error_obj.status, error_obj.code = 500, "internal_error"
         return error_response(error_obj)
 

@@ -4,6 +4,7 @@ address (confirmed by the new one), delete the account."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -19,12 +20,17 @@ bp = Blueprint("own_data", __name__)
 
 
 class EmailChangeForm(FlaskForm):
-    email = EmailField("New email address", description="We send a link there to confirm it")
-    password = PasswordField("Your password")
+    email = EmailField(
+        lazy_gettext("New email address"),
+        description=lazy_gettext("We send a link there to confirm it"),
+    )
+    password = PasswordField(lazy_gettext("Your password"))
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Your password", description="To be sure it is you")
+    password = PasswordField(
+        lazy_gettext("Your password"), description=lazy_gettext("To be sure it is you")
+    )
 
 
 # Prefixed: both forms are on one page, and their fields' ids must differ.
@@ -81,11 +87,15 @@ def change_email():
         return _page(email_form=form, status=422)
     except ForumError as error:  # rate limited
         db.session.rollback()
-        form.form_errors.append(error.message)
+        form.form_errors.append(str(error.message))
         return _page(email_form=form, status=error.status)
     db.session.commit()
     flash(
-        f"We sent a link to {address}. Your address changes when you open it (within three days)."
+        gettext(
+            "We sent a link to %(email)s. Your address changes when you open it "
+            "(within three days).",
+            email=address,
+        )
     )
     return redirect(url_for("own_data.data"))
 
@@ -105,7 +115,7 @@ def confirm_email_change(token):
     if user is None:
         return render_template("account/email_invalid.html"), 400
     db.session.commit()
-    flash(f"Your account's email address is now {user.email}.")
+    flash(gettext("Your account's email address is now %(email)s.", email=user.email))
     if current_user.is_authenticated:
         return redirect(url_for("own_data.data"))
     return redirect(url_for("auth.login"))
@@ -127,10 +137,10 @@ def delete():
         if isinstance(error, ValidationError):
             show_errors(form, error)
         else:
-            form.form_errors.append(error.message)
+            form.form_errors.append(str(error.message))
         return _page(delete_form=form, status=error.status)
     db.session.commit()
     logout_user()
     session.clear()
-    flash("Your account is deleted, and the words of your comments with it. Goodbye.")
+    flash(gettext("Your account is deleted, and the words of your comments with it. Goodbye."))
     return redirect("/")

@@ -4,6 +4,7 @@ site-wide theories page."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from forum.addresses import local_path
@@ -22,7 +23,7 @@ bp = Blueprint("people", __name__)
 def _user(username):
     user = accounts.find_user(username)
     if user is None:
-        raise NotFound("There is no reader by that name.")
+        raise NotFound(gettext("There is no reader by that name."))
     return user
 
 
@@ -53,7 +54,7 @@ def edit_profile():
     if form.validate_on_submit():
         name, bio = form.display_name.data, form.bio.data
         if save_form(
-            form, "Your profile is saved.", people.update_profile, acting_user(), name, bio
+            form, gettext("Your profile is saved."), people.update_profile, acting_user(), name, bio
         ):
             return redirect(url_for("people.profile", username=current_user.username))
         status = 422
@@ -78,7 +79,7 @@ def mark_read():
     require_confirmed()
     notifications.mark_read(acting_user())
     db.session.commit()
-    flash("All caught up.")
+    flash(gettext("All caught up."))
     return redirect(url_for("people.inbox"))
 
 
@@ -89,10 +90,10 @@ def follow(slug):
     thread = threads.article_by_slug(slug).thread
     if request.form.get("follow") == "0":
         notifications.unfollow(acting_user(), thread)
-        flash("You will no longer hear about new comments here.")
+        flash(gettext("You will no longer hear about new comments here."))
     else:
         notifications.follow(acting_user(), thread)
-        flash("You will hear about new comments here.")
+        flash(gettext("You will hear about new comments here."))
     db.session.commit()
     return redirect(url_for("pages.article", slug=slug) + "#discussion")
 
@@ -104,10 +105,10 @@ def mute(username):
     user = _user(username)
     if request.form.get("mute") == "0":
         people.unmute(acting_user(), user)
-        flash(f"{user.display_name}'s comments show again.")
+        flash(gettext("%(name)s's comments show again.", name=user.display_name))
     else:
         people.mute(acting_user(), user)
-        flash(f"{user.display_name}'s comments are collapsed for you now.")
+        flash(gettext("%(name)s's comments are collapsed for you now.", name=user.display_name))
     db.session.commit()
     return redirect(
         local_path(request.form.get("next"), url_for("people.profile", username=username))

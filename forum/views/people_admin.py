@@ -4,6 +4,7 @@ ban it, delete it on the person's behalf. Every change is audited by the service
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from forum import permissions
@@ -13,7 +14,8 @@ from forum.models import Role
 from forum.services.accounts import erasure, staff
 from forum.services.discussion import comments
 from forum.services.moderation import bans, queues
-from forum.views.negotiation import acting_user, flash_outcome
+from forum.views.negotiation import acting_user, field_messages, flash_outcome
+from forum.vocabulary import label
 
 bp = Blueprint("people_admin", __name__, url_prefix="/admin/people")
 
@@ -21,7 +23,7 @@ bp = Blueprint("people_admin", __name__, url_prefix="/admin/people")
 @bp.before_request
 @login_required
 def admins_only():
-    permissions.require(permissions.can_administer(current_user), "Admins only.")
+    permissions.require(permissions.can_administer(current_user), gettext("Admins only."))
 
 
 @bp.get("/")
@@ -32,14 +34,15 @@ def index():
     try:
         page = staff.search(query, role or None, request.args.get("after"))
     except ValidationError as refused:
-        error = " ".join(refused.fields.values())
+        error = " ".join(field_messages(refused))
         page = staff.PeoplePage([], None)
     return render_template(
         "admin/people.html",
         page=page,
         query=query,
         role=role,
-        roles=[r.value for r in Role],
+        # StrEnum members: each is its value, and `value|label` says it to people.
+        roles=list(Role),
         error=error,
         counts=queues.queue_counts(),
     ), 422 if error else 200
@@ -56,7 +59,8 @@ def person(username):
             target=target,
             record=record,
             items=queues.with_context(recent),
-            roles=[r.value for r in Role],
+            # StrEnum members: each is its value, and `value|label` says it to people.
+            roles=list(Role),
             counts=queues.queue_counts(),
             form=ConfirmForm(),
         ),
@@ -76,7 +80,14 @@ def set_role(username):
     role = request.form.get("role")
     flash_outcome(
         lambda: staff.set_role(acting_user(), target, role, request.form.get("reason")),
-        lambda changed: f"{target.username} is {'now' if changed else 'already'} {role}.",
+        # The role it has now: the one asked for, as the service read it.
+        lambda changed: (
+            gettext("%(name)s is now %(role)s.", name=target.username, role=label(target.role))
+            if changed
+            else gettext(
+                "%(name)s is already %(role)s.", name=target.username, role=label(target.role)
+            )
+        ),
     )
     return _back(target)
 
@@ -93,10 +104,10 @@ def delete(username):
         lambda: erasure.delete_account(
             target, acting_user(), request.form.get("reason"), on_behalf=True
         ),
-        f"{name}'s account is deleted and their comments' words erased.",
+        gettext("%(name)s's account is deleted and their comments' words erased.", name=name),
     )
     return redirect(url_for("people_admin.index")) if done else _back(target)
 
 
 def _mismatch():
-    raise ValidationError(fields={"confirm": "Type the username to confirm."})
+    raise ValidationError(fields={"confirm": gettext("Type the username to confirm.")})

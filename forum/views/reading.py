@@ -2,6 +2,7 @@
 "N more replies" chunks that the article pages and the embedded frame share."""
 
 from flask import render_template, session
+from flask_babel import format_number, ngettext
 from flask_login import current_user
 
 from forum.models import utcnow
@@ -56,7 +57,11 @@ def more_replies(thread, article, comment_id, after, links, **context) -> dict:
 
 
 def more_label(count: int) -> str:
-    return f"{count:,} more {'reply' if count == 1 else 'replies'}"
+    # %(count)s, not ngettext's own %(num)s: the number written with the
+    # separators of the reader's language ("1,200 more replies").
+    return ngettext(
+        "%(count)s more reply", "%(count)s more replies", count, count=format_number(count)
+    )
 
 
 def placed_item(node, thread, seen_as) -> dict:

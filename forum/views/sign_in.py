@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from forum import links
@@ -80,7 +81,7 @@ def _go_to_provider(provider, link_user_id: int | None = None):
 
 def _failed(error: ExternalSignInFailed, next_path: str = ""):
     return render_template(
-        "auth/external_failed.html", message=error.message, next=next_path or None
+        "auth/external_failed.html", message=str(error.message), next=next_path or None
     ), error.status
 
 
@@ -118,7 +119,7 @@ def callback(name):
     if user is not None:
         start_session(user)
         db.session.commit()
-        flash(f"Signed in as {user.display_name}.")
+        flash(gettext("Signed in as %(name)s.", name=user.display_name))
         return redirect(next_path or "/")
     session[NEW] = {
         "claims": external.claims_to_session(claims),
@@ -130,15 +131,22 @@ def callback(name):
 
 def _finish_link(user_id: int, claims):
     if not current_user.is_authenticated or current_user.id != user_id:
-        raise ExternalSignInFailed("You signed out before linking finished. Sign in and try again.")
+        raise ExternalSignInFailed(
+            gettext("You signed out before linking finished. Sign in and try again.")
+        )
     try:
         external.link(current_user, claims)
     except Conflict as error:
         db.session.rollback()
-        flash(error.message)
+        flash(str(error.message))
         return redirect(url_for("account.security"))
     db.session.commit()
-    flash(f"Your {_label(claims.provider)} account is linked: you can sign in with it.")
+    flash(
+        gettext(
+            "Your %(provider)s account is linked: you can sign in with it.",
+            provider=_label(claims.provider),
+        )
+    )
     return redirect(url_for("account.security"))
 
 
@@ -151,7 +159,7 @@ def choose_username():
     claims = external.claims_from_session(pending.get("claims")) if pending else None
     if claims is None or time.time() - pending.get("at", 0) > NEW_MAX_AGE:
         session.pop(NEW, None)
-        return _failed(ExternalSignInFailed("This sign-in has ended. Start again."))
+        return _failed(ExternalSignInFailed(gettext("This sign-in has ended. Start again.")))
     form = ChooseUsernameForm(next=pending.get("next", ""))
     if not form.is_submitted():
         form.username.data = external.suggested_username(claims)
@@ -168,7 +176,11 @@ def choose_username():
             # An address the provider did not vouch for gets the usual confirmation link.
             recovery.send_verification(user)
             db.session.commit()
-            flash(f"Welcome, {user.display_name}! You can join the discussion now.")
+            flash(
+                gettext(
+                    "Welcome, %(name)s! You can join the discussion now.", name=user.display_name
+                )
+            )
             return redirect(local_path(pending.get("next"), "/"))
     elif form.is_submitted():
         status = 400
@@ -187,10 +199,15 @@ def unlink(identity_id):
         identity = external.unlink(current_user, identity_id)
     except ValidationError as error:
         db.session.rollback()
-        flash(error.message)
+        flash(str(error.message))
         return redirect(url_for("account.security"))
     db.session.commit()
-    flash(f"Your {_label(identity.provider)} account no longer signs in here.")
+    flash(
+        gettext(
+            "Your %(provider)s account no longer signs in here.",
+            provider=_label(identity.provider),
+        )
+    )
     return redirect(url_for("account.security"))
 
 
@@ -209,8 +226,10 @@ def request_email_link():
         email_sign_in.request_link(form.email.data)
         db.session.commit()
         flash(
-            "If an account uses that address, a sign-in link is on its way. "
-            "It works once, for 15 minutes."
+            gettext(
+                "If an account uses that address, a sign-in link is on its way. "
+                "It works once, for 15 minutes."
+            )
         )
         return redirect(url_for("auth.login"))
     return render_template(
@@ -237,6 +256,6 @@ def email_link(token):
             return render_template("auth/email_link_invalid.html"), 400
         start_session(user)
         db.session.commit()
-        flash(f"Signed in as {user.display_name}.")
+        flash(gettext("Signed in as %(name)s.", name=user.display_name))
         return redirect("/")
     return render_template("auth/email_link_confirm.html", form=form, user=user)

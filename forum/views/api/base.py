@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import UnsupportedMediaType
 
 from forum import addresses
@@ -36,10 +37,10 @@ def authenticate():
     if header is not None:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
-            raise Unauthorized("Send Authorization: Bearer <token>.")
+            raise Unauthorized(gettext("Send Authorization: Bearer <token>."))
         token = accounts.token_for(raw.strip())
         if token is None:
-            raise Unauthorized("That token is unknown, expired or revoked.")
+            raise Unauthorized(gettext("That token is unknown, expired or revoked."))
         g.api_token = token
         g._login_user = token.user  # Flask-Login's user for this request only
     elif request.method in UNSAFE:
@@ -47,7 +48,7 @@ def authenticate():
         if request.endpoint in COOKIELESS_JSON and not cookie:
             if not request.is_json:
                 raise UnsupportedMediaType(
-                    "Send the body as JSON (Content-Type: application/json)."
+                    gettext("Send the body as JSON (Content-Type: application/json).")
                 )
         elif request.endpoint not in NO_COOKIE_ENDPOINTS and current_app.config["WTF_CSRF_ENABLED"]:
             csrf.protect()  # raises CSRFError -> 400 csrf_failed
@@ -75,7 +76,7 @@ def body() -> dict:
     """The request's JSON object; raises ValidationError for anything else."""
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
-        raise ValidationError("Send a JSON object as the request body.")
+        raise ValidationError(gettext("Send a JSON object as the request body."))
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, session
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -49,7 +50,7 @@ def create_session():
     data = read(schemas.Credentials)
     user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
     if user is None:
-        raise Unauthorized("Wrong username or password.")
+        raise Unauthorized(gettext("Wrong username or password."))
     session.clear()  # a fresh session at sign-in, as on the HTML form
     session[accounts.SESSION_KEY] = accounts.start_session(user)
     login_user(user)
@@ -78,7 +79,7 @@ def create_token():
     else:
         user = accounts.sign_in(data.get("username"), data.get("password"), request.remote_addr)
         if user is None:
-            raise Unauthorized("Wrong username or password.")
+            raise Unauthorized(gettext("Wrong username or password."))
     raw, token = accounts.issue_token(user, current_app.config["FORUM_TOKEN_TTL_HOURS"])
     db.session.commit()
     return created(
@@ -90,7 +91,7 @@ def create_token():
 def delete_current_token():
     token = g.get("api_token")
     if token is None:
-        raise Unauthorized("Send the token to revoke as Authorization: Bearer <token>.")
+        raise Unauthorized(gettext("Send the token to revoke as Authorization: Bearer <token>."))
     accounts.revoke_token(token)
     db.session.commit()
     return no_content()
@@ -208,7 +209,7 @@ def create_comment(key):
 def guest_challenge():
     """A proof-of-work challenge for a guest's next comment (forum.services.accounts.proof)."""
     if not guests.enabled():
-        raise NotFound("Guests are not taken on this forum.")
+        raise NotFound(gettext("Guests are not taken on this forum."))
     challenge = proof.issue()
     return {**challenge, "expires_at": iso(challenge["expires_at"])}
 
@@ -245,7 +246,9 @@ def counts():
     raw = request.args.get("keys", "")
     keys = [key for key in dict.fromkeys(raw.split(",")) if key]
     if not keys or len(keys) > 200:
-        raise ValidationError(fields={"keys": "Give 1 to 200 thread keys, separated by commas."})
+        raise ValidationError(
+            fields={"keys": gettext("Give 1 to 200 thread keys, separated by commas.")}
+        )
     return {"counts": threads.counts_for(keys)}
 
 

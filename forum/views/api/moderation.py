@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import request
+from flask_babel import gettext
 from flask_login import current_user
 
 from forum import permissions
@@ -29,7 +30,7 @@ def _moderator():
 def _admin():
     """The signed-in admin; raises Unauthorized or Forbidden."""
     actor = _actor()
-    permissions.require(permissions.can_administer(actor), "Admins only.")
+    permissions.require(permissions.can_administer(actor), gettext("Admins only."))
     return actor
 
 
@@ -271,7 +272,7 @@ def _limit(raw) -> int:
     if raw in (None, ""):
         return 50
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 200:
-        raise ValidationError(fields={"limit": "Use a whole number from 1 to 200."})
+        raise ValidationError(fields={"limit": gettext("Use a whole number from 1 to 200.")})
     return int(raw)
 
 
@@ -287,8 +288,10 @@ def _time(raw, name: str) -> datetime | None:
             moment = moment.astimezone(UTC)  # year 9999 at -01:00 overflows here
     except (ValueError, OverflowError):
         raise ValidationError(
-            fields={name: "Use an ISO 8601 time such as 2026-12-31T23:00:00Z."}
+            fields={name: gettext("Use an ISO 8601 time such as 2026-12-31T23:00:00Z.")}
         ) from None
     if moment.tzinfo is None:
-        raise ValidationError(fields={name: "Give the time zone too, e.g. a trailing Z for UTC."})
+        raise ValidationError(
+            fields={name: gettext("Give the time zone too, e.g. a trailing Z for UTC.")}
+        )
     return moment.astimezone(UTC)

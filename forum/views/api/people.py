@@ -4,6 +4,7 @@ people (CONTRACT.md section 6, "Your data" and "People")."""
 from __future__ import annotations
 
 from flask import Response, g, request, session, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from forum import permissions
@@ -23,7 +24,7 @@ def _owner():
 
 def _admin():
     actor = _owner()
-    permissions.require(permissions.can_administer(actor), "Admins only.")
+    permissions.require(permissions.can_administer(actor), gettext("Admins only."))
     return actor
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext
 from flask_login import current_user
 
 from forum import permissions
@@ -57,7 +58,7 @@ def unmute_user(username):
 def _named(username):
     user = accounts.find_user(username)
     if user is None:
-        raise NotFound("There is no reader by that name.")
+        raise NotFound(gettext("There is no reader by that name."))
     return user
 
 
@@ -70,7 +71,7 @@ def list_notifications():
             {
                 "id": note.id,
                 "kind": note.kind.value,
-                "text": notifications.describe(note),
+                "text": str(notifications.describe(note)),
                 "detail": note.detail or None,
                 "comment_id": note.comment_id,
                 "thread_key": note.comment.thread.key if note.comment else None,
@@ -92,7 +93,9 @@ def read_notifications():
     if ids is not None and (
         not isinstance(ids, list) or len(ids) > 1000 or not all(is_id(i) for i in ids)
     ):
-        raise ValidationError(fields={"ids": "Send a list of notification ids, or nothing."})
+        raise ValidationError(
+            fields={"ids": gettext("Send a list of notification ids, or nothing.")}
+        )
     unread = notifications.mark_read(user, ids)
     db.session.commit()
     return {"unread": unread}

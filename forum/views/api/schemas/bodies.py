@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from flask_babel import gettext, lazy_gettext
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -34,7 +35,7 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # What to say about a field sent with the wrong type, where the service's
     # own words say it better than "Write it as text."
-    wrong_type: ClassVar[dict[str, str]] = {}
+    wrong_type: ClassVar[dict[str, object]] = {}  # str or lazy_gettext
 
 
 Text = StrictStr | None
@@ -56,7 +57,7 @@ class SsoExchange(Request):
         description="origin of the page the embed is on; if absent, the token header's kid, "
         "or the only site set up for single sign-on",
     )
-    wrong_type = {"site": "Give the page's origin, like https://news.example."}
+    wrong_type = {"site": lazy_gettext("Give the page's origin, like https://news.example.")}
 
 
 class Registration(Request):
@@ -207,7 +208,7 @@ def check(model: type[Request], data: dict) -> dict:
         fields: dict[str, str] = {}
         for problem in error.errors(include_url=False, include_input=False):
             name = str(problem["loc"][0])[:60] if problem["loc"] else "body"
-            fields.setdefault(name, model.wrong_type.get(name) or _why(problem))
+            fields.setdefault(name, str(model.wrong_type.get(name) or _why(problem)))
             if len(fields) == FIELDS_NAMED:
                 break
         raise ValidationError(fields=fields) from None
@@ -219,16 +220,19 @@ FIELDS_NAMED = 20
 
 
 _WHY = {
-    "extra_forbidden": "There is no such field in this request.",
-    "missing": "This is required.",
-    "string_type": "Write it as text.",
-    "int_type": "Use a whole number.",
-    "bool_type": "Use true or false.",
-    "list_type": "Send a list.",
+    "extra_forbidden": lazy_gettext("There is no such field in this request."),
+    "missing": lazy_gettext("This is required."),
+    "string_type": lazy_gettext("Write it as text."),
+    "int_type": lazy_gettext("Use a whole number."),
+    "bool_type": lazy_gettext("Use true or false."),
+    "list_type": lazy_gettext("Send a list."),
 }
 
 
 def _why(problem: dict) -> str:
     if problem["type"] in ("enum", "literal_error"):
-        return f"Use one of: {problem['ctx']['expected']}."
-    return _WHY.get(problem["type"], problem["msg"] + ".")
+        # The values are the API's own (never translated), as pydantic lists them.
+        return gettext("Use one of: %(values)s.", values=problem["ctx"]["expected"])
+    if problem["type"] in _WHY:
+        return str(_WHY[problem["type"]])
+    return problem["msg"] + "."  # pydantic's own words, in English only
