@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, session
+from flask_babel import lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -74,7 +75,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to take part."
+    # Flashed in the reader's language (str() when it is flashed, not at import).
+    login_manager.login_message = lazy_gettext("Please sign in to take part.")
+    login_manager.localize_callback = str
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader

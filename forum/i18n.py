@@ -18,7 +18,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_file
 from flask import Flask, current_app, g, has_request_context, request, url_for
-from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext
 from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 
@@ -141,12 +141,12 @@ def script_messages(directory: Path = SCRIPTS) -> tuple[tuple[str, ...], ...]:
     msgids a page's scripts may ask for (1-tuples and 2-tuples for plurals)."""
     found: dict[tuple[str, ...], None] = {}
     for path in sorted(directory.rglob("*.js")):
-        for _line, funcname, message, _comments in extract_from_file(
+        for _line, message, _comments, _context in extract_from_file(
             "javascript", str(path), keywords={"gettext": None, "ngettext": (1, 2)}
         ):
-            if funcname == "gettext" and isinstance(message, str):
+            if isinstance(message, str):
                 found[(message,)] = None
-            elif funcname == "ngettext" and isinstance(message, tuple | list) and len(message) >= 2:
+            elif isinstance(message, tuple | list) and len(message) >= 2:
                 found[(message[0], message[1])] = None
     return tuple(found)
 
@@ -175,12 +175,13 @@ def script_catalog(tag: str | None = None) -> tuple[str, str]:
         if tag != DEFAULT:
             with force_locale(tag.replace("-", "_")):
                 samples = _samples(get_locale())
+                translations = get_translations()
                 for message in script_messages():
                     if len(message) == 1:
                         catalog[message[0]] = gettext(message[0])
                     else:
                         catalog[message[0]] = {
-                            category: ngettext(message[0], message[1], n, num="%(num)s")
+                            category: translations.ungettext(message[0], message[1], n)
                             for category, n in samples.items()
                         }
         data = json.dumps(catalog, ensure_ascii=False, sort_keys=True)

@@ -43,7 +43,17 @@ def extract(into: Path) -> Catalog:
     pot = into / "messages.pot"
     subprocess.run(
         [sys.executable, "-c", "from babel.messages.frontend import main; main()"]
-        + ["extract", "-F", "babel.cfg", *keywords(), "-o", str(pot), "forum", "templates", "static"],
+        + [
+            "extract",
+            "-F",
+            "babel.cfg",
+            *keywords(),
+            "-o",
+            str(pot),
+            "forum",
+            "templates",
+            "static",
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -53,7 +63,7 @@ def extract(into: Path) -> Catalog:
 
 
 def pseudo(text: str) -> str:
-    """"Reply to %(name)s" -> "⟦Ŕéþĺý ţó %(name)s⟧"."""
+    """ "Reply to %(name)s" -> "⟦Ŕéþĺý ţó %(name)s⟧"."""
     out, last = [], 0
     for match in _KEEP.finditer(text):
         out.append(text[last : match.start()].translate(ACCENTED))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, session
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -249,7 +249,11 @@ def counts():
         raise ValidationError(
             fields={"keys": gettext("Give 1 to 200 thread keys, separated by commas.")}
         )
-    return {"counts": threads.counts_for(keys)}
+    found = threads.counts_for(keys)
+    # "N comments" in the reader's language (?lang=, else Accept-Language), so
+    # embed.js on a publisher's page need not know any language's plural rules.
+    labels = {key: ngettext("%(num)s comment", "%(num)s comments", n) for key, n in found.items()}
+    return {"counts": found, "labels": labels}
 
 
 @bp.get("/openapi.json")

@@ -327,6 +327,8 @@ class Unread(TypedDict):
 @_closed
 class Counts(TypedDict):
     counts: dict[str, int]
+    # "3 comments" in the reader's language (?lang=, else Accept-Language).
+    labels: dict[str, str]
 
 
 @_closed
