@@ -14,6 +14,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -114,6 +115,12 @@ class ProfileForm(FlaskForm):
     )
     bio = TextAreaField(
         lazy_gettext("About you"), description=lazy_gettext("A line or two; at most 300 characters")
+    )
+    # Choices are the shipped locales, given by the view (each in its own language).
+    locale = SelectField(
+        lazy_gettext("Language"),
+        description=lazy_gettext("Pages and emails use it, wherever you sign in."),
+        validate_choice=False,
     )
 
 

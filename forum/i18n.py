@@ -15,6 +15,7 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from babel.messages.extract import extract_from_file
 from flask import Flask, current_app, g, has_request_context, request, url_for
@@ -132,6 +133,23 @@ def language_names() -> list[tuple[str, str]]:
     return names
 
 
+def language_links() -> list[dict]:
+    """This page in each shipped language (its own address with ?lang=), for the
+    footer of a visitor's page; [] when only one ships.  Relative addresses, never
+    built from the request's host."""
+    if len(shipped()) < 2:
+        return []
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    here = current()
+    links = []
+    for tag, name in language_names():
+        query = urlencode([*args, ("lang", tag)])
+        links.append(
+            {"tag": tag, "name": name, "href": f"{request.path}?{query}", "current": tag == here}
+        )
+    return links
+
+
 # -- the scripts' strings ------------------------------------------------------------
 
 
@@ -215,6 +233,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(html_lang)
     app.add_template_global(html_dir)
     app.add_template_global(script_catalog_url)
+    app.add_template_global(language_links)
+    app.add_template_global(language_names)
     # {% trans %} blocks collapse their whitespace, as `make messages` extracts them.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from forum import i18n
 from forum.addresses import local_path
 from forum.errors import NotFound
 from forum.extensions import db, limiter
@@ -48,14 +49,17 @@ def profile(username):
 @login_required
 def edit_profile():
     form = ProfileForm(
-        display_name=current_user.display_name, bio=current_user.bio, formdata=request.form or None
+        display_name=current_user.display_name,
+        bio=current_user.bio,
+        locale=current_user.locale or "",
+        formdata=request.form or None,
     )
+    form.locale.choices = [("", gettext("The one my browser asks for")), *i18n.language_names()]
     status = 200
     if form.validate_on_submit():
-        name, bio = form.display_name.data, form.bio.data
-        if save_form(
-            form, gettext("Your profile is saved."), people.update_profile, acting_user(), name, bio
-        ):
+        name, bio, locale = form.display_name.data, form.bio.data, form.locale.data
+        saved = gettext("Your profile is saved.")
+        if save_form(form, saved, people.update_profile, acting_user(), name, bio, locale):
             return redirect(url_for("people.profile", username=current_user.username))
         status = 422
     return render_template("people/edit.html", form=form), status

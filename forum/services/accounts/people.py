@@ -6,7 +6,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from forum import permissions
+from forum import i18n, permissions
 from forum.errors import ValidationError
 from forum.extensions import db
 from forum.markup import normalize
@@ -17,9 +17,18 @@ BIO_MAX = 300
 NAME_MAX = 50
 
 
-def update_profile(user: User, display_name, bio) -> User:
-    """Raises ValidationError (display_name, bio)."""
+_KEEP = object()
+
+
+def update_profile(user: User, display_name, bio, locale=_KEEP) -> User:
+    """Name, bio and (when given) the language the reader chose: a shipped
+    locale's tag, or "" / None to follow the browser.
+    Raises ValidationError (display_name, bio, locale)."""
     fields = {}
+    if locale is not _KEEP:
+        chosen = i18n.shipped_tag(locale) if locale else None
+        if locale and chosen is None:
+            fields["locale"] = gettext("Choose one of the languages on the list.")
     name = normalize(display_name) if isinstance(display_name, str) else ""
     bio = normalize(bio) if isinstance(bio, str) else ""
     if not 1 <= len(name) <= NAME_MAX:
@@ -34,6 +43,8 @@ def update_profile(user: User, display_name, bio) -> User:
         thread_pages.touch_threads_of(user)  # their comments show the name
     user.display_name = name
     user.bio = bio
+    if locale is not _KEEP:
+        user.locale = chosen
     db.session.flush()
     return user
 
