@@ -11,7 +11,9 @@ import pytest
 
 from forum.extensions import db
 from forum.i18n import COOKIE
+from forum.models import User
 from forum.services.discussion import threads
+from tests.conftest import AuthActions
 
 
 @pytest.fixture
@@ -84,3 +86,72 @@ def test_the_embed_takes_its_language_without_a_cookie(app_with):
     assert response.status_code == 200
     assert html_tag(response).startswith('<html lang="ar" dir="rtl"')
     assert COOKIE not in response.headers.get("Set-Cookie", "")
+
+
+def signed_in(app, make, username="layla"):
+    make.user(username)
+    client = app.test_client()
+    AuthActions(client).login(username)
+    return client
+
+
+def save_language(client, locale):
+    return client.post(
+        "/account/profile", data={"display_name": "Layla", "bio": "", "locale": locale}
+    )
+
+
+def test_a_readers_own_choice_comes_before_lang_and_the_browser(app, make):
+    client = signed_in(app, make)
+    form = client.get("/account/profile").get_data(as_text=True)
+    assert '<option value="" selected>' in form
+    assert '<option value="ar" lang="ar">العربية</option>' in form
+    assert save_language(client, "ar").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(User.locale).filter_by(username="layla")) == "ar"
+    spanish = {"Accept-Language": "es"}
+    assert html_tag(client.get("/articles/a-story?lang=es", headers=spanish)) == (
+        '<html lang="ar" dir="rtl">'
+    )
+    # "" goes back to following the browser.
+    assert save_language(client, "").status_code == 302
+    assert (
+        html_tag(client.get("/articles/a-story", headers=spanish)) == '<html lang="es" dir="ltr">'
+    )
+    with app.app_context():
+        assert db.session.scalar(db.select(User.locale).filter_by(username="layla")) is None
+
+
+def test_a_language_not_shipped_is_refused_and_nothing_changes(app, make):
+    client = signed_in(app, make)
+    save_language(client, "es")
+    refused = save_language(client, "xx")
+    assert refused.status_code == 422
+    assert "Choose one of the languages on the list." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(User.locale).filter_by(username="layla")) == "es"
+
+
+def test_visitors_are_offered_the_page_in_each_language(app):
+    page = app.test_client().get("/articles/a-story?sort=top", headers={"Accept-Language": "es"})
+    text = page.get_data(as_text=True)
+    footer = text[text.index('<nav class="languages"') :]
+    assert (
+        '<a href="/articles/a-story?sort=top&amp;lang=ar" lang="ar" hreflang="ar">العربية</a>'
+        in footer
+    )
+    assert 'hreflang="es" aria-current="true">Español</a>' in footer
+    # Followed, a link is heard and remembered like any ?lang=.
+    assert html_tag(app.test_client().get("/articles/a-story?sort=top&lang=ar")) == (
+        '<html lang="ar" dir="rtl">'
+    )
+
+
+def test_one_language_offers_no_choice(app_with):
+    only = app_with(FORUM_LOCALES=["en"])
+    with only.app_context():
+        threads.save_article("solo", "Solo", "Text.")
+        db.session.commit()
+    assert 'class="languages"' not in only.test_client().get("/articles/solo").get_data(
+        as_text=True
+    )
