@@ -31,6 +31,7 @@ from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
 from forum.views.negotiation import acting_user, error_sentence, flash_outcome, wants_json
 from forum.views.params import parse_id
+from forum.vocabulary import label
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -109,7 +110,14 @@ def act(comment_id):
         return redirect(_back())
     db.session.commit()
     if wants_json():
-        return jsonify({"status": comment.status.value, "counts": _counts()})
+        return jsonify(
+            {
+                "status": comment.status.value,
+                # What the page's script announces, in the moderator's language.
+                "status_label": label(comment.status),
+                "counts": _counts(),
+            }
+        )
     flash(_done(action, comment.id))
     return redirect(_back())
 
