@@ -43,6 +43,7 @@ ENVIRONMENT = {
     "FORUM_DB_POOL_SIZE": "FORUM_DB_POOL_SIZE",
     "FORUM_GUESTS": "FORUM_GUESTS",
     "FORUM_EMAIL_SIGN_IN": "FORUM_EMAIL_SIGN_IN",
+    "FORUM_LOCALES": "FORUM_LOCALES",
     # Accounts elsewhere (forum.providers): each variable sets the key of its name.
     **{variable: variable for variable in providers.ENVIRONMENT},
 }

@@ -225,8 +225,28 @@ def html_dir() -> str:
     return "rtl" if html_lang().split("-")[0] in RTL else "ltr"
 
 
+def configured(wanted, available: list[str]) -> list[str]:
+    """FORUM_LOCALES ("en es ar", or a list) as shipped tags: only those with a
+    catalog, English always first.  Unknown tags are dropped, not fatal."""
+    if wanted is None or wanted == "":
+        return available
+    if isinstance(wanted, str):
+        wanted = wanted.replace(",", " ").split()
+    by_lower = {tag.lower(): tag for tag in available}
+    chosen = [
+        by_lower[w.replace("_", "-").lower()]
+        for w in wanted
+        if isinstance(w, str) and w.replace("_", "-").lower() in by_lower
+    ]
+    return [DEFAULT, *dict.fromkeys(tag for tag in chosen if tag != DEFAULT)]
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("FORUM_LOCALES", catalogued())
+    locales = app.config.get("FORUM_LOCALES")
+    if isinstance(locales, str) or locales is None:
+        # From the environment: checked against the catalogs.  A list given by
+        # the application factory (tests) is taken as it is.
+        app.config["FORUM_LOCALES"] = configured(locales, catalogued())
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
     )

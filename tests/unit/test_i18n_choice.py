@@ -40,3 +40,13 @@ def test_catalogued_locales_are_the_catalog_folders(tmp_path):
         (tmp_path / name / "LC_MESSAGES" / "messages.po").write_text("")
     (tmp_path / "de").mkdir()  # no catalog: not shipped
     assert catalogued(tmp_path) == ["en", "ar", "es", "pt-BR"]
+
+
+def test_forum_locales_from_the_environment_keeps_only_shipped_ones():
+    from forum.i18n import configured
+
+    available = ["en", "ar", "es", "pt-BR"]
+    assert configured(None, available) == available
+    assert configured("", available) == available
+    assert configured("es pt_br, xx ar", available) == ["en", "es", "pt-BR", "ar"]
+    assert configured("de", available) == ["en"]
