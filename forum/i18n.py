@@ -13,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from babel.messages.extract import extract_from_file
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, force_locale, get_locale, get_translations, gettext
@@ -119,10 +122,19 @@ def recipient_language(user):
         yield
 
 
+def format_moment(moment, zone: bool = True) -> str:
+    """A date and time a person reads at a glance, in this request's language and
+    always in UTC: "Nov 24, 2026, 05:30 UTC", "24 nov 2026, 05:30 UTC"."""
+    moment = moment.astimezone(UTC)
+    locale = get_locale() or Locale.parse(DEFAULT)
+    day = format_date(moment, "medium", locale=locale)
+    clock = format_time(moment, "HH:mm", tzinfo=UTC, locale=locale)
+    text = locale.datetime_formats["medium"].format(clock, day)
+    return f"{text} UTC" if zone else text
+
+
 def language_names() -> list[tuple[str, str]]:
     """(tag, the language's own name) for every shipped locale: "Español", "日本語"."""
-    from babel import Locale
-
     names = []
     for tag in shipped():
         try:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext
 
+from forum import i18n
 from forum.errors import Banned, EmailUnverified, Forbidden, ThreadClosed, Unauthorized
 from forum.models import Comment, CommentStatus, Role, Thread, User, utcnow
 
@@ -166,7 +167,7 @@ def ban_message(user) -> str:
                 "Your account is banned from posting for good. Reason: %(reason)s", reason=reason
             )
         return gettext("Your account is banned from posting for good.")
-    when = f"{user.banned_until:%d %b %Y, %H:%M}"
+    when = i18n.format_moment(user.banned_until, zone=False)
     if reason:
         return gettext(
             "Your account is banned from posting until %(when)s UTC. Reason: %(reason)s",

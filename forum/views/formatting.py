@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime
 
-from babel.dates import format_date, format_time, format_timedelta
+from babel.dates import format_timedelta
 from flask import Flask, current_app
 from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
+from forum import i18n
 from forum.markup import highlight, spoiler_free_text
 from forum.models import FlagReason, ModerationAction, ModerationMode, utcnow
 from forum.services.accounts import guests
@@ -29,13 +30,8 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def when(moment: datetime) -> str:
-    """A date a person reads at a glance, in their language and always in UTC:
-    "Nov 24, 2026, 05:30 UTC", "24 nov 2026, 05:30 UTC", "2026/11/24 05:30 UTC"."""
-    moment = moment.astimezone(UTC)
-    locale = get_locale()
-    day = format_date(moment, "medium", locale=locale)
-    clock = format_time(moment, "HH:mm", tzinfo=UTC, locale=locale)
-    return locale.datetime_formats["medium"].format(clock, day) + " UTC"
+    """ "Nov 24, 2026, 05:30 UTC" in the reader's language (forum.i18n)."""
+    return i18n.format_moment(moment)
 
 
 def age(moment: datetime) -> str:

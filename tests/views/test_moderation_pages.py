@@ -135,6 +135,7 @@ def test_fragment_answer_carries_new_counts(app, make, staff):
     )
     assert response.json == {
         "status": "approved",
+        "status_label": "approved",
         "counts": {"pending": 0, "reported": 0, "spam": 0, "rejected": 0},
     }
 
@@ -164,7 +165,7 @@ def test_ban_notes_and_unban_by_form(app, make, staff):
     )
     assert "alice is banned until 2999-02-03." in html(page)
     article = html(staff["alice"].get("/articles/a-story"))
-    assert "Your account is banned from posting until 03 Feb 2999" in article
+    assert "Your account is banned from posting until Feb 3, 2999" in article
     assert "Spoiler bombing" in article and 'id="new-comment"' not in article
     refused = staff["alice"].post("/articles/a-story/comments", data={"body": "let me in"})
     assert refused.status_code == 403
