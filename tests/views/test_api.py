@@ -558,7 +558,10 @@ def test_counts(client, make, reader):
     make.comment(reader, "one", "a")
     make.comment(reader, "one", "b")
     response = client.get("/api/v1/counts?keys=one,two,missing")
-    assert response.json == {"counts": {"one": 2, "two": 0, "missing": 0}}
+    assert response.json == {
+        "counts": {"one": 2, "two": 0, "missing": 0},
+        "labels": {"one": "2 comments", "two": "0 comments", "missing": "0 comments"},
+    }
     assert client.get("/api/v1/counts").status_code == 422
     keys = ",".join(f"k{i}" for i in range(201))
     assert client.get(f"/api/v1/counts?keys={keys}").status_code == 422

@@ -304,7 +304,10 @@ def test_counts_are_readable_by_allowed_origins_only(embed_app, host, make):
     writer = make.user("writer")
     make.comment(writer, "ep-1")
     allowed = host.get("/api/v1/counts?keys=ep-1,none", headers={"Origin": HOST})
-    assert allowed.json == {"counts": {"ep-1": 1, "none": 0}}
+    assert allowed.json == {
+        "counts": {"ep-1": 1, "none": 0},
+        "labels": {"ep-1": "1 comment", "none": "0 comments"},
+    }
     assert allowed.headers["Access-Control-Allow-Origin"] == HOST
     assert "Origin" in allowed.headers["Vary"]
     assert "Access-Control-Allow-Credentials" not in allowed.headers
