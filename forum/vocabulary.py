@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from forum.models.enums import (
     CommentStatus,
@@ -84,3 +84,60 @@ def label(value) -> str:
     """value (an enum member) as the reader's language says it; anything else as is."""
     found = LABELS.get((type(value), value.value)) if isinstance(value, enum.Enum) else None
     return str(found) if found is not None else str(getattr(value, "value", value))
+
+
+def hold_reason(reason: dict) -> str:
+    """Why the automatic rules held a comment, in the moderator's language, from
+    the rule and the numbers kept with it; a reason stored before those were kept
+    (or one this table does not know) shows its English as written."""
+    rule, args, words = reason.get("rule"), reason.get("args") or {}, reason.get("words") or []
+    try:
+        if rule == "banned_word" and words:
+            return gettext("Banned words: %(words)s", words=", ".join(words))
+        if rule == "suspect_word" and words:
+            return gettext("Suspect words: %(words)s", words=", ".join(words))
+        if rule == "email_domain":
+            return gettext("Email domain held for review: %(domain)s", domain=args["domain"])
+        if rule == "rejection_rate":
+            return ngettext(
+                "%(bad)s of the author's last %(num)s comment was removed by moderators",
+                "%(bad)s of the author's last %(num)s comments were removed by moderators",
+                args["total"],
+                bad=args["bad"],
+            )
+        if rule == "links":
+            return ngettext("%(num)s link", "%(num)s links", args["num"])
+        if rule == "duplicate":
+            return gettext("Same text posted again by the same account")
+        if rule == "new_account":
+            return ngettext(
+                "Comment number %(nth)s from an account %(num)s minute old",
+                "Comment number %(nth)s from an account %(num)s minutes old",
+                args["num"],
+                nth=args["nth"],
+            )
+        if rule == "guest_trap":
+            return gettext("A field only robots fill was filled in")
+        if rule == "guest_unproven":
+            return gettext(
+                "Guest comment without a valid proof of work (%(problem)s)", problem=args["problem"]
+            )
+        if rule == "guest_fast":
+            return ngettext(
+                "Guest comment sent %(num)s second after the form opened",
+                "Guest comment sent %(num)s seconds after the form opened",
+                args["num"],
+            )
+        if rule == "guest":
+            return gettext("Comments from guests wait for review")
+        if rule == "hook":
+            return gettext("The moderation service says: %(reason)s", reason=args["reason"])
+        if rule == "flags":
+            return ngettext(
+                "Hidden after %(num)s reader report",
+                "Hidden after %(num)s reader reports",
+                args["num"],
+            )
+    except (KeyError, TypeError):
+        pass
+    return str(reason.get("detail", ""))

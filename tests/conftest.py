@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,19 @@ _serial = itertools.count(1)
 
 
 def pytest_configure(config) -> None:
-    """In a pytest-xdist worker on PostgreSQL: the worker's own database."""
+    """In a pytest-xdist worker on PostgreSQL: the worker's own database.  Before
+    any worker starts: the translations compiled, as `make test` does (so a bare
+    `pytest` after editing a catalog tests what it says)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        stale = [
+            po
+            for po in (ROOT / "forum" / "translations").glob("*/LC_MESSAGES/messages.po")
+            if not po.with_suffix(".mo").exists()
+            or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+        ]
+        if stale:
+            subprocess.run(["make", "-s", "catalogs"], cwd=ROOT, check=True, capture_output=True)
     url = os.environ.get("FORUM_TEST_DATABASE_URL", "")
     if worker and url.startswith("postgresql"):
         os.environ["FORUM_TEST_DATABASE_URL"] = worker_database(url, worker)

@@ -14,7 +14,7 @@ from forum.services.accounts import guests
 from forum.services.discussion import spoilers
 from forum.services.discussion.comments import BODY_MAX, THEORY_TITLE
 from forum.services.discussion.trees import descendants
-from forum.vocabulary import label
+from forum.vocabulary import hold_reason, label
 
 # Replies indent this many levels; deeper ones continue flat with a cue.
 MAX_NESTING = 6
@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(highlighted, "highlight")
     app.add_template_filter(iso)
     app.add_template_filter(label)
+    app.add_template_global(hold_reason)
     app.add_template_filter(when)
     app.add_template_global(descendants)
     app.add_template_global(MAX_NESTING, "MAX_NESTING")

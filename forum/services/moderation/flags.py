@@ -59,7 +59,8 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
         comment.open_flags = flags
         if hide and flags >= threshold and comment.status == CommentStatus.APPROVED:
             detail = f"Hidden after {flags} reader reports"
-            comment.hold_reasons = [*comment.hold_reasons, {"rule": "flags", "detail": detail}]
+            reason = {"rule": "flags", "detail": detail, "args": {"num": flags}}
+            comment.hold_reasons = [*comment.hold_reasons, reason]
             change_status(comment, CommentStatus.PENDING)
             # No moderator did this, but it changed what readers see: on the record.
             audit(None, "auto_hide", comment, detail, {"status": "approved"}, {"status": "pending"})

@@ -54,6 +54,9 @@ class Submission:
     reasons: list[dict] = field(default_factory=list)
 
     def hold(self, status: CommentStatus, rule: str, detail: str, **extra) -> None:
+        """Hold the comment: `detail` is the English kept for the API and the log;
+        `args` (in extra) are what forum.vocabulary.hold_reason says it with in a
+        moderator's own language."""
         if SEVERITY[status] > SEVERITY[self.status]:
             self.status = status
         self.reasons.append({"rule": rule, "detail": detail, **extra})
@@ -102,7 +105,12 @@ def email_domain(sub: Submission) -> None:
     if _in_domains(domain, sub.settings["banned_email_domains"]):
         raise Forbidden(gettext("Accounts with this email domain cannot post here."))
     if _in_domains(domain, sub.settings["premoderated_email_domains"]):
-        sub.hold(CommentStatus.PENDING, "email_domain", f"Pre-moderated email domain {domain}")
+        sub.hold(
+            CommentStatus.PENDING,
+            "email_domain",
+            f"Pre-moderated email domain {domain}",
+            args={"domain": domain},
+        )
 
 
 def rejection_rate(sub: Submission) -> None:
@@ -128,13 +136,14 @@ def rejection_rate(sub: Submission) -> None:
             CommentStatus.PENDING,
             "rejection_rate",
             f"{bad} of the author's last {len(recent)} comments were removed by moderators",
+            args={"bad": bad, "total": len(recent)},
         )
 
 
 def too_many_links(sub: Submission) -> None:
     links = len(_LINK.findall(sub.html))
     if links > sub.settings["max_links"]:
-        sub.hold(CommentStatus.PENDING, "links", f"{links} links")
+        sub.hold(CommentStatus.PENDING, "links", f"{links} links", args={"num": links})
 
 
 def duplicate(sub: Submission) -> None:
@@ -164,6 +173,7 @@ def new_account_burst(sub: Submission) -> None:
             CommentStatus.PENDING,
             "new_account",
             f"Comment {posted + 1} from an account {minutes} minute(s) old",
+            args={"nth": posted + 1, "num": minutes},
         )
 
 
@@ -178,12 +188,18 @@ def guest_checks(sub: Submission) -> None:
         sub.hold(CommentStatus.SPAM, "guest_trap", "A field only robots fill was filled in")
     if signals is None or not signals.proof.valid:
         problem = signals.proof.problem if signals is not None else "no proof of work was sent"
-        sub.hold(CommentStatus.PENDING, "guest_unproven", f"Guest comment: {problem}")
+        sub.hold(
+            CommentStatus.PENDING,
+            "guest_unproven",
+            f"Guest comment: {problem}",
+            args={"problem": problem},
+        )
     elif signals.proof.seconds < sub.settings["guest_min_seconds"]:
         sub.hold(
             CommentStatus.PENDING,
             "guest_fast",
             f"Guest comment sent {signals.proof.seconds:.0f} s after the form opened",
+            args={"num": round(signals.proof.seconds)},
         )
     if sub.settings["guest_moderation"] == "pre":
         sub.hold(CommentStatus.PENDING, "guest", "Comments from guests wait for review")
@@ -233,7 +249,12 @@ def external_hook(sub: Submission) -> None:
         raise ValidationError(fields={"body": reason or gettext("This comment was not accepted.")})
     if verdict in ("hold", "spam"):
         status = CommentStatus.SPAM if verdict == "spam" else CommentStatus.PENDING
-        sub.hold(status, "hook", f"Moderation service: {reason or verdict}")
+        sub.hold(
+            status,
+            "hook",
+            f"Moderation service: {reason or verdict}",
+            args={"reason": reason or verdict},
+        )
 
 
 def _ask_within_deadline(request: urllib.request.Request):

@@ -230,7 +230,11 @@ def queue_item_json(item: queues.QueueItem, viewer) -> dict:
         }
         for report in item.flags
     ]
-    data["hold_reasons"] = comment.hold_reasons
+    # As the contract has them: the words for pages ("args") stay on the server.
+    data["hold_reasons"] = [
+        {key: value for key, value in reason.items() if key != "args"}
+        for reason in comment.hold_reasons
+    ]
     data["thread_title"] = comment.thread.title
     data["author_created_at"] = iso(comment.author.created_at) if comment.author else None
     data["author_record"] = {

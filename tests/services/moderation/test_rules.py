@@ -268,7 +268,13 @@ def test_hook_is_signed_and_can_hold(app, client, alice):
     payload = json.loads(body)
     assert payload["body"] == "a borderline remark" and payload["author"]["username"] == "alice"
     reasons = stored(app, response.json["comment"]["id"]).hold_reasons
-    assert reasons == [{"rule": "hook", "detail": "Moderation service: toxicity 0.91"}]
+    assert reasons == [
+        {
+            "rule": "hook",
+            "detail": "Moderation service: toxicity 0.91",
+            "args": {"reason": "toxicity 0.91"},
+        }
+    ]
 
 
 def test_hook_can_refuse_or_mark_spam(app, client, alice):
