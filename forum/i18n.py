@@ -135,8 +135,13 @@ def format_moment(moment, zone: bool = True) -> str:
 
 def language_names() -> list[tuple[str, str]]:
     """(tag, the language's own name) for every shipped locale: "Español", "日本語"."""
+    return _names(tuple(shipped()))
+
+
+@cache
+def _names(tags: tuple[str, ...]) -> list[tuple[str, str]]:
     names = []
-    for tag in shipped():
+    for tag in tags:
         try:
             name = Locale.parse(tag, sep="-").get_display_name() or tag
         except (ValueError, LookupError):

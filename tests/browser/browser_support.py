@@ -111,20 +111,29 @@ def make_app(directory: Path, **config: Any) -> Flask:
 
 
 @contextmanager
+def serving(wsgi, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve any WSGI callable on host in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+@contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """Serve app on 127.0.0.1 in a thread; yields its base URL.
 
     On the way out the server stops and the app's database connections close.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as base_url:
+            yield base_url
     finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -2,16 +2,18 @@
 chosen locale, ?lang= is remembered in a cookie, Accept-Language is heard, a
 made-up language changes nothing, and cached pages are kept per language.
 
-Until catalogs ship, the locales here are configured by hand: the words stay
-English (gettext falls back), the choosing and the direction are what is tested."""
+Most tests configure the locales by hand (ar and es), so what is tested is the
+choosing and the direction; the last one uses the shipped catalogs."""
 
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale, gettext
 
 from forum.extensions import db
 from forum.i18n import COOKIE
 from forum.models import User
+from forum.services.accounts import guests
 from forum.services.discussion import threads
 from tests.conftest import AuthActions
 
@@ -127,7 +129,10 @@ def test_a_language_not_shipped_is_refused_and_nothing_changes(app, make):
     save_language(client, "es")
     refused = save_language(client, "xx")
     assert refused.status_code == 422
-    assert "Choose one of the languages on the list." in refused.get_data(as_text=True)
+    # Said in her language, which is Spanish by now.
+    with app.test_request_context("/"), force_locale("es"):
+        sentence = gettext("Choose one of the languages on the list.")
+    assert sentence in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(User.locale).filter_by(username="layla")) == "es"
 
@@ -155,3 +160,29 @@ def test_one_language_offers_no_choice(app_with):
     assert 'class="languages"' not in only.test_client().get("/articles/solo").get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("tag", ["es", "ar", "ja"])
+def test_a_newcomers_browser_language_with_the_shipped_catalogs(app_with, tag):
+    """The real catalogs: pages, API messages and times in the browser's
+    language; codes and fields as they are in English."""
+    shipped = app_with()  # FORUM_LOCALES: every catalog in forum/translations
+    assert tag in shipped.config["FORUM_LOCALES"]
+    with shipped.app_context():
+        threads.save_article("una-historia", "Una historia", "Texto.")
+        db.session.commit()
+    with shipped.test_request_context("/"), force_locale(tag.replace("-", "_")):
+        log_in, unauthorized = gettext("Log in"), str(guests.GUESTS_OFF)
+    assert log_in != "Log in" and unauthorized != str(guests.GUESTS_OFF)
+    client = shipped.test_client()
+    wish = {"Accept-Language": f"{tag},en;q=0.5"}
+    page = client.get("/articles/una-historia", headers=wish).get_data(as_text=True)
+    assert f'<html lang="{tag}" dir="{"rtl" if tag == "ar" else "ltr"}">' in page
+    assert log_in in page and ">Log in<" not in page
+    refused = client.post("/api/v1/threads/una-historia/comments", json={"body": "x"}, headers=wish)
+    assert refused.status_code == 401
+    assert refused.json["error"]["code"] == "unauthorized"
+    assert refused.json["error"]["message"] == unauthorized
+    invalid = client.get("/api/v1/counts", headers=wish)
+    assert invalid.json["error"]["code"] == "validation_error"
+    assert set(invalid.json["error"]["fields"]) == {"keys"}
