@@ -13,7 +13,7 @@ export FLASK_APP := forum
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 2 ? 2 : (n > 3 ? 3 : n) )))
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: help run test test-postgres lint fmt bench clean catalogs messages locale
+.PHONY: help run admin test test-postgres lint fmt bench clean catalogs messages locale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,7 +31,16 @@ $(VENV)/.dev: pyproject.toml $(BIN)/flask
 run: $(BIN)/flask catalogs ## install, migrate, load the demo and serve on http://$(HOST):$(PORT)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
+	@echo
+	@echo "  forum runs at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "  Make yourself an admin: make admin  (in another terminal)"
+	@echo "  Moderation: http://$(HOST):$(PORT)/moderation/  ·  the README says the rest"
+	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+admin: $(BIN)/flask ## make an admin account (asks for a username, an address and a password)
+	$(BIN)/flask db upgrade
+	@read -p "Username: " name && $(BIN)/flask users create "$$name" --role admin
 
 test: $(VENV)/.dev catalogs ## run the whole test suite in parallel (SQLite; FORUM_TEST_DATABASE_URL picks another database)
 	$(BIN)/python -m pytest -q $(PARALLEL) $(PYTEST_ARGS)

@@ -38,8 +38,8 @@ users = AppGroup("users", help="Manage accounts.")
 
 @users.command("create")
 @click.argument("username")
-@click.option("--email", required=True)
-@click.option("--password", required=True)
+@click.option("--email", prompt="Email address")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="reader")
 def create_user(username, email, password, role):
     """Create an account (reader, moderator or admin)."""
@@ -133,8 +133,15 @@ demo_group = AppGroup("demo", help="The demo site.")
 def demo_load():
     """Load the demo articles and discussions (safe to run again)."""
     created = demo.load()
+    password = demo.load_moderation()
     db.session.commit()
     click.echo("Demo site loaded." if created else "Demo site already there; nothing to do.")
+    if password:
+        # Shown once, here, to the operator: the demo moderator has work waiting.
+        click.echo(
+            f"Demo moderator: sign in as {demo.MODERATOR} with the password {password} "
+            "(shown only now) to see the queues."
+        )
 
 
 @click.command()

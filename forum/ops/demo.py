@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.markup import normalize
-from forum.models import Article, Comment, CommentStatus, User, utcnow
+from forum.models import Article, Comment, CommentStatus, FlagReason, Role, User, utcnow
 from forum.services.accounts import accounts
 from forum.services.discussion import comments, threads, votes
+from forum.services.moderation import flags
 
 READERS = [
     ("harbourlight", "Ines Harbour"),
@@ -100,9 +101,13 @@ para ver quién acertó.
 """
 
 
+MODERATOR = "demo_moderator"
+
+
 def load(now: datetime | None = None) -> bool:
     """Create the demo articles, readers and discussions; False if already there.
-    The Spanish article joins a demo loaded before it existed."""
+    The Spanish article and the moderators' share join a demo loaded before they
+    existed."""
     now = now or utcnow()
     added = _load_spanish(now)
     if db.session.scalar(select(Article.id).where(Article.slug == "welcome-to-the-forum")):
@@ -258,6 +263,47 @@ def load(now: datetime | None = None) -> bool:
     hello.featured = True
     db.session.flush()
     return True
+
+
+def load_moderation(now: datetime | None = None) -> str | None:
+    """A moderator account and work for it: one comment waiting in Pending and one
+    reported, so the queues show what they are for.  Returns the moderator's
+    password (random, made once: the operator is shown it and nobody else), or
+    None if the demo moderator exists already or the demo articles do not."""
+    lantern = db.session.scalar(
+        select(Article).where(Article.slug == "the-lantern-coast-season-two-first-look")
+    )
+    if lantern is None or accounts.find_user(MODERATOR) is not None:
+        return None
+    now = now or utcnow()
+    password = secrets.token_urlsafe(12)
+    accounts.register(
+        MODERATOR,
+        f"{MODERATOR}@readers.example.org",
+        password,
+        role=Role.MODERATOR,
+        display_name="Demo moderator",
+    )
+    readers = {username: _reader(username, name) for username, name in READERS}
+    comments.add_comment(
+        lantern.thread,
+        readers["quillfeather"],
+        None,
+        normalize("Check out my channel for the full season leaked early: cheap-episodes.example"),
+        CommentStatus.PENDING,
+        created_at=now - timedelta(minutes=40),
+    )
+    rude = _comment(
+        lantern.thread,
+        readers["mapmaker_j"],
+        None,
+        now - timedelta(minutes=25),
+        "Anyone who still thinks the doctor is innocent has not been paying attention. "
+        "Honestly, some of you should not be allowed near a mystery.",
+    )
+    flags.flag(readers["tidewatcher"], rude, FlagReason.ABUSE, note="Uncalled for.")
+    db.session.flush()
+    return password
 
 
 def _load_spanish(now: datetime) -> bool:

@@ -1,6 +1,7 @@
 """The demo site, configuration, rate limits and the CLI re-render."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -17,11 +18,12 @@ def test_demo_load_is_idempotent_and_pages_work(runner, client, app):
     assert first.exit_code == 0 and "loaded" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0 and "nothing to do" in second.output
+    assert "Demo moderator" not in second.output  # its password is shown once only
     with app.app_context():
         assert db.session.query(Article).count() == 3
         comments = db.session.query(Comment).count()
         assert comments >= 12
-        assert db.session.query(User).count() == 7
+        assert db.session.query(User).count() == 8
     page = client.get("/articles/welcome-to-the-forum")
     assert page.status_code == 200
     lantern = client.get("/articles/the-lantern-coast-season-two-first-look").get_data(as_text=True)
@@ -104,3 +106,17 @@ def test_https_setting_secures_cookies_and_sends_hsts(app_with, make):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     plain = app_with().test_client().get("/")
     assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_the_demo_moderator_has_work_waiting(runner, app):
+    loaded = runner.invoke(args=["demo", "load"])
+    password = re.search(r"demo_moderator with the password (\S+) ", loaded.output).group(1)
+    moderator = app.test_client()
+    signed_in = moderator.post(
+        "/auth/login", data={"username": "demo_moderator", "password": password}
+    )
+    assert signed_in.status_code == 302
+    pending = moderator.get("/moderation/queue/pending").get_data(as_text=True)
+    assert "cheap-episodes.example" in pending
+    reported = moderator.get("/moderation/queue/reported").get_data(as_text=True)
+    assert "should not be allowed near a mystery" in reported
