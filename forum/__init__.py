@@ -22,6 +22,7 @@ from forum.services.notify.background_sender import start_background_sender
 from forum.views import (
     account,
     api,
+    assets,
     auth,
     avatars,
     comments,
@@ -103,6 +104,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(languages.bp)
 
     formatting.init_app(app)
+    assets.init_app(app)
 
     i18n.init_app(app)
     negotiation.init_app(app)
