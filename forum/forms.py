@@ -24,7 +24,18 @@ from forum.models import FlagReason
 from forum.services.discussion.comments import THEORY_TITLE
 
 
-class RegisterForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form here.  A page may hold several forms, so their CSRF fields carry
+    no id: one id="csrf_token" per form would repeat on the page."""
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            if field.type == "CSRFTokenField":
+                render_kw = {**render_kw, "id": False}
+            return super().render_field(field, render_kw)
+
+
+class RegisterForm(Form):
     username = StringField(
         lazy_gettext("Username"), description=lazy_gettext("3–30 letters, digits, _ or -")
     )
@@ -37,13 +48,13 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(lazy_gettext("Username"))
     password = PasswordField(lazy_gettext("Password"))
     next = HiddenField()
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         lazy_gettext("Your comment"),
         description=lazy_gettext(
@@ -86,7 +97,7 @@ class CommentForm(FlaskForm):
     proof_nonce = HiddenField()
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     body = TextAreaField(lazy_gettext("Your comment"))
 
 
@@ -100,7 +111,7 @@ FLAG_REASON_LABELS = {
 }
 
 
-class FlagForm(FlaskForm):
+class FlagForm(Form):
     reason = RadioField(
         lazy_gettext("Why should a moderator look at it?"),
         choices=[SelectChoice(reason.value, FLAG_REASON_LABELS[reason]) for reason in FlagReason],
@@ -109,7 +120,7 @@ class FlagForm(FlaskForm):
     note = TextAreaField(lazy_gettext("Anything the moderators should know? (optional)"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = StringField(
         lazy_gettext("Display name"), description=lazy_gettext("How your name appears on comments")
     )
@@ -124,7 +135,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button and its CSRF token (delete, log out)."""
 
 
@@ -146,13 +157,13 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
         form.form_errors.append(error.message)
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(
         lazy_gettext("Email"), description=lazy_gettext("The address your account uses")
     )
 
 
-class EmailLinkForm(FlaskForm):
+class EmailLinkForm(Form):
     """Ask for a sign-in link by email (forum.services.accounts.email_sign_in)."""
 
     email = EmailField(
@@ -161,7 +172,7 @@ class EmailLinkForm(FlaskForm):
     )
 
 
-class ChooseUsernameForm(FlaskForm):
+class ChooseUsernameForm(Form):
     """A first sign-in with an account elsewhere: the name to be known by here."""
 
     username = StringField(
@@ -170,13 +181,13 @@ class ChooseUsernameForm(FlaskForm):
     next = HiddenField()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         lazy_gettext("New password"), description=lazy_gettext("At least 10 characters")
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(lazy_gettext("Current password"))
     password = PasswordField(
         lazy_gettext("New password"), description=lazy_gettext("At least 10 characters")

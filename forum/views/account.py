@@ -7,13 +7,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.errors import ForumError, ValidationError
 from forum.extensions import csrf, db, limiter
-from forum.forms import ChangePasswordForm, ConfirmForm, show_errors
+from forum.forms import ChangePasswordForm, ConfirmForm, Form, show_errors
 from forum.models import NotificationKind, User
 from forum.services.accounts import accounts, recovery
 from forum.services.notify import messages
@@ -23,7 +22,7 @@ from forum.vocabulary import label
 bp = Blueprint("account", __name__)
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(Form):
     kinds = SelectMultipleField(
         lazy_gettext("Email me when…"),
         widget=ListWidget(prefix_label=False),

@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 
 from forum.errors import ForumError, ValidationError
 from forum.extensions import db, limiter
-from forum.forms import ConfirmForm, require_confirmed, show_errors
+from forum.forms import ConfirmForm, Form, require_confirmed, show_errors
 from forum.services.accounts import accounts, email_change, erasure, reauth
 from forum.views.api.people import export_response
 from forum.views.negotiation import acting_user
@@ -19,7 +18,7 @@ from forum.views.negotiation import acting_user
 bp = Blueprint("own_data", __name__)
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(Form):
     email = EmailField(
         lazy_gettext("New email address"),
         description=lazy_gettext("We send a link there to confirm it"),
@@ -27,7 +26,7 @@ class EmailChangeForm(FlaskForm):
     password = PasswordField(lazy_gettext("Your password"))
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(
         lazy_gettext("Your password"), description=lazy_gettext("To be sure it is you")
     )

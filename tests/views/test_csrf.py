@@ -117,3 +117,16 @@ def test_registering_through_the_api_cannot_be_forged_by_another_site(app, clien
         headers={"X-CSRFToken": token},
     )
     assert made.status_code == 201
+
+
+def test_pages_with_several_forms_repeat_no_id(client, make):
+    """Each form carries its own token, without id="csrf_token" repeated."""
+    make.user("alice")
+    token = form_token(client, "/auth/login")
+    client.post(
+        "/auth/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token}
+    )
+    page = client.get("/account/security").get_data(as_text=True)
+    assert page.count('name="csrf_token"') >= 2
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({one for one in ids if ids.count(one) > 1}) == []

@@ -346,3 +346,22 @@ def test_emails_go_out_in_the_recipients_language(site):
         assert mail is not None
         assert "⟦" in mail.subject
         assert "⟦" in mail.body
+
+
+def test_no_page_repeats_an_id(site):
+    """The same crawl, for the W3C checker's most common complaint: an id twice on
+    one page (several forms each with id="csrf_token" was one)."""
+    app, _ids = site
+    repeated = {}
+    for who, paths in visits(site).items():
+        client = signed_in(app, who) if who else app.test_client()
+        for path in paths:
+            page = client.get(path, headers={"Referer": f"{HOST}/ep-1"}, follow_redirects=True)
+            # A <template>'s content is a fragment of its own (the reply form a
+            # script clones and renumbers), outside the page's tree.
+            text = re.sub(r"<template\b.*?</template>", "", page.get_data(as_text=True), flags=re.S)
+            found = re.findall(r'\sid="([^"]+)"', text)
+            twice = sorted({one for one in found if found.count(one) > 1})
+            if twice:
+                repeated[f"{who or 'visitor'} {path}"] = twice
+    assert not repeated, repeated
