@@ -327,3 +327,16 @@ def test_the_theory_title_box_takes_what_the_server_accepts(reader_client, artic
     page = html(reader_client.get("/articles/a-story"))
     assert re.search(rf'<input[^>]*maxlength="{high}"[^>]*name="theory_title"', page)
     assert f"{low} to {high} characters" in page
+
+
+def test_every_page_describes_itself_and_an_article_by_its_summary(client, make):
+    make.article("described", title="The ferry", summary="Who was on the last ferry?")
+    make.article("undescribed", title="The tide")
+    description = re.compile(r'<meta name="description" content="([^"]+)">')
+    assert description.search(client.get("/").get_data(as_text=True)).group(1).startswith(
+        "Reader comments and speculation"
+    )
+    page = client.get("/articles/described").get_data(as_text=True)
+    assert description.search(page).group(1) == "Who was on the last ferry?"
+    page = client.get("/articles/undescribed").get_data(as_text=True)
+    assert "The tide" in description.search(page).group(1)
