@@ -136,7 +136,8 @@ def test_fragment_answer_carries_new_counts(app, make, staff):
     assert response.json == {
         "status": "approved",
         "status_label": "approved",
-        "counts": {"pending": 0, "reported": 0, "spam": 0, "rejected": 0},
+        # The tabs' counts, and "waiting": the header's badge.
+        "counts": {"pending": 0, "reported": 0, "spam": 0, "rejected": 0, "waiting": 0},
     }
 
 
