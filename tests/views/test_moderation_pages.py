@@ -221,6 +221,9 @@ def test_settings_form_validates_saves_and_audits(app, staff):
         "guest_min_seconds": "3",
         "hook_url": "",
         "hook_secret": "",
+        "alert_webhook_url": "",
+        "alert_webhook_format": "generic",
+        "alert_webhook_secret": "",
     }
     bad = staff["ada"].post(
         "/moderation/settings", data={**form, "max_links": "many", "hook_url": "ftp://x"}
