@@ -20,7 +20,7 @@ from forum.models import Article, Comment, CommentStatus, Role, utcnow
 from forum.ops import backup, demo
 from forum.ops.imports import disqus, isso, items, loader
 from forum.services.accounts import accounts, erasure, staff
-from forum.services.notify import outbox
+from forum.services.notify import alerts, outbox
 
 
 def init_app(app: Flask) -> None:
@@ -167,12 +167,16 @@ mail_group = AppGroup("mail", help="Email notifications.")
 @mail_group.command("send")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 def mail_send(limit):
-    """Deliver the queued emails that are due (one pass; safe beside running workers)."""
+    """Deliver the queued emails and webhook calls that are due, after writing the
+    moderators' digests that are due (one pass; safe beside running workers)."""
     try:
+        digests = alerts.queue_digests()
         result = outbox.send_due(limit=limit)
     except Exception as error:  # the database itself: say so in one line
         db.session.rollback()
         raise click.ClickException(f"Could not read the outbox: {error}") from None
+    if digests:
+        click.echo(f"Queued {digests} moderators' digest(s).")
     click.echo(str(result))
 
 

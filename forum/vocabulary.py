@@ -9,6 +9,7 @@ import enum
 from flask_babel import gettext, lazy_gettext, ngettext
 
 from forum.models.enums import (
+    AlertFrequency,
     CommentStatus,
     FlagReason,
     ModerationAction,
@@ -71,6 +72,12 @@ LABELS: dict[tuple[type, str], object] = {
     ),
     (NotificationKind, NotificationKind.MENTION.value): lazy_gettext(
         "Someone mentions me (@username)"
+    ),
+    (AlertFrequency, AlertFrequency.IMMEDIATE.value): lazy_gettext("As they happen"),
+    (AlertFrequency, AlertFrequency.HOURLY.value): lazy_gettext("An hourly digest"),
+    (AlertFrequency, AlertFrequency.DAILY.value): lazy_gettext("A daily digest"),
+    (AlertFrequency, AlertFrequency.OFF.value): lazy_gettext(
+        "Never (the count in the header only)"
     ),
     (ThreadStatus, ThreadStatus.OPEN.value): lazy_gettext("open"),
     (ThreadStatus, ThreadStatus.CLOSED.value): lazy_gettext("closed"),

@@ -22,6 +22,7 @@ from forum.models.columns import (
 )
 from forum.models.discussion import Article, Comment, EmbedSite, Follow, Thread, Vote
 from forum.models.enums import (
+    AlertFrequency,
     CommentStatus,
     FlagReason,
     ModerationAction,
@@ -32,10 +33,17 @@ from forum.models.enums import (
     ThreadStatus,
 )
 from forum.models.moderation import AuditEntry, Flag, Setting, UserNote
-from forum.models.notify import Notification, OutboxMessage
+from forum.models.notify import (
+    OUTBOX_EMAIL,
+    OUTBOX_WEBHOOK,
+    ModeratorAlert,
+    Notification,
+    OutboxMessage,
+)
 from forum.models.records import IdempotencyKey, ImportRecord, RateCounter
 
 __all__ = [
+    "AlertFrequency",
     "ApiToken",
     "Article",
     "ExternalIdentity",
@@ -51,9 +59,12 @@ __all__ = [
     "MAX_INT",
     "ModerationAction",
     "ModerationMode",
+    "ModeratorAlert",
     "Mute",
     "Notification",
     "NotificationKind",
+    "OUTBOX_EMAIL",
+    "OUTBOX_WEBHOOK",
     "OutboxMessage",
     "PERMANENT",
     "RateCounter",

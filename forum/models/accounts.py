@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.extensions import db
 from forum.markup import name_key
 from forum.models.columns import PERMANENT, UTCDateTime, _enum, utcnow
-from forum.models.enums import Role
+from forum.models.enums import AlertFrequency, Role
 
 
 class User(UserMixin, db.Model):
@@ -42,7 +42,8 @@ class User(UserMixin, db.Model):
     # The same of the username.
     handle_key: Mapped[str] = mapped_column(String(50), index=True, default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER)
+    # Indexed: a held comment alerts the moderators, found among every reader.
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.READER, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A ban in force until this time (PERMANENT for good); its history is in the audit log.
     banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -66,6 +67,10 @@ class User(UserMixin, db.Model):
     # The language the reader chose (a shipped locale such as "es" or "pt-BR"); None
     # follows the browser.  Emails go out in it (else in the one they signed up in).
     locale: Mapped[str | None] = mapped_column(String(16))
+    # Moderators only: how often they are emailed about comments waiting for them.
+    moderation_alerts: Mapped[AlertFrequency] = mapped_column(
+        _enum(AlertFrequency), default=AlertFrequency.DAILY, server_default="daily"
+    )
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now

@@ -1,5 +1,5 @@
 """The enums: roles, comment and thread states, moderation modes, actions and flag
-reasons, notification kinds."""
+reasons, notification kinds, how often moderators hear about what waits."""
 
 from __future__ import annotations
 
@@ -69,3 +69,13 @@ class TheoryStatus(enum.StrEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"
     DEBUNKED = "debunked"
+
+
+class AlertFrequency(enum.StrEnum):
+    """How often a moderator is emailed about comments waiting for them
+    (forum.services.notify.alerts): each email lists everything since the last."""
+
+    IMMEDIATE = "immediate"  # at the next delivery pass, seconds after the hold
+    HOURLY = "hourly"  # an hour after the first item of the batch
+    DAILY = "daily"  # a day after it
+    OFF = "off"

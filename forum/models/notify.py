@@ -1,4 +1,5 @@
-"""Notifications in the app and the e-mail outbox."""
+"""Notifications in the app, the outbox (emails and webhooks) and the
+moderators' alerts waiting for their digest."""
 
 from __future__ import annotations
 
@@ -42,9 +43,14 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
 
+OUTBOX_EMAIL = "email"
+OUTBOX_WEBHOOK = "webhook"
+
+
 class OutboxMessage(db.Model):
-    """An email waiting to be sent; written in the transaction that caused it,
-    delivered afterwards with retries, so sending never blocks or fails a request."""
+    """An email (or a webhook call) waiting to be sent; written in the transaction
+    that caused it, delivered afterwards with retries, so sending never blocks or
+    fails a request."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at", "id"),)
@@ -64,3 +70,33 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # OUTBOX_EMAIL: to to_address.  OUTBOX_WEBHOOK: body (JSON) POSTed to target_url,
+    # signed when it is sent (forum.services.notify.webhooks); to_address is "".
+    channel: Mapped[str] = mapped_column(String(10), default=OUTBOX_EMAIL, server_default="email")
+    target_url: Mapped[str | None] = mapped_column(String(2000))
+
+
+class ModeratorAlert(db.Model):
+    """One moderator is to hear that a comment waits (held by the rules, or hidden
+    by readers' reports): written with the hold, then gathered into that
+    moderator's next digest email (forum.services.notify.alerts), which sets
+    queued_at.  Each row is claimed once, so nothing is told twice."""
+
+    __tablename__ = "moderator_alerts"
+    __table_args__ = (
+        # Whose digests are due (unqueued rows by moderator, oldest first), and
+        # the old queued rows to clear away.
+        Index("ix_moderator_alerts_due", "queued_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    # "held" (pending), "spam", or "reported" (hidden by readers' reports).
+    reason: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    comment: Mapped[Comment] = relationship()

@@ -181,6 +181,38 @@ FIELDS = [
         "",
         lazy_gettext("HMAC-SHA256 key; the signature is sent as X-Forum-Signature."),
     ),
+    Field(
+        "alert_webhook_url",
+        lazy_gettext("Moderator alerts webhook URL"),
+        "text",
+        "",
+        lazy_gettext(
+            "Optional. When a comment is held or hidden by reports, a message is POSTed here "
+            "from the outbox (retried until it is taken). A Slack or Discord incoming-webhook "
+            "address works with its format below."
+        ),
+    ),
+    Field(
+        "alert_webhook_format",
+        lazy_gettext("Alerts webhook format"),
+        "choice",
+        "generic",
+        lazy_gettext(
+            "generic: this forum's own JSON (see the README). slack or discord: that "
+            "service's incoming-webhook message."
+        ),
+        choices=("generic", "slack", "discord"),
+    ),
+    Field(
+        "alert_webhook_secret",
+        lazy_gettext("Alerts webhook signing secret"),
+        "secret",
+        "",
+        lazy_gettext(
+            "HMAC-SHA256 key over the body; the signature is sent as X-Forum-Signature. "
+            "Without one the alerts go unsigned."
+        ),
+    ),
 ]
 BY_KEY = {field.key: field for field in FIELDS}
 
@@ -272,8 +304,9 @@ def as_form(changes: dict) -> dict[str, str]:
 
 
 def public(values: dict) -> dict:
-    """Settings as shown to admins: the hook secret only says whether it is set."""
-    return {**values, "hook_secret": bool(values.get("hook_secret"))}
+    """Settings as shown to admins: a secret only says whether it is set."""
+    secrets = {f.key: bool(values.get(f.key)) for f in FIELDS if f.kind == "secret"}
+    return {**values, **secrets}
 
 
 def secret(values: dict, key: str) -> str:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user
-from wtforms import SelectChoice, SelectMultipleField
+from wtforms import RadioField, SelectChoice, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forum import permissions
 from forum.errors import ForumError, ValidationError
 from forum.extensions import csrf, db, limiter
 from forum.forms import ChangePasswordForm, ConfirmForm, Form, show_errors
-from forum.models import NotificationKind, User
+from forum.models import AlertFrequency, NotificationKind, User
 from forum.services.accounts import accounts, recovery
-from forum.services.notify import messages
+from forum.services.notify import alerts, messages
 from forum.views.negotiation import acting_user
 from forum.vocabulary import label
 
@@ -35,6 +36,26 @@ class NotificationsForm(Form):
         self.kinds.choices = [
             SelectChoice(kind.value, label(kind)) for kind in messages.KIND_LABELS
         ]
+
+
+class ModerationAlertsForm(Form):
+    """A moderator's choice of emails about comments waiting for them."""
+
+    # The service checks the value (alerts.set_frequency), in the page's words.
+    frequency = RadioField(lazy_gettext("Email me about them"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frequency.choices = [(f.value, label(f)) for f in AlertFrequency]
+
+
+def _alerts_form(form: ModerationAlertsForm | None = None) -> ModerationAlertsForm | None:
+    """The moderation alerts form for a moderator's notifications page (None for readers)."""
+    if not permissions.can_moderate(current_user):
+        return None
+    return form or ModerationAlertsForm(
+        formdata=None, frequency=current_user.moderation_alerts.value
+    )
 
 
 class BadUnsubscribeLink(ForumError):
@@ -143,7 +164,51 @@ def notifications():
         return redirect(url_for("account.notifications"))
     if form.is_submitted():
         status = 400
-    return render_template("account/notifications.html", form=form), status
+    return render_template(
+        "account/notifications.html", form=form, alerts_form=_alerts_form()
+    ), status
+
+
+@bp.post("/account/notifications/moderation")
+@login_required
+def moderation_alerts():
+    """A moderator's choice of emails about what waits (forum.services.notify.alerts)."""
+    form = ModerationAlertsForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            alerts.set_frequency(current_user, form.frequency.data)
+        except ValidationError as error:
+            db.session.rollback()
+            show_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(str(_ALERTS_SAVED[current_user.moderation_alerts]))
+            return redirect(url_for("account.notifications") + "#moderation-alerts")
+    page = render_template(
+        "account/notifications.html",
+        form=NotificationsForm(formdata=None, kinds=_ordered(current_user.email_kinds)),
+        alerts_form=_alerts_form(form),
+    )
+    return page, status
+
+
+# What a moderator is told after choosing, a whole sentence for each choice.
+_ALERTS_SAVED = {
+    AlertFrequency.IMMEDIATE: lazy_gettext(
+        "Saved. We will email you about comments waiting for moderation as they happen."
+    ),
+    AlertFrequency.HOURLY: lazy_gettext(
+        "Saved. We will email you an hourly digest of comments waiting for moderation."
+    ),
+    AlertFrequency.DAILY: lazy_gettext(
+        "Saved. We will email you a daily digest of comments waiting for moderation."
+    ),
+    AlertFrequency.OFF: lazy_gettext(
+        "Saved. We will not email you about comments waiting for moderation."
+    ),
+}
 
 
 def _from_token(token: str) -> tuple[User | None, NotificationKind]:

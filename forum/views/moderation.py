@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import (
     Blueprint,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -41,6 +42,15 @@ QUEUE_TITLES = {
     "spam": lazy_gettext("Spam"),
     "rejected": lazy_gettext("Rejected"),
 }
+
+
+@bp.app_template_global()
+def moderation_waiting() -> int:
+    """How many comments wait for a moderator: the badge on every page's
+    Moderation link (one cheap statement, only for moderators' pages)."""
+    if "forum_waiting" not in g:
+        g.forum_waiting = queues.waiting_count()
+    return g.forum_waiting
 
 
 @bp.before_request
@@ -307,7 +317,8 @@ def log():
 
 
 def _counts() -> dict:
-    return queues.queue_counts()
+    # The tabs' counts, and the header's badge (moderation.js updates both).
+    return {**queues.queue_counts(), "waiting": queues.waiting_count()}
 
 
 def _back() -> str:

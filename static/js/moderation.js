@@ -38,6 +38,12 @@
         el.textContent = counts[name];
       });
     });
+    // The header's badge: what still waits, gone at zero.
+    if (counts && typeof counts.waiting === "number") {
+      document.querySelectorAll("[data-waiting-badge]").forEach(function (el) {
+        el.hidden = counts.waiting === 0;
+      });
+    }
   }
 
   function decide(item, action) {

@@ -136,7 +136,8 @@ def test_fragment_answer_carries_new_counts(app, make, staff):
     assert response.json == {
         "status": "approved",
         "status_label": "approved",
-        "counts": {"pending": 0, "reported": 0, "spam": 0, "rejected": 0},
+        # The tabs' counts, and "waiting": the header's badge.
+        "counts": {"pending": 0, "reported": 0, "spam": 0, "rejected": 0, "waiting": 0},
     }
 
 
@@ -220,6 +221,9 @@ def test_settings_form_validates_saves_and_audits(app, staff):
         "guest_min_seconds": "3",
         "hook_url": "",
         "hook_secret": "",
+        "alert_webhook_url": "",
+        "alert_webhook_format": "generic",
+        "alert_webhook_secret": "",
     }
     bad = staff["ada"].post(
         "/moderation/settings", data={**form, "max_links": "many", "hook_url": "ftp://x"}

@@ -32,9 +32,11 @@ PSEUDO = "eo"
 HOST = "https://publisher.example"
 SKIPPED_TAGS = {"script", "style", "time", "code", "pre", "kbd", "textarea"}
 CHECKED_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
-# The same in every language: the product's name, the time zone, the data formats.
+# The same in every language: the product's name, the time zone, the data formats,
+# the chat services an alerts webhook speaks to.
 UNTRANSLATED = re.compile(
-    r"\bforum\b|\bUTC\b|\bAtom\b|\bJSON\b|\bMarkdown\b|\bOpenID\b|https?://\S+|[\w.+-]+@[\w-]+\.\w+"
+    r"\bforum\b|\bUTC\b|\bAtom\b|\bJSON\b|\bMarkdown\b|\bOpenID\b|\bSlack\b|\bDiscord\b"
+    r"|https?://\S+|[\w.+-]+@[\w-]+\.\w+"
 )
 # The readers' names in this test (usernames are ASCII by rule).
 NAMES = re.compile(r"@?\b(alice|bobby|mona|ada|ep-1|a-story)\b")
@@ -197,6 +199,7 @@ def visits(site):
         ],
         "mona": [
             "/articles/a-story",
+            "/account/notifications",
             "/moderation/",
             "/moderation/queue/pending",
             "/moderation/queue/reported",

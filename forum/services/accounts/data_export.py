@@ -32,6 +32,7 @@ from forum.models import (
     Follow,
     Mute,
     Notification,
+    Role,
     SsoIdentity,
     Thread,
     User,
@@ -54,6 +55,9 @@ def _value(value):
 
 
 def account(user: User) -> dict:
+    staff = {}
+    if user.role != Role.READER:  # a moderator's own choice of alert emails
+        staff["moderation_alerts"] = user.moderation_alerts.value
     return {
         "username": user.username,
         "display_name": user.display_name,
@@ -66,6 +70,7 @@ def account(user: User) -> dict:
         "badges": list(user.badges or []),
         "banned_until": user.banned_until,
         "ban_reason": user.ban_reason,
+        **staff,
     }
 
 

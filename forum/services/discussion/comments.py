@@ -31,7 +31,7 @@ from forum.services.audit import audit
 from forum.services.discussion import visibility
 from forum.services.discussion.threads import moderation_mode
 from forum.services.moderation import rules
-from forum.services.notify import notifications
+from forum.services.notify import alerts, notifications
 
 BODY_MAX = 10_000
 THEORY_TITLE = (3, 120)
@@ -124,6 +124,7 @@ def post_comment(
         notifications.comment_published(comment)
     else:
         notifications.follow(author, thread)  # to hear about the thread once published
+        alerts.comment_held(comment)
     return comment
 
 
@@ -186,6 +187,7 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
     now = now or utcnow()
     require_editable(user, comment, now)
     body = check_body(body)
+    held_again = False
     if body != comment.body:
         verdict = rules.review(_submission(user, comment.thread, body, comment))
         comment.body = body
@@ -198,8 +200,11 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
                 change_status(comment, verdict.status)
                 after = {"status": verdict.status.value}
                 audit(None, "auto_hold", comment, "Held again after an edit", before, after)
+                held_again = True
         _touch(comment.thread, 0)
     _flush_or_conflict()
+    if held_again:
+        alerts.comment_held(comment)
     return comment
 
 

@@ -95,7 +95,7 @@ def change_settings(actor: User, form: dict) -> dict:
     permissions.require(permissions.can_administer(actor))
     changed = settings.save(settings.parse(form))
     if changed:
-        hidden = {"hook_secret"}
+        hidden = {f.key for f in settings.FIELDS if f.kind == "secret"}
         audit(
             actor,
             "settings",

@@ -23,6 +23,7 @@ from forum.services.audit import audit
 from forum.services.discussion.comments import change_status
 from forum.services.discussion.threads import moderation_mode
 from forum.services.moderation.decisions import conflict_if_changed, short_text
+from forum.services.notify import alerts
 
 # -- reader flags ---------------------------------------------------------------------
 
@@ -64,6 +65,7 @@ def flag(user: User, comment: Comment, reason, note=None) -> Flag:
             change_status(comment, CommentStatus.PENDING)
             # No moderator did this, but it changed what readers see: on the record.
             audit(None, "auto_hide", comment, detail, {"status": "approved"}, {"status": "pending"})
+            alerts.comment_held(comment, hidden_by_reports=True)
         try:
             db.session.flush()
         except IntegrityError:  # the same reader, twice at once

@@ -1,5 +1,6 @@
 """A daemon thread per process that runs delivery passes (forum.services.notify.outbox)
-every FORUM_MAIL_INTERVAL seconds, so mail goes out without a cron job."""
+every FORUM_MAIL_INTERVAL seconds, so mail goes out without a cron job; each pass
+first writes the moderators' digests that are due (forum.services.notify.alerts)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import threading
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from forum.services.notify import outbox
+from forum.services.notify import alerts, outbox
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class BackgroundSender:
                 last_problem = problem
 
     def run_pass(self) -> outbox.PassResult:
+        digests = alerts.queue_digests()
+        if digests:
+            log.info("mail: %s moderators' digest(s) queued", digests)
         result = outbox.send_due()
         if result.sent or result.failed:
             log.info("mail: %s", result)

@@ -10,6 +10,10 @@ afterwards, so sending never blocks or fails a request.
 - Passes run from `flask --app forum mail send` (cron) and from a daemon thread
   per process (forum.services.notify.background_sender); the messages go out
   through forum.services.notify.transports.
+- The moderators' alerts webhook rides the same queue (enqueue_webhook(), channel
+  OUTBOX_WEBHOOK): the same claims, backoff and giving up, its calls made by
+  forum.services.notify.webhooks.  Each channel stops on its own: an SMTP server
+  that is down does not hold back the webhook, nor a webhook the mail.
 """
 
 from __future__ import annotations
@@ -24,8 +28,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from forum.extensions import db
-from forum.models import PERMANENT, NotificationKind, OutboxMessage, User, utcnow
-from forum.services.notify import messages
+from forum.models import (
+    OUTBOX_EMAIL,
+    OUTBOX_WEBHOOK,
+    PERMANENT,
+    NotificationKind,
+    OutboxMessage,
+    User,
+    utcnow,
+)
+from forum.services.notify import messages, webhooks
 from forum.services.notify.transports import BrokenTransport, MailConfigError, make_transport
 
 log = logging.getLogger(__name__)
@@ -76,6 +88,28 @@ def enqueue_account_email(user: User, address: str, subject: str, body: str) -> 
     return message
 
 
+def enqueue_to_moderator(user: User, subject: str, body: str) -> OutboxMessage:
+    """Queue a moderators' alert digest (forum.services.notify.alerts) to this
+    moderator, who chose to get them; the body carries its own footer."""
+    return enqueue_account_email(user, user.email, subject, body)
+
+
+def enqueue_webhook(url: str, body: str, comment_id: int | None = None) -> OutboxMessage:
+    """Queue a call of the alerts webhook (body: the JSON to POST), in the
+    current transaction; it is signed when it is sent."""
+    message = OutboxMessage(
+        channel=OUTBOX_WEBHOOK,
+        target_url=url[:2000],
+        comment_id=comment_id,
+        to_address="",
+        subject=f"webhook to {webhooks.host_of(url)}"[:300],
+        body=body,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    return message
+
+
 # -- delivery ------------------------------------------------------------------------------
 
 
@@ -96,14 +130,20 @@ def backoff(attempts: int) -> timedelta:
 
 
 def due_ids(now: datetime, limit: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.id)
+    return [message_id for message_id, _channel in due(now, limit)]
+
+
+def due(now: datetime, limit: int) -> list[tuple[int, str]]:
+    """(id, channel) of the messages due, oldest first."""
+    return [
+        (message_id, channel)
+        for message_id, channel in db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.channel)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
-    )
+    ]
 
 
 def claim(message_id: int, now: datetime) -> bool:
@@ -134,7 +174,7 @@ def send_due(limit: int | None = None, transport=None) -> PassResult:
     limit = int(limit or app.config.get("FORUM_MAIL_BATCH") or 50)
     result = PassResult()
     now = utcnow()
-    ids = due_ids(now, limit)
+    ids = due(now, limit)
     db.session.commit()  # end the read: claims are short transactions of their own
     if not ids:
         return result
@@ -144,15 +184,18 @@ def send_due(limit: int | None = None, transport=None) -> PassResult:
     except MailConfigError as error:
         transport = BrokenTransport(error)
     sender = app.config.get("FORUM_MAIL_FROM") or "forum <noreply@localhost>"
+    stopped: set[str] = set()  # channels whose server is unreachable this pass
     try:
-        for message_id in ids:
+        for message_id, channel in ids:
+            if channel in stopped:
+                continue  # it waits for the next pass
             try:
                 # A fresh time per claim: the lease must outlast this send, however
                 # long the pass has run so far.
                 if not claim(message_id, utcnow()):
                     continue  # another process took it
                 if not _deliver(message_id, transport, sender, result):
-                    break  # the server is unreachable: the rest waits for the next pass
+                    stopped.add(channel)
             except SQLAlchemyError as error:
                 # The database is busy or gone: a claimed row's lease runs out and
                 # the next pass retries it.
@@ -172,6 +215,8 @@ _MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 
 def _keeps_going(error: Exception) -> bool:
+    if isinstance(error, webhooks.WebhookError):
+        return not error.stop
     if isinstance(error, _MESSAGE_ERRORS):
         return True
     return not isinstance(error, (OSError, MailConfigError))
@@ -183,7 +228,10 @@ def _deliver(message_id: int, transport, sender: str, result: PassResult) -> boo
     if message is None:  # deleted with its user meanwhile
         return True
     try:
-        transport.send(messages.build_message(message, sender))
+        if message.channel == OUTBOX_WEBHOOK:
+            webhooks.deliver(message)
+        else:
+            transport.send(messages.build_message(message, sender))
     except Exception as error:  # recorded on the row; a delivery never raises
         db.session.rollback()
         message = db.session.get(OutboxMessage, message_id)
@@ -201,11 +249,13 @@ def _deliver(message_id: int, transport, sender: str, result: PassResult) -> boo
 def _record_failure(message: OutboxMessage, error: Exception, result: PassResult) -> None:
     text = f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
     message.last_error = text
-    if message.attempts >= MAX_ATTEMPTS:
+    what = "mail" if message.channel == OUTBOX_EMAIL else message.channel
+    if message.attempts >= MAX_ATTEMPTS or getattr(error, "final", False):
         message.next_attempt_at = PERMANENT
         result.gave_up += 1
         log.error(
-            "mail: giving up on outbox message %s after %s attempts: %s",
+            "%s: giving up on outbox message %s after %s attempts: %s",
+            what,
             message.id,
             message.attempts,
             text,
@@ -214,7 +264,8 @@ def _record_failure(message: OutboxMessage, error: Exception, result: PassResult
         wait = backoff(message.attempts)
         message.next_attempt_at = utcnow() + wait
         log.warning(
-            "mail: outbox message %s failed (attempt %s of %s, next in %s): %s",
+            "%s: outbox message %s failed (attempt %s of %s, next in %s): %s",
+            what,
             message.id,
             message.attempts,
             MAX_ATTEMPTS,

@@ -262,7 +262,7 @@ PATHS = {
     },
     "/moderation/settings": {
         "get": _operation(
-            "The automatic-hold settings",
+            "The automatic-hold and moderator-alert settings",
             {"200": _answer("Settings", schemas.SettingsAnswer), **_errors(403)},
             description="Admins only.",
         ),

@@ -232,7 +232,10 @@ Settings = _closed(
         {field.key: NotRequired[setting_type(field, answer=True)] for field in settings.FIELDS},
     )
 )
-Settings.__doc__ = "The automatic-hold settings; hook_secret only says whether one is set."
+Settings.__doc__ = (
+    "The automatic-hold and alert settings; a secret (hook_secret, alert_webhook_secret) "
+    "only says whether one is set."
+)
 
 
 @_closed
