@@ -34,6 +34,7 @@ from forum.models.enums import (
 from forum.models.moderation import AuditEntry, Flag, Setting, UserNote
 from forum.models.notify import Notification, OutboxMessage
 from forum.models.records import IdempotencyKey, ImportRecord, RateCounter
+from forum.models.search_index import include_name as include_search_objects
 
 __all__ = [
     "ApiToken",
@@ -70,6 +71,7 @@ __all__ = [
     "UserNote",
     "UserSession",
     "Vote",
+    "include_search_objects",
     "is_id",
     "render_migration_item",
     "utcnow",
