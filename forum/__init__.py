@@ -37,6 +37,7 @@ from forum.views import (
     pages,
     people,
     people_admin,
+    search,
     sign_in,
 )
 
@@ -102,6 +103,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(own_data.bp)
     app.register_blueprint(people_admin.bp)
     app.register_blueprint(languages.bp)
+    app.register_blueprint(search.bp)
 
     formatting.init_app(app)
 
