@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import cli, config, i18n, permissions, private_files
 from forum.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
-from forum.models import render_migration_item
+from forum.models import include_search_objects, render_migration_item
 from forum.services.accounts import accounts
 from forum.services.notify.background_sender import start_background_sender
 from forum.views import (
@@ -38,6 +38,7 @@ from forum.views import (
     pages,
     people,
     people_admin,
+    search,
     sign_in,
 )
 
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         directory=str(ROOT / "migrations"),
         render_as_batch=True,  # SQLite alters tables by copying them
         render_item=render_migration_item,
+        include_name=include_search_objects,  # the full-text index: see search_index
     )
     csrf.init_app(app)
     limiter.init_app(app)
@@ -102,6 +104,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(own_data.bp)
     app.register_blueprint(people_admin.bp)
     app.register_blueprint(languages.bp)
+    app.register_blueprint(search.bp)
 
     formatting.init_app(app)
     assets.init_app(app)

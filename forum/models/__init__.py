@@ -41,6 +41,7 @@ from forum.models.notify import (
     OutboxMessage,
 )
 from forum.models.records import IdempotencyKey, ImportRecord, RateCounter
+from forum.models.search_index import include_name as include_search_objects
 
 __all__ = [
     "AlertFrequency",
@@ -81,6 +82,7 @@ __all__ = [
     "UserNote",
     "UserSession",
     "Vote",
+    "include_search_objects",
     "is_id",
     "render_migration_item",
     "utcnow",

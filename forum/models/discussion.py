@@ -16,9 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from forum.extensions import db
+from forum.markup.words import indexed_text
 from forum.models.columns import UTCDateTime, _enum, utcnow
 from forum.models.enums import (
     CommentStatus,
@@ -152,6 +153,10 @@ class Comment(db.Model):
     # Optimistic locking: two moderators (or an edit and a decision) racing on
     # one comment cannot both win; the loser gets StaleDataError.
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The words search finds it by: its theory title and text made plain and folded
+    # (forum.markup.words), set below whenever either changes; the full-text index
+    # over it is forum.models.search_index.  Deferred: only searches read it.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     __mapper_args__ = {"version_id_col": revision}
 
@@ -159,6 +164,15 @@ class Comment(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
     parent: Mapped[Comment | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+    @validates("html", "theory_title")
+    def _keep_search_text(self, key: str, value):
+        # Every way a comment's words change (posting, editing, imports, rerender)
+        # sets one of these two; bulk UPDATEs that blank them set search_text too.
+        html = value if key == "html" else self.html
+        title = value if key == "theory_title" else self.theory_title
+        self.search_text = indexed_text(html or "", title)
+        return value
 
     @property
     def is_theory(self) -> bool:

@@ -8,7 +8,7 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from forum import i18n
-from forum.markup import highlight, spoiler_free_text
+from forum.markup import highlight, spoiler_free_text, words
 from forum.models import FlagReason, ModerationAction, ModerationMode, utcnow
 from forum.services.accounts import guests
 from forum.services.discussion import spoilers
@@ -71,6 +71,19 @@ def highlighted(clean_html: str, words: list[str]) -> Markup:
     return Markup(highlight(clean_html, words))
 
 
+def search_marked(clean_html: str, query) -> str:
+    """A comment's stored HTML with what a search matched in <mark> (moderators,
+    who see spoilers uncovered); as it is without a query."""
+    return words.mark(clean_html, list(query.terms)) if query else clean_html
+
+
+def search_excerpt(comment, query) -> Markup:
+    """Where a search found a comment, in its words, matches in <mark>, inline
+    spoilers left out (forum.markup.words.excerpt escapes everything else)."""
+    terms = list(query.terms) if query else []
+    return Markup(words.excerpt(comment.html, terms, gettext("[spoiler]")))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(age)
     app.add_template_filter(ago)
@@ -79,6 +92,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(spoilers.withheld, "withheld")
     app.add_template_global(spoiler_free_text)
     app.add_template_global(highlighted, "highlight")
+    app.add_template_global(search_marked)
+    app.add_template_global(search_excerpt)
     app.add_template_filter(iso)
     app.add_template_filter(label)
     app.add_template_global(hold_reason)

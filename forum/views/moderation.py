@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from forum import permissions
 from forum.addresses import local_path
-from forum.errors import Conflict, ValidationError
+from forum.errors import Conflict, NotFound, ValidationError
 from forum.extensions import db
 from forum.forms import ConfirmForm, require_confirmed
 from forum.models import ModerationMode, ThreadStatus
@@ -64,19 +64,43 @@ def index():
     return redirect(url_for("moderation.queue", name="pending"))
 
 
+# The queue pages' search and filters, as the query string names them.
+FILTERS = ("q", "author", "article", "reason")
+
+
 @bp.get("/queue/<name>")
 def queue(name):
+    """A queue, searched and filtered by the query string; a filter that names
+    nothing (an unknown author) shows why instead of the items, with a 400."""
+    if name not in queues.QUEUES:
+        raise NotFound(gettext("There is no such queue."))
+    typed = {key: request.args.get(key, "") for key in FILTERS}
+    errors, status = {}, 200
     try:
-        page = queues.queue(acting_user(), name, limit=50, cursor=request.args.get("cursor"))
-    except ValidationError:
-        return redirect(url_for("moderation.queue", name=name))
+        filters = queues.parse_filters(**typed)
+    except ValidationError as error:
+        errors, status, filters = error.fields, 400, None
+    page = queues.QueuePage(name, [], None)
+    if filters is not None:
+        try:
+            page = queues.queue(
+                acting_user(), name, limit=50, cursor=request.args.get("cursor"), filters=filters
+            )
+        except ValidationError:
+            return redirect(url_for("moderation.queue", name=name, **filters.args()))
     return render_template(
         "moderation/queue.html",
         page=page,
         title=str(QUEUE_TITLES[name]),
         counts=queues.queue_counts(),
         form=ConfirmForm(),
-    )
+        filters=filters,
+        typed=typed,
+        errors=errors,
+        query=filters.query if filters else None,
+        articles=queues.article_choices(name),
+        hold_rules=queues.HOLD_RULES,
+    ), status
 
 
 @bp.get("/history")
@@ -87,6 +111,7 @@ def history():
     return render_template(
         "moderation/history.html",
         entries=entries,
+        comments=queues.comments_of(entries),
         next_cursor=next_cursor,
         counts=queues.queue_counts(),
     )

@@ -9,10 +9,18 @@
   var dialog = document.getElementById("shortcuts");
   var live = document.getElementById("mod-live");
   var toggle = document.querySelector(".help-toggle");
-  if (!form) return;
+  var search = document.getElementById("mod-q");
 
-  function items() { return Array.prototype.slice.call(form.querySelectorAll("li.mod-item:not(.done)")); }
-  function announce(text) { if (live) live.textContent = text; }
+  function items() { return form ? Array.prototype.slice.call(form.querySelectorAll("li.mod-item:not(.done)")) : []; }
+  // Said in the visible box at the foot of the screen (a polite live region),
+  // until the next decision replaces it.
+  var quiet = null;
+  function announce(text) {
+    if (!live) return;
+    live.textContent = text;
+    clearTimeout(quiet);
+    quiet = setTimeout(function () { live.textContent = ""; }, 8000);
+  }
 
   var current = null;
   function select(item) {
@@ -101,14 +109,14 @@
     });
   }
 
-  form.addEventListener("click", function (event) {
+  if (form) form.addEventListener("click", function (event) {
     var button = event.target.closest("button[name=action]");
     if (!button) return;
     event.preventDefault();
     decide(button.closest("li.mod-item"), button.value);
   });
 
-  form.addEventListener("focusin", function (event) {
+  if (form) form.addEventListener("focusin", function (event) {
     var item = event.target.closest("li.mod-item");
     if (item && item !== current) {
       if (current) current.classList.remove("current");
@@ -122,12 +130,22 @@
     toggle.addEventListener("click", function () { dialog.showModal(); });
   }
 
+  // 1 to 4: the queues, in the order the menu lists them.
+  var queueLinks = Array.prototype.slice.call(document.querySelectorAll(".mod-nav a[data-queue]"));
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) && event.target.type !== "checkbox";
     if (typing || (dialog && dialog.open && event.key !== "?")) return;
     var key = event.key;
-    if (key === "?") {
+    if (/^[1-9]$/.test(key) && queueLinks[key - 1]) {
+      event.preventDefault();
+      window.location.assign(queueLinks[key - 1].href);
+    } else if (key === "/" && search) {
+      event.preventDefault();
+      search.focus();
+      search.select();
+    } else if (key === "?" && dialog) {
       if (dialog.open) dialog.close(); else dialog.showModal();
       event.preventDefault();
     } else if (key === "j") { move(1); event.preventDefault(); }

@@ -256,10 +256,15 @@ def test_log_lists_and_filters(app, make, staff):
 
 
 def test_history_lists_approvals(app, make, staff):
-    cid = pending_comment(app, make)
+    """Each decision with the comment's words and who wrote them, not "comment 22"."""
+    cid = pending_comment(app, make, body="The keeper ||lit it|| himself.")
     staff["mona"].post(f"/moderation/comments/{cid}", data={"action": "approve"})
     page = html(staff["mona"].get("/moderation/history"))
-    assert f"comment {cid} in a-story" in page and "(was pending)" in page
+    assert "(was pending)" in page
+    assert f'href="/comments/{cid}" dir="auto">The keeper [spoiler] himself.</a>' in page
+    assert '<a href="/moderation/users/alice"><bdi>alice</bdi></a>' in page
+    assert "on <bdi>A story</bdi>" in page
+    assert f"comment {cid} in a-story" not in page
 
 
 def test_report_page(app, make, staff):

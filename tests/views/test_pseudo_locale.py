@@ -24,7 +24,7 @@ from werkzeug.exceptions import NotFound
 from forum.extensions import db
 from forum.models import CommentStatus, Role, User, utcnow
 from forum.services.discussion import threads
-from forum.services.moderation import flags
+from forum.services.moderation import decisions, flags
 from tests import catalogs
 from tests.conftest import AuthActions
 
@@ -84,6 +84,11 @@ def site(app_with, pseudo_translations):
         comments.post_comment(people["alice"], thread, "||Спойлер||", spoiler=True)
         held = comments.post_comment(people["bobby"], thread, "Ждёт модератора.")
         held.status = CommentStatus.PENDING
+        # An approval, for History (which shows its text and author).
+        approved = comments.post_comment(people["bobby"], thread, "Одобрен позже.")
+        approved.status = CommentStatus.PENDING
+        db.session.flush()
+        decisions.act(people["mona"], approved, "approve")
         flags.flag(people["bobby"], first, "spam", note="Заметка")
         old = comments.post_comment(people["alice"], thread, "Старый комментарий.")
         old.created_at = utcnow() - timedelta(days=3)
@@ -180,6 +185,10 @@ def visits(site):
             "/unsubscribe/not-a-token",
             "/account/email/confirm/not-a-token",
             "/no-such-page",
+            "/search",
+            "/search?q=комментарий",
+            "/search?q=комментарий&article=a-story",
+            "/search?q=нет",
             embed,
             "/embed/auth",
         ],
@@ -205,6 +214,8 @@ def visits(site):
             "/moderation/queue/reported",
             "/moderation/queue/spam",
             "/moderation/queue/rejected",
+            "/moderation/queue/pending?q=ждёт&author=nobody&article=a-story",
+            "/moderation/queue/reported?q=комментарий",
             "/moderation/history",
             "/moderation/log",
             "/moderation/users/bobby",

@@ -233,6 +233,7 @@ def _erase_comments(uid: int, now: datetime) -> None:
         .values(
             body="",
             html="",
+            search_text="",  # out of the full-text index too
             status=CommentStatus.DELETED,
             deleted_at=func.coalesce(Comment.deleted_at, now),
             theory_title=None,

@@ -1,12 +1,13 @@
 """The moderation queues (pending, reported, spam, rejected), each item with its
-context, the counts on the tabs, the history of approvals and the audit log."""
+context, searched and filtered (words, author, article, reason), the counts on
+the tabs, the history of approvals and the audit log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from forum import permissions
@@ -17,12 +18,151 @@ from forum.models import (
     Comment,
     CommentStatus,
     Flag,
+    FlagReason,
+    Thread,
     User,
     UserNote,
 )
+from forum.services.accounts.accounts import find_user
+from forum.services.discussion import search
 from forum.services.discussion.cursors import decode_cursor, encode_cursor
+from forum.services.discussion.threads import is_valid_key
 
 QUEUES = ("pending", "reported", "spam", "rejected")
+# The automatic rules that hold comments (Comment.hold_reasons' "rule"), as the
+# queues' reason filter offers them; templates/moderation/_words.html names them.
+HOLD_RULES = (
+    "banned_word", "suspect_word", "email_domain", "rejection_rate", "links", "duplicate",
+    "new_account", "not_yet_trusted", "pre_moderation", "guest", "guest_trap",
+    "guest_unproven", "guest_fast", "hook", "flags", "import",
+)  # fmt: skip
+# The reason filter's values: "rule:<rule>" or "report:<flag reason>".
+REASONS = (
+    *(f"rule:{rule}" for rule in HOLD_RULES),
+    *(f"report:{reason.value}" for reason in FlagReason),
+)
+# The article filter offers the discussions of this many of a queue's newest items.
+ARTICLE_CHOICES_FROM = 1000
+
+
+# -- searching and filtering ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a moderator narrows a queue to; every part optional."""
+
+    query: search.Query | None = None
+    author: User | None = None
+    thread: Thread | None = None
+    reason: str | None = None  # one of REASONS
+
+    @property
+    def active(self) -> bool:
+        return any((self.query, self.author, self.thread, self.reason))
+
+    def args(self) -> dict[str, str]:
+        """The filters as the query string carries them (for links to more pages)."""
+        found = {
+            "q": self.query.text if self.query else None,
+            "author": self.author.username if self.author else None,
+            "article": self.thread.key if self.thread else None,
+            "reason": self.reason,
+        }
+        return {name: value for name, value in found.items() if value}
+
+
+def parse_filters(q=None, author=None, article=None, reason=None) -> QueueFilters:
+    """The filters from a queue page's query string; empty values filter nothing.
+    Raises ValidationError naming each field that needs another look."""
+    fields, found = {}, {}
+    try:
+        found["query"] = search.parse(q)
+    except ValidationError as error:
+        fields.update(error.fields)
+    if author:
+        name = author.strip().lstrip("@") if isinstance(author, str) else None
+        found["author"] = find_user(name) if name else None
+        if found["author"] is None:
+            fields["author"] = gettext("No account has that username.")
+    if article:
+        thread = None
+        if is_valid_key(article):
+            thread = db.session.scalar(select(Thread).where(Thread.key == article))
+        if thread is None:
+            fields["article"] = gettext("There is no discussion with that key.")
+        found["thread"] = thread
+    if reason:
+        if reason not in REASONS:
+            fields["reason"] = gettext("Choose a reason from the list.")
+        found["reason"] = reason
+    if fields:
+        raise ValidationError(fields=fields)
+    return QueueFilters(**found)
+
+
+def _filtered(query, filters: QueueFilters):
+    if filters.query is not None:
+        query = query.where(search.matching(filters.query))
+    if filters.author is not None:
+        query = query.where(Comment.author_id == filters.author.id)
+    if filters.thread is not None:
+        query = query.where(Comment.thread_id == filters.thread.id)
+    if filters.reason:
+        kind, _, code = filters.reason.partition(":")
+        query = query.where(_held_by(code) if kind == "rule" else _reported_as(code))
+    return query
+
+
+def _held_by(rule: str):
+    """SQL over Comment: one of its hold reasons is this rule (hold_reasons is a
+    JSON list of objects; each database reads JSON its own way)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        reason = func.json_array_elements(Comment.hold_reasons).table_valued("value")
+        return exists(select(1).select_from(reason).where(reason.c.value.op("->>")("rule") == rule))
+    reason = func.json_each(Comment.hold_reasons).table_valued("value")
+    return exists(
+        select(1).select_from(reason).where(func.json_extract(reason.c.value, "$.rule") == rule)
+    )
+
+
+def _reported_as(reason: str):
+    """SQL over Comment: a reader reported it for this reason since a moderator
+    last decided on it (the open reports the queue shows)."""
+    return exists(
+        select(1).where(
+            Flag.comment_id == Comment.id,
+            Flag.reason == FlagReason(reason),
+            (Comment.moderated_at.is_(None)) | (Flag.created_at > Comment.moderated_at),
+        )
+    )
+
+
+def article_choices(name: str) -> list[tuple[Thread, int]]:
+    """The discussions a queue's newest items (ARTICLE_CHOICES_FROM of them) are
+    in, with how many of those each holds, most first: one statement."""
+    if name not in QUEUES:
+        return []
+    query, _ = _queue_query(name)
+    newest = (
+        query.with_only_columns(Comment.thread_id)
+        .order_by(Comment.created_at.desc())
+        .limit(ARTICLE_CHOICES_FROM)
+        .subquery()
+    )
+    counted = (
+        select(newest.c.thread_id, func.count().label("waiting"))
+        .group_by(newest.c.thread_id)
+        .subquery()
+    )
+    return [
+        (thread, waiting)
+        for thread, waiting in db.session.execute(
+            select(Thread, counted.c.waiting)
+            .join(counted, counted.c.thread_id == Thread.id)
+            .order_by(counted.c.waiting.desc(), Thread.title)
+        )
+    ]
 
 
 # -- the queues -----------------------------------------------------------------------
@@ -65,15 +205,25 @@ def _queue_query(name: str):
     return query.where(Comment.status == status), name != "pending"
 
 
-def queue(viewer, name: str, limit: int = 50, cursor=None, author: User | None = None) -> QueuePage:
+def queue(
+    viewer,
+    name: str,
+    limit: int = 50,
+    cursor=None,
+    author: User | None = None,
+    filters: QueueFilters | None = None,
+) -> QueuePage:
     """One page of a queue, each item with its context, in a constant number of
-    statements.  Raises Forbidden, NotFound or ValidationError."""
+    statements; narrowed by filters (the same pages follow one another with them).
+    Raises Forbidden, NotFound or ValidationError."""
     permissions.require(permissions.can_moderate(viewer))
     if name not in QUEUES:
         raise NotFound(gettext("There is no such queue."))
     query, newest_first = _queue_query(name)
     if author is not None:
         query = query.where(Comment.author_id == author.id)
+    if filters is not None:
+        query = _filtered(query, filters)
     position = None
     if cursor:
         position = decode_cursor(cursor, name)
@@ -229,6 +379,22 @@ def history_page(viewer, limit=50, cursor=None):
         .where(AuditEntry.action.in_(["approve", "restore"]))
     )
     return _newest_first_page(query, AuditEntry, "history", limit, cursor)
+
+
+def comments_of(entries: list[AuditEntry]) -> dict[int, Comment]:
+    """The comments these audit entries are about, with their authors and
+    threads, by id (so History shows the text and who wrote it): one statement."""
+    ids = {e.target_id for e in entries if e.target_type == "comment" and e.target_id}
+    if not ids:
+        return {}
+    return {
+        c.id: c
+        for c in db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author), joinedload(Comment.thread))
+            .where(Comment.id.in_(ids))
+        )
+    }
 
 
 def _newest_first_page(query, model, kind, limit, cursor):
