@@ -24,6 +24,7 @@ from forum.views import (
     api,
     auth,
     avatars,
+    comment_moderation,
     comments,
     embed,
     embedding_admin,
@@ -90,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(comments.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(comment_moderation.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(account.bp)
