@@ -25,6 +25,7 @@ from forum.views import (
     assets,
     auth,
     avatars,
+    comment_moderation,
     comments,
     embed,
     embedding_admin,
@@ -93,6 +94,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(comments.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(comment_moderation.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(avatars.bp)
     app.register_blueprint(account.bp)

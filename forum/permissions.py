@@ -122,6 +122,12 @@ def can_moderate(user) -> bool:
     return is_moderator(user) and not is_banned(user)
 
 
+def can_see_edit_history(user) -> bool:
+    """A comment's earlier words (forum.services.discussion.revisions): moderators
+    only, never readers, its author included."""
+    return can_moderate(user)
+
+
 def can_administer(user) -> bool:
     """Moderation settings and the audit log."""
     return is_admin(user)
@@ -203,6 +209,7 @@ TEMPLATE_GLOBALS = {
     "can_flag": can_flag,
     "can_vote": can_vote,
     "can_moderate": can_moderate,
+    "can_see_edit_history": can_see_edit_history,
     "can_administer": can_administer,
     "can_manage_embedding": can_manage_embedding,
     "can_ban": can_ban,

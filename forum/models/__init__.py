@@ -20,7 +20,15 @@ from forum.models.columns import (
     render_migration_item,
     utcnow,
 )
-from forum.models.discussion import Article, Comment, EmbedSite, Follow, Thread, Vote
+from forum.models.discussion import (
+    Article,
+    Comment,
+    CommentRevision,
+    EmbedSite,
+    Follow,
+    Thread,
+    Vote,
+)
 from forum.models.enums import (
     AlertFrequency,
     CommentStatus,
@@ -50,6 +58,7 @@ __all__ = [
     "ExternalIdentity",
     "AuditEntry",
     "Comment",
+    "CommentRevision",
     "CommentStatus",
     "EmbedSite",
     "Flag",

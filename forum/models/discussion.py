@@ -184,6 +184,30 @@ class Comment(db.Model):
         return Markup(self.html)
 
 
+class CommentRevision(db.Model):
+    """The words a comment had before one of its edits, for the moderators'
+    edit history (never shown to readers, never in the API): revision `number`
+    N holds the text edit N replaced; the text after the last edit is the
+    comment's own.  Its author's deletion (or erasure) removes these too."""
+
+    __tablename__ = "comment_revisions"
+    __table_args__ = (UniqueConstraint("comment_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    # The sanitized rendering those words had (made by forum.markup back then).
+    html: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    # Declared so that a flush writes the comment's edit (and meets its optimistic
+    # lock) before this row: two edits racing cannot both keep a revision.
+    comment: Mapped[Comment] = relationship()
+    editor: Mapped[User | None] = relationship()
+
+
 class Vote(db.Model):
     """One reader's vote on one comment: +1 or -1 (retracting deletes the row)."""
 

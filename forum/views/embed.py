@@ -28,7 +28,14 @@ from flask_login import current_user, login_required
 from limits import parse as parse_limit
 
 from forum import addresses, links, permissions
-from forum.errors import EmailUnverified, Forbidden, RateLimited, Unauthorized, ValidationError
+from forum.errors import (
+    EmailUnverified,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationError,
+)
 from forum.extensions import client_address, counters, db
 from forum.forms import ConfirmForm
 from forum.services.accounts import accounts, guests
@@ -130,6 +137,20 @@ def more_replies(key, comment_id):
         thread, None, comment_id, request.args.get("after"), links, **_frame_context(thread)
     )
     return jsonify(payload), 200, {"Cache-Control": "no-store", "Vary": "Authorization"}
+
+
+@bp.get("/embed/threads/<key>/comments/<int:comment_id>")
+def one_comment(key, comment_id):
+    """One comment as the bearer of the token sees it, rendered as the frame
+    renders comments: after a moderator's decision in its menu (the API made
+    it), the frame puts it in place of the old one."""
+    _bearer_user()
+    thread = threads.thread_shown_by_key(key)
+    comment = comments.visible_comment(current_user, comment_id)
+    if comment.thread_id != thread.id:
+        raise NotFound(gettext("There is no comment with that id."))
+    html = reading.rendered_comment(comment, None, **_frame_context(thread))
+    return jsonify({"html": html}), 200, {"Cache-Control": "no-store", "Vary": "Authorization"}
 
 
 @bp.route("/embed/auth", methods=["GET", "POST"])

@@ -30,7 +30,14 @@ from forum.models import ModerationMode, ThreadStatus
 from forum.services import settings
 from forum.services.discussion import comments, threads
 from forum.services.moderation import bans, controls, decisions, queues
-from forum.views.negotiation import acting_user, error_sentence, flash_outcome, wants_json
+from forum.views.negotiation import (
+    acting_user,
+    error_sentence,
+    flash_outcome,
+    is_fragment,
+    json_outcome,
+    wants_json,
+)
 from forum.views.params import parse_id
 from forum.vocabulary import label
 
@@ -218,14 +225,16 @@ def ban(username):
         bans.ban(acting_user(), target, request.form.get("reason"), until)
         return until
 
-    flash_outcome(
-        ban_until,
-        lambda until: (
-            gettext("%(name)s is banned until %(date)s.", name=target.username, date=until.date())
-            if until
-            else gettext("%(name)s is banned for good.", name=target.username)
-        ),
-    )
+    def banned(until):
+        if until:
+            return gettext(
+                "%(name)s is banned until %(date)s.", name=target.username, date=until.date()
+            )
+        return gettext("%(name)s is banned for good.", name=target.username)
+
+    if is_fragment():  # from a comment's menu, by thread.js
+        return json_outcome(ban_until, banned)
+    flash_outcome(ban_until, banned)
     return _back_to_person(target)
 
 
@@ -233,10 +242,14 @@ def ban(username):
 def unban(username):
     require_confirmed()
     target = bans.user_by_name(username)
-    flash_outcome(
-        lambda: bans.unban(acting_user(), target, request.form.get("reason")),
-        gettext("%(name)s may post again.", name=target.username),
-    )
+
+    def lift():
+        return bans.unban(acting_user(), target, request.form.get("reason"))
+
+    done = gettext("%(name)s may post again.", name=target.username)
+    if is_fragment():
+        return json_outcome(lift, done)
+    flash_outcome(lift, done)
     return _back_to_person(target)
 
 

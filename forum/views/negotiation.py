@@ -9,6 +9,7 @@ A database that is down, locked or full is a 503 with Retry-After, not a 500.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from flask import Flask, flash, g, jsonify, render_template, request, url_for
 from flask_babel import force_locale, gettext, lazy_gettext
@@ -33,6 +34,8 @@ from forum.extensions import db
 from forum.forms import show_errors
 
 FRAGMENT_HEADER = "X-Forum-Fragment"
+# The embedded frame's data: a thread as the token's bearer sees it, or one comment.
+_EMBED_DATA = re.compile(r"/embed/threads/.+/comments(/\d+)?")
 
 
 def is_fragment() -> bool:
@@ -48,7 +51,7 @@ def wants_json() -> bool:
     return (
         path.startswith("/api/")
         or path.endswith("/more-replies")
-        or (path.startswith("/embed/threads/") and path.endswith("/comments"))
+        or _EMBED_DATA.fullmatch(path) is not None
         or is_fragment()
     )
 
@@ -96,6 +99,19 @@ def flash_outcome(change, done, refused: type[ForumError] = ForumError) -> bool:
     db.session.commit()
     flash(str(done(result) if callable(done) else done))
     return True
+
+
+def json_outcome(change, done, refused: type[ForumError] = ForumError):
+    """flash_outcome() for a page's script (X-Forum-Fragment): commit and answer
+    {"message": done}, or roll back and answer the error object with its status."""
+    try:
+        result = change()
+    except refused as error:
+        db.session.rollback()
+        body = {"error": {"code": error.code, "message": error_sentence(error)}}
+        return jsonify(body), error.status
+    db.session.commit()
+    return jsonify({"message": str(done(result) if callable(done) else done)})
 
 
 # Werkzeug's status codes -> our machine codes, for errors raised outside services.

@@ -71,3 +71,14 @@ def placed_item(node, thread, seen_as) -> dict:
         "parent_id": node.comment.parent_id,
         "html": render_template("comments/posted.html", node=node, thread=thread, **seen_as),
     }
+
+
+def rendered_comment(comment, article, **context) -> str:
+    """One comment's <article> as this reader sees it now, for a page's script
+    to put in place of the old one after a moderator changed it (its replies
+    stay where they are). `article` is None in the embedded frame, whose
+    context (embed=True, permalink_base) comes in `context`."""
+    node = trees.lone_node(comment)
+    seen_as = {**as_this_reader_sees(article, [node]), **context}
+    html = render_template("comments/one.html", node=node, thread=comment.thread, **seen_as)
+    return html.strip()

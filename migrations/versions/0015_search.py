@@ -21,7 +21,7 @@ from forum.markup.words import indexed_text
 
 # revision identifiers, used by Alembic.
 revision = '0015_search'
-down_revision = '0014_locale'
+down_revision = '0015_alerts'
 branch_labels = None
 depends_on = None
 

@@ -193,3 +193,42 @@ export function showTally(form, score, myVote) {
   up.value = myVote === 1 ? "0" : "1";
   down.value = myVote === -1 ? "0" : "-1";
 }
+
+// -- the moderator's menu ------------------------------------------------------------------
+// Each page sends the menu's forms its own way (thread.js: the form with its
+// cookie; embed-frame.js: the API with the frame's token); what they do with the
+// answer is the same.
+
+// The comment as the server now renders it, in place of the old one (its
+// replies, and a reply box under it, stay where they are); its menu stays open
+// with focus on it, so the moderator carries on from where they were.
+export function replaceComment(old, html) {
+  var fresh = fromHTML(html).querySelector("article");
+  if (!old || !fresh) return null;
+  fresh.dataset.depth = old.dataset.depth; // its place in the tree is the page's
+  old.replaceWith(fresh);
+  var menu = fresh.querySelector(".mod-menu");
+  if (menu) {
+    menu.open = true;
+    menu.querySelector("summary").focus();
+  } else {
+    fresh.focus();
+  }
+  return fresh;
+}
+
+// What the menu says about the last thing done in it: an error (role=alert),
+// or nothing.
+export function showMenuStatus(menu, message) {
+  var status = menu.querySelector(".mod-menu-body > .form-status");
+  if (!status) return;
+  status.textContent = message || "";
+  status.hidden = !message;
+}
+
+// A ban or its lifting answers only a sentence: it takes the place of the form.
+export function showBanDone(form, message) {
+  var said = document.createElement("p");
+  said.textContent = message;
+  form.replaceWith(said);
+}

@@ -6,7 +6,7 @@
 // comment-dom.js.
 import {
   announcer, closeReplyForm, fromHTML, keyOf, openReplyForm, placePosted, renewKey,
-  showFormStatus, showMoreReplies, showTally,
+  replaceComment, showBanDone, showFormStatus, showMenuStatus, showMoreReplies, showTally,
 } from "./comment-dom.js";
 import { makeProof } from "./guest-proof.js";
 
@@ -437,7 +437,10 @@ const { gettext, ngettext } = window.forumI18n;
 
   root.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.classList.contains("reply-form")) {
+    if (form.dataset.api && form.closest(".mod-menu")) {
+      event.preventDefault();
+      moderate(form, event.submitter);
+    } else if (form.classList.contains("reply-form")) {
       event.preventDefault();
       postAs(form, { body: form.elements.body.value, parent_id: Number(form.elements.parent_id.value) });
     } else if (form.classList.contains("vote")) {
@@ -451,6 +454,61 @@ const { gettext, ngettext } = window.forumI18n;
       });
     }
   });
+
+  // -- the moderator's menu ------------------------------------------------------------
+  // No session in the frame: each form of a comment's menu names the API call
+  // (data-api) made with the frame's token, the same decisions as everywhere
+  // (POST /api/v1/moderation/comments/{id}, the bans under /moderation/users).
+  // A decision then brings the comment as the frame now shows it, in place.
+
+  function menuRequest(form, button) {
+    if (form.dataset.method === "DELETE") return { method: "DELETE", body: undefined };
+    var fields = form.elements;
+    if (!button || button.name !== "action") {
+      // A ban: until the end of the chosen day (UTC), as the page's form does.
+      var ban = { reason: fields.reason.value };
+      if (fields.until.value) ban.until = fields.until.value + "T23:59:00Z";
+      return { method: "POST", body: ban };
+    }
+    var body = { action: button.value, revision: Number(fields.revision.value) };
+    ["reason", "note", "link"].forEach(function (name) {
+      if (fields[name] && fields[name].value.trim()) body[name] = fields[name].value.trim();
+    });
+    return { method: "POST", body: body };
+  }
+
+  function moderate(form, button) {
+    var menu = form.closest(".mod-menu");
+    var article = menu.closest("article");
+    var request = menuRequest(form, button);
+    if (button) button.disabled = true;
+    showMenuStatus(menu, "");
+    api(request.method, form.dataset.api, request.body).then(function (result) {
+      if (button) button.disabled = false;
+      if (result.status === 401) { expired(); return; }
+      if (!result.ok) { showMenuStatus(menu, problem(result)); reportHeight(); return; }
+      if (!request.body || !request.body.action) {
+        var name = article.querySelector(".author");
+        var who = name ? name.textContent : "";
+        var said = request.method === "DELETE"
+          ? gettext("%(name)s may post again.", { name: who })
+          : gettext("%(name)s is banned from posting.", { name: who });
+        showBanDone(form, said);
+        announce(said);
+        reportHeight();
+        return;
+      }
+      return api("GET", root.dataset.oneComment.replace(/\/0$/, "/" + article.dataset.comment)).then(function (fresh) {
+        if (fresh.ok && fresh.data) replaceComment(article, fresh.data.html);
+        announce(gettext("Done: the comment is updated."));
+        reportHeight();
+      });
+    }, function () {
+      if (button) button.disabled = false;
+      showMenuStatus(menu, gettext("The forum could not be reached. Check your connection."));
+      reportHeight();
+    });
+  }
 
   // -- new comments from others ----------------------------------------------------------
   // While the frame is on screen, ask now and then whether the count changed; the

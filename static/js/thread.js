@@ -3,8 +3,8 @@
 // reload, "Load more", "N more replies" in place, and permalinks to comments on
 // later pages.  What the embedded thread does alike is in comment-dom.js.
 import {
-  announcer, closeReplyForm, fromHTML, openReplyForm, placePosted, renewKey,
-  showFormStatus, showMoreReplies, showTally,
+  announcer, closeReplyForm, fromHTML, openReplyForm, placePosted, renewKey, replaceComment,
+  showBanDone, showFormStatus, showMenuStatus, showMoreReplies, showTally,
 } from "./comment-dom.js";
 import { forgetProof, proofFor, tokenFor } from "./guest-proof.js";
 
@@ -74,6 +74,41 @@ const { gettext, ngettext } = window.forumI18n;
       announce(gettext("Score %(score)s.", { score: tally.score }));
     }).catch(function () {
       form.dataset.plain = "1";  // let the browser post it the plain way
+      form.requestSubmit(button);
+    });
+  });
+
+  // The moderator's menu on each comment: its forms in place.  A decision
+  // answers the comment as the page now shows it; a ban, its sentence.  Any
+  // surprise (signed out, offline) lets the browser post the form the plain way.
+  discussion.addEventListener("submit", function (event) {
+    var form = event.target;
+    var menu = form.closest(".mod-menu");
+    if (!menu || form.dataset.plain) return;
+    event.preventDefault();
+    var button = event.submitter;
+    var data = new FormData(form);
+    if (button && button.name) data.set(button.name, button.value);
+    if (button) button.disabled = true;
+    showMenuStatus(menu, "");
+    fetch(form.action, {
+      method: "POST", body: data, headers: { "X-Forum-Fragment": "1" }, credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) throw new Error(String(response.status));
+      return response.json().then(function (answer) {
+        if (button) button.disabled = false;
+        if (!response.ok) {
+          showMenuStatus(menu, answer.error.message);
+          return;
+        }
+        if (answer.html) replaceComment(menu.closest("article"), answer.html);
+        else showBanDone(form, answer.message);
+        announce(answer.message);
+      });
+    }).catch(function () {
+      if (button) button.disabled = false;
+      form.dataset.plain = "1";
       form.requestSubmit(button);
     });
   });

@@ -90,10 +90,12 @@ def site(app_with, pseudo_translations):
         db.session.flush()
         decisions.act(people["mona"], approved, "approve")
         flags.flag(people["bobby"], first, "spam", note="Заметка")
+        edited = comments.post_comment(people["alice"], thread, "Правка раз.")
+        comments.edit_comment(people["alice"], edited, "Правка два.")
         old = comments.post_comment(people["alice"], thread, "Старый комментарий.")
         old.created_at = utcnow() - timedelta(days=3)
         db.session.commit()
-        ids = {"first": first.id, "held": held.id}
+        ids = {"first": first.id, "held": held.id, "edited": edited.id}
     return app, ids
 
 
@@ -161,7 +163,7 @@ def escaped(page: str) -> list[str]:
 
 def visits(site):
     app, ids = site
-    first, held = ids["first"], ids["held"]
+    first, held, edited = ids["first"], ids["held"], ids["edited"]
     embed = f"/embed/threads/ep-1?origin={HOST}&title=Серия&url={HOST}/ep-1&lang={PSEUDO}"
     return {
         None: [
@@ -220,6 +222,7 @@ def visits(site):
             "/moderation/log",
             "/moderation/users/bobby",
             f"/comments/{held}",
+            f"/moderation/comments/{edited}/history",
         ],
         "ada": [
             "/moderation/settings",
@@ -242,6 +245,7 @@ NOT_PAGES = {
     "embed.auth_start",
     "embed.comments_for_reader",
     "embed.more_replies",
+    "embed.one_comment",
     "own_data.download",
     "sign_in.start",
     "sign_in.callback",

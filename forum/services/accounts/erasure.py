@@ -7,7 +7,8 @@ or sign in as, and find_user() never finds), the display name "deleted", and
 the email, bio, badges and password are gone. What goes with it:
 
 - every comment's words: body, html, theory title and settlement note, hold
-  reasons (they quote banned words), the moderators' reason shown to the author.
+  reasons (they quote banned words), the moderators' reason shown to the author,
+  and the words their edits replaced (the moderators' edit history).
   The rows stay as tombstones (status deleted), so replies keep their place.
 - the person's votes (each voted comment's counters recounted from the votes
   left), follows, mutes (both ways), notifications to them and about their
@@ -39,6 +40,7 @@ from forum.models import (
     ApiToken,
     AuditEntry,
     Comment,
+    CommentRevision,
     CommentStatus,
     ExternalIdentity,
     Flag,
@@ -142,6 +144,7 @@ def delete_account(
     mine = select(Comment.id).where(Comment.author_id == uid).scalar_subquery()
 
     _erase_comments(uid, now)
+    db.session.execute(delete(CommentRevision).where(CommentRevision.comment_id.in_(mine)))
     _drop_votes(uid)
     _drop_notifications(uid, mine)
     for model, column in (

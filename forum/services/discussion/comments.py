@@ -28,7 +28,7 @@ from forum.models import (
 )
 from forum.services import settings
 from forum.services.audit import audit
-from forum.services.discussion import visibility
+from forum.services.discussion import revisions, visibility
 from forum.services.discussion.threads import moderation_mode
 from forum.services.moderation import rules
 from forum.services.notify import alerts, notifications
@@ -190,6 +190,7 @@ def edit_comment(user: User, comment: Comment, body, now: datetime | None = None
     held_again = False
     if body != comment.body:
         verdict = rules.review(_submission(user, comment.thread, body, comment))
+        revisions.record(comment, user, now)  # the words this edit replaces, for moderators
         comment.body = body
         comment.html = verdict.html
         comment.edited_at = now
@@ -242,6 +243,7 @@ def delete_comment(user: User, comment: Comment, now: datetime | None = None) ->
     if by_author:
         comment.body = ""
         comment.html = ""
+        revisions.forget(comment)
     _flush_or_conflict()
 
 
