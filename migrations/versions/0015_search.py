@@ -9,7 +9,7 @@ index on to_tsvector('simple', search_text).  The statements are written out
 here, as they stood when this migration was made.
 
 Revision ID: 0015_search
-Revises: 0014_locale
+Revises: 0015_alerts
 Create Date: 2026-12-09 10:00:00
 
 """

@@ -1,7 +1,7 @@
 """comment revisions: each edit keeps the words it replaced, for moderators
 
 Revision ID: 0015_wtm
-Revises: 0014_locale
+Revises: 0015_search
 Create Date: 2026-12-08 05:11:45
 
 """

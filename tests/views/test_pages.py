@@ -333,8 +333,10 @@ def test_every_page_describes_itself_and_an_article_by_its_summary(client, make)
     make.article("described", title="The ferry", summary="Who was on the last ferry?")
     make.article("undescribed", title="The tide")
     description = re.compile(r'<meta name="description" content="([^"]+)">')
-    assert description.search(client.get("/").get_data(as_text=True)).group(1).startswith(
-        "Reader comments and speculation"
+    assert (
+        description.search(client.get("/").get_data(as_text=True))
+        .group(1)
+        .startswith("Reader comments and speculation")
     )
     page = client.get("/articles/described").get_data(as_text=True)
     assert description.search(page).group(1) == "Who was on the last ferry?"
