@@ -194,7 +194,7 @@ def test_edit_flow(reader_client, make, reader, article):
     response = reader_client.post(f"/comments/{cid}/edit", data={"body": "typo"})
     assert response.status_code == 302
     page = html(reader_client.get("/articles/a-story"))
-    assert "<p>typo</p>" in page and ">edited</span>" in page
+    assert "<p>typo</p>" in page and 'class="edited"' in page and ">edited</time>" in page
     assert reader_client.post(f"/comments/{cid}/edit", data={"body": ""}).status_code == 422
 
 
