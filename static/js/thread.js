@@ -91,7 +91,8 @@ const { gettext, ngettext } = window.forumI18n;
     if (button && button.name) data.set(button.name, button.value);
     if (button) button.disabled = true;
     showMenuStatus(menu, "");
-    fetch(form.action, {
+    // Not form.action: the menu's buttons are named "action", which shadows it.
+    fetch(form.getAttribute("action"), {
       method: "POST", body: data, headers: { "X-Forum-Fragment": "1" }, credentials: "same-origin",
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
